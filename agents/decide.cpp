@@ -1,0 +1,134 @@
+// Stage 2, decide: every organisation chooses acceptance, stake, effort and memberships.
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "agents/collaboratives.hpp"
+#include "agents/parallel.hpp"
+#include "agents/rules.hpp"
+#include "agents/step.hpp"
+
+namespace icsim {
+namespace {
+
+// Joins the collaboratives whose expected saving beats the extra overhead, best first, with
+// logistic noise; the mandate keeps every acute trust in at least one.
+void choose_memberships(const DecideContext& ctx, std::size_t i, Random& rng, Decisions& out) {
+  const World& w = ctx.world;
+  const auto slots = w.slots_of_org[i];
+  if (slots.empty()) return;
+  std::vector<std::pair<double, std::uint32_t>> gain;
+  gain.reserve(slots.size());
+  for (const auto slot : slots) {
+    const auto c = w.collaborative_of_slot[slot];
+    const double members = ctx.collab_members[c] + (ctx.view.member[slot] ? 0.0 : 1.0);
+    gain.push_back({collaborative_saving(w.params, members, ctx.collab_trust[c], out.formal[c],
+                                         w.orgs.base_cost[i]),
+                    slot});
+  }
+  std::sort(gain.begin(), gain.end(), [](const auto& x, const auto& y) {
+    return x.first != y.first ? x.first > y.first : x.second < y.second;
+  });
+  const double scale = std::max(w.params.logit_noise * w.params.collab_overhead *
+                                    w.orgs.base_cost[i], 1e-12);
+  double m = 0;
+  for (const auto& [g, slot] : gain) {
+    const double cap = w.orgs.capacity[i], cost = w.orgs.base_cost[i];
+    const double marginal = g - (membership_overhead(w.params, m + 1, cap, cost) -
+                                 membership_overhead(w.params, m, cap, cost));
+    const double u = rng.uniform_open();
+    const double noise = scale * std::log(u / (1.0 - u + 1e-300));
+    const bool join = marginal + noise > 0;
+    out.member[slot] = join;
+    m += join;
+  }
+  if (m == 0 && w.params.collaborative_mandate && w.orgs.kind[i] == Kind::acute)
+    out.member[gain.front().second] = 1;
+}
+
+void decide_one(const DecideContext& ctx, const std::array<ChooseFn, kind_count>& rules,
+                std::size_t i, Decisions& out) {
+  const World& w = ctx.world;
+  const Kind kind = w.orgs.kind[i];
+  Random rng(w.key, std::uint32_t(w.year), std::uint32_t(i), Purpose::decide);
+  if (holds_control_total(kind)) {
+    const Choice c = rules[static_cast<int>(kind)](ctx, i, rng);
+    out.accepted[i] = c.accepted;
+    out.stake[i] = c.stake;
+    out.effort[i] = c.effort;
+  }
+  Random collab_rng(w.key, std::uint32_t(w.year), std::uint32_t(i), Purpose::collaborate);
+  choose_memberships(ctx, i, collab_rng, out);
+}
+
+DecideContext make_context(const World& w, const Decisions& view) {
+  DecideContext ctx{w, view, std::vector<double>(w.systems.size(), 0.0),
+                    std::vector<double>(w.collaboratives.size(), 0.0),
+                    std::vector<double>(w.collaboratives.size(), 0.0)};
+  for (std::size_t i = 0; i < w.size(); ++i)
+    ctx.system_staked[w.orgs.system[i]] += view.stake[i] * w.ledger.allocation[i];
+  auto state = collaborative_state(w, view);
+  ctx.collab_members = std::move(state.members);
+  ctx.collab_trust = std::move(state.trust);
+  return ctx;
+}
+
+}  // namespace
+
+void decide(World& w) {
+  const Params& p = w.params;
+  std::array<ChooseFn, kind_count> rules{};
+  for (int k = 0; k < kind_count; ++k) rules[k] = rule_function(p.rule_for(static_cast<Kind>(k)));
+
+  // Collaboratives' form this year: set by policy, or chosen by the members' trust.
+  {
+    const DecideContext last = make_context(w, w.previous);
+    for (std::size_t c = 0; c < w.collaboratives.size(); ++c)
+      w.current.formal[c] = p.collaborative_form == CollaborativeForm::formal ||
+                            (p.collaborative_form == CollaborativeForm::choice &&
+                             last.collab_trust[c] >= p.formal_trust);
+  }
+
+  const std::size_t n = w.size();
+  switch (p.activation) {
+    case Activation::synchronous: {
+      // Everyone decides on last year's state: parallel and independent of thread count.
+      const DecideContext ctx = make_context(w, w.previous);
+      detail::for_each_index(n, [&](std::size_t i) { decide_one(ctx, rules, i, w.current); }, 64);
+      break;
+    }
+    case Activation::random_sequential: {
+      // One at a time in a random order; each sees the choices already made this year.
+      w.current.accepted = w.previous.accepted;
+      w.current.stake = w.previous.stake;
+      w.current.effort = w.previous.effort;
+      w.current.member = w.previous.member;
+      std::vector<std::uint32_t> order(n);
+      std::iota(order.begin(), order.end(), 0u);
+      Random rng(w.key, std::uint32_t(w.year), 0, Purpose::order);
+      for (std::size_t k = n; k > 1; --k) std::swap(order[k - 1], order[rng.below(std::uint32_t(k))]);
+      const DecideContext ctx = make_context(w, w.current);
+      for (const auto i : order) decide_one(ctx, rules, i, w.current);
+      break;
+    }
+    case Activation::staged: {
+      // Commissioners first, then trusts kind by kind; each stage sees the stages before it.
+      static constexpr std::array<Kind, kind_count> stages{
+          Kind::commissioner, Kind::acute,     Kind::specialist,      Kind::mental_health,
+          Kind::community,    Kind::ambulance, Kind::primary_care_network, Kind::local_authority};
+      Decisions snapshot = w.previous;
+      snapshot.formal = w.current.formal;
+      w.current = snapshot;
+      for (const Kind stage : stages) {
+        const DecideContext ctx = make_context(w, snapshot);
+        detail::for_each_index(n, [&](std::size_t i) {
+          if (w.orgs.kind[i] == stage) decide_one(ctx, rules, i, w.current);
+        }, 64);
+        snapshot = w.current;
+      }
+      break;
+    }
+  }
+}
+
+}  // namespace icsim

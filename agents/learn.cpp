@@ -1,0 +1,129 @@
+// Stage 6, learn: beliefs and attractions from what each organisation received; trust on each
+// edge from what partners did; the systems' record for earned autonomy and the year's measures.
+#include <algorithm>
+#include <cmath>
+
+#include "agents/collaboratives.hpp"
+#include "agents/parallel.hpp"
+#include "agents/rules.hpp"
+#include "agents/step.hpp"
+
+namespace icsim {
+namespace {
+
+void update_rules(World& w) {
+  const Params& p = w.params;
+  auto& r = w.rules;
+  const auto& s = w.system_ledger;
+  detail::for_each_index(w.size(), [&](std::size_t i) {
+    if (!holds_control_total(w.orgs.kind[i])) return;
+    const auto sys = w.orgs.system[i];
+    r.belief[i] += p.belief_weight * ((s.met[sys] ? 1.0 : 0.0) - r.belief[i]);
+    const double stake = w.current.stake[i], effort = w.current.effort[i];
+    w.ledger.utility[i] = payoff(w, i, stake, effort) - w.ledger.penalty[i] / w.orgs.base_cost[i];
+    if (p.rule_for(w.orgs.kind[i]) != Rule::learning) return;
+    // EWA: N(t) = rho N(t-1) + 1; A_j(t) = (phi N(t-1) A_j(t-1) + [delta + (1-delta) I_j] pi_j) / N(t)
+    const double floor = stake_floor(w, i);
+    const int chosen = nearest_action(stake, effort, floor);
+    const double before = r.experience[i];
+    r.experience[i] = p.ewa_rho * before + 1.0;
+    for (int a = 0; a < action_count; ++a) {
+      const double pi = payoff(w, i, stake_level(a, floor), effort_level(a));
+      const double weight = a == chosen ? 1.0 : p.ewa_delta;
+      double& attraction = r.attraction[i * action_count + a];
+      attraction = (p.ewa_phi * before * attraction + weight * pi) / r.experience[i];
+    }
+  });
+}
+
+// Trust rises when both sides pooled and delivered; falls when a partner free-rode (effort well
+// below its system's mean) or its overspend alone sank its system; erodes under transition
+// pressure. Partners without a control total count as pooling and delivering.
+void update_trust(World& w) {
+  const Params& p = w.params;
+  const auto& o = w.orgs;
+  const auto& d = w.current;
+  const auto& l = w.ledger;
+  const auto& s = w.system_ledger;
+  const auto& edges = w.graph.edges();
+  const auto broken = [&](std::uint32_t i) {
+    if (!holds_control_total(o.kind[i])) return false;
+    const auto sys = o.system[i];
+    const bool freerode = d.effort[i] < s.mean_effort[sys] - p.freeride_gap;
+    const double system_gap = s.surplus[sys] - s.control_total[sys];
+    const bool sank = !s.met[sys] && system_gap + (l.control_total[i] - l.surplus[i]) >= 0;
+    return freerode || sank;
+  };
+  const auto kept = [&](std::uint32_t i) {
+    if (!holds_control_total(o.kind[i])) return true;
+    const bool pooled = d.accepted[i] && d.stake[i] >= p.pool_level;
+    const bool delivered = l.met[i] || d.effort[i] >= s.mean_effort[o.system[i]];
+    return pooled && delivered;
+  };
+  const double erosion = 1.0 - p.trust_erosion * p.transition_pressure;
+  detail::for_each_index(w.trust.size(), [&](std::size_t e) {
+    const auto i = edges.source[e], j = edges.target[e];
+    double t = w.trust[e];
+    if (broken(i) || broken(j)) {
+      t -= p.trust_loss * t;
+    } else if (kept(i) && kept(j)) {
+      // A leader with time to broker helps trust grow inside the system.
+      const double leader = o.system[i] == o.system[j] ? leader_skill(w, o.system[i]) : 0.5;
+      t += p.trust_gain * (0.5 + 0.5 * leader) * (1.0 - t);
+    }
+    w.trust[e] = std::clamp(t * erosion, 0.0, 1.0);
+  }, 4096);
+}
+
+// The systems' year: record on target, mean trust, collaboratives, joined-up care.
+void summarise_systems(World& w) {
+  const Params& p = w.params;
+  const auto& o = w.orgs;
+  auto& s = w.system_ledger;
+  const std::size_t ns = w.systems.size();
+  const auto& edges = w.graph.edges();
+  const auto& d = w.current;
+  std::vector<double> trust_sum(ns, 0.0), trust_count(ns, 0.0), flow(ns, 0.0), joined(ns, 0.0);
+  const auto share_collaborative = [&](std::uint32_t i, std::uint32_t j) {
+    for (const auto a : w.slots_of_org[i]) {
+      if (!d.member[a]) continue;
+      for (const auto b : w.slots_of_org[j])
+        if (d.member[b] && w.collaborative_of_slot[a] == w.collaborative_of_slot[b]) return true;
+    }
+    return false;
+  };
+  for (std::size_t e = 0; e < edges.size(); ++e) {
+    const auto i = edges.source[e], j = edges.target[e];
+    if (o.system[i] != o.system[j]) continue;
+    const auto sys = o.system[i];
+    trust_sum[sys] += w.trust[e];
+    trust_count[sys] += 1;
+    flow[sys] += edges.flow[e];
+    // Integration index: patient flow between organisations sharing a collaborative, weighted
+    // by trust (the long-term plan's joined-up care).
+    if (share_collaborative(i, j)) joined[sys] += edges.flow[e] * w.trust[e];
+  }
+  const CollaborativeState collab = collaborative_state(w, d);
+  std::fill(s.collaboratives.begin(), s.collaboratives.end(), 0);
+  for (std::size_t c = 0; c < w.collaboratives.size(); ++c) {
+    const auto home = w.collaboratives.system[c];
+    if (home >= 0 && collab.members[c] >= 2) ++s.collaboratives[home];
+  }
+  for (std::size_t sys = 0; sys < ns; ++sys) {
+    s.years_on_target[sys] = s.met[sys] ? s.years_on_target[sys] + 1 : 0;
+    s.mean_trust[sys] = trust_count[sys] > 0 ? trust_sum[sys] / trust_count[sys] : 0.0;
+    s.integration_index[sys] = flow[sys] > 0 ? joined[sys] / flow[sys] : 0.0;
+    s.in_name_only[sys] =
+        s.stake_share[sys] < p.name_only_stake && s.mean_trust[sys] < p.name_only_trust;
+  }
+}
+
+}  // namespace
+
+void learn(World& w) {
+  update_rules(w);
+  update_trust(w);
+  summarise_systems(w);
+}
+
+}  // namespace icsim

@@ -1,0 +1,123 @@
+// The parameter registry: every scenario parameter declared once (name, unit, default, range,
+// meaning). The TOML reader, `icsim describe`, validation, sweep axes and HDF5 attributes read it.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "agents/kinds.hpp"
+
+namespace icsim {
+
+enum class Activation : std::uint8_t { synchronous, random_sequential, staged };
+enum class Rule : std::uint8_t { expected_utility, imitation, learning, threshold, inherit };
+enum class Eligibility : std::uint8_t { all_providers, deficit_only };
+enum class Redistribution : std::uint8_t { pro_rata, need, equal, leader };
+enum class CollaborativeForm : std::uint8_t { formal, informal, choice };
+enum class CommissionerYear : std::uint8_t { ccg_2021, ccg_2019 };
+enum class PopulationSource : std::uint8_t { england, synthetic };
+
+// Values of every parameter, resolved for one run. Field defaults are placeholders: the registry
+// holds the real defaults and default_params() applies them.
+struct Params {
+  // run
+  std::int64_t seed = 0;
+  std::int64_t years = 0;
+  std::int64_t first_year = 0;
+  Activation activation{};
+  // population
+  PopulationSource population_source{};
+  CommissionerYear commissioners{};
+  std::int64_t finance_seed = 0;
+  double provider_cost_total = 0, deficit_share = 0, margin_sd = 0;
+  double commissioner_allocation_per_patient = 0, council_spend_per_resident = 0;
+  double pcn_income_per_patient = 0;
+  std::int64_t synthetic_organisations = 0, synthetic_systems = 0;
+  double synthetic_mean_degree = 0;
+  // policy
+  double support_pot = 0;
+  Eligibility support_eligibility{};
+  double system_tied_share = 0;
+  Redistribution redistribution{};
+  double writeoff_commissioners = 0, writeoff_trusts = 0;
+  std::int64_t writeoff_year = 0;
+  double bailout = 0, bailout_threshold = 0, collaboration_penalty = 0;
+  bool collaborative_mandate = false;
+  CollaborativeForm collaborative_form{};
+  double transition_pressure = 0;
+  std::int64_t earned_autonomy_years = 0;
+  double purchasing_levy = 0, purchasing_return = 0, savings_visibility = 0, leader_capacity = 0;
+  double control_total_stretch = 0, efficiency_requirement = 0;
+  // behaviour
+  Rule rule{};
+  std::array<Rule, kind_count> kind_rule{};
+  double logit_noise = 0, risk_aversion = 0, imitation_noise = 0;
+  double ewa_phi = 0, ewa_delta = 0, ewa_rho = 0, ewa_lambda = 0;
+  double threshold = 0, belief_weight = 0, initial_belief = 0;
+  double effort_cost = 0, cip_max = 0, solidarity = 0, accept_probability = 0;
+  // shocks
+  double volatility = 0, common_volatility = 0, tail_probability = 0, tail_scale = 0;
+  double persistence = 0;
+  // trust
+  double initial_trust = 0, trust_gain = 0, trust_loss = 0, trust_erosion = 0, freeride_gap = 0;
+  double pool_level = 0;
+  // system
+  double name_only_stake = 0, name_only_trust = 0;
+  // collaboratives
+  double collab_saving_rate = 0, collab_scale = 0, informal_factor = 0, collab_overhead = 0;
+  double management_capacity = 0, shock_sharing = 0, formal_trust = 0;
+
+  // The decision rule an organisation of kind k uses.
+  Rule rule_for(Kind k) const {
+    const Rule r = kind_rule[static_cast<int>(k)];
+    return r == Rule::inherit ? rule : r;
+  }
+};
+
+using Value = std::variant<bool, std::int64_t, double, std::string>;
+enum class ParamType : std::uint8_t { boolean, integer, real, choice };
+
+struct ParamSpec {
+  std::string name;
+  ParamType type;
+  std::string unit;
+  Value default_value;
+  double min = 0, max = 0;  // for integer and real
+  std::vector<std::string> choices;
+  std::string meaning;
+  std::function<Value(const Params&)> get;
+  std::function<void(Params&, const Value&)> set;
+
+  // "a number in [0, 1]", "one of pro_rata, need": what the allowed values are, in words.
+  std::string allowed() const;
+};
+
+// A parameter value the registry refuses; what() names the key and what is allowed.
+class ParamError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+const std::vector<ParamSpec>& registry();
+const ParamSpec* find_param(std::string_view name);
+Params default_params();
+
+// Checks a value against the parameter's type and range, converting where that loses nothing
+// (an integer given for a real); throws ParamError.
+Value validate(const ParamSpec& spec, const Value& value);
+void set_param(Params& params, std::string_view name, const Value& value);
+// Parses "0.5", "true", "need" as the parameter's type (for --set and sweep axes).
+Value parse_value(const ParamSpec& spec, std::string_view text);
+std::string format_value(const Value& value);
+// The resolved scenario: every parameter, grouped in TOML tables.
+std::string to_toml(const Params& params);
+
+std::string_view name_of(Rule rule);
+
+}  // namespace icsim

@@ -1,0 +1,186 @@
+// Stage 5, settle: surpluses, support paid or returned, the system pool shared by the
+// redistribution rule, the duty-to-collaborate penalty, bail-out and write-offs.
+// Money is conserved: every pound of the pot ends paid to an organisation or returned.
+#include <algorithm>
+#include <cmath>
+
+#include "agents/parallel.hpp"
+#include "agents/step.hpp"
+
+namespace icsim {
+namespace {
+
+// Shares a system's earned pool among its staked members by the policy's rule.
+void share_pool(World& w, std::size_t sys, double pool, std::vector<double>& pay) {
+  const auto& o = w.orgs;
+  const auto& d = w.current;
+  auto& l = w.ledger;
+  const auto members = w.systems.members[sys];
+  Redistribution rule = w.params.redistribution;
+  // 2020/21 guidance: with earned autonomy, system leaders decide how the money is shared.
+  if (w.system_ledger.autonomous[sys]) rule = Redistribution::leader;
+
+  const auto staked = [&](std::uint32_t i) {
+    return holds_control_total(o.kind[i]) && d.accepted[i] ? d.stake[i] * l.allocation[i] : 0.0;
+  };
+  const auto pro_rata = [&](double amount) {
+    // To members that met their own totals, in proportion to their stakes (all stakers if none).
+    double total = 0;
+    for (const auto i : members) total += l.met[i] ? staked(i) : 0.0;
+    const bool any = total > 0;
+    if (!any)
+      for (const auto i : members) total += staked(i);
+    if (total <= 0) return amount;
+    for (const auto i : members)
+      if (!any || l.met[i]) pay[i] += amount * staked(i) / total;
+    return 0.0;
+  };
+  const auto by_need = [&](double amount) {
+    // Cover staked members' shortfalls against their own totals first, then pro rata to stakes.
+    double need = 0, stakes = 0;
+    for (const auto i : members)
+      if (staked(i) > 0) {
+        need += std::max(0.0, l.control_total[i] - l.surplus[i]);
+        stakes += staked(i);
+      }
+    const double cover = std::min(amount, need);
+    if (stakes <= 0) return amount;
+    for (const auto i : members) {
+      if (staked(i) <= 0) continue;
+      const double shortfall = std::max(0.0, l.control_total[i] - l.surplus[i]);
+      pay[i] += (need > 0 ? cover * shortfall / need : 0.0) + (amount - cover) * staked(i) / stakes;
+    }
+    return 0.0;
+  };
+  double left = pool;
+  switch (rule) {
+    case Redistribution::pro_rata: left = pro_rata(pool); break;
+    case Redistribution::need: left = by_need(pool); break;
+    case Redistribution::equal: {
+      double count = 0;
+      for (const auto i : members) count += staked(i) > 0;
+      if (count > 0) {
+        for (const auto i : members)
+          if (staked(i) > 0) pay[i] += pool / count;
+        left = 0;
+      }
+      break;
+    }
+    case Redistribution::leader: {
+      // The leader shares part by need, as far as its brokerage reaches, the rest pro rata.
+      const double q = leader_skill(w, sys);
+      left = by_need(q * pool) + pro_rata((1 - q) * pool);
+      break;
+    }
+  }
+  w.system_ledger.returned[sys] += left;
+}
+
+}  // namespace
+
+void settle(World& w) {
+  const Params& p = w.params;
+  const auto& o = w.orgs;
+  const auto& d = w.current;
+  auto& l = w.ledger;
+  auto& s = w.system_ledger;
+  const std::size_t n = w.size();
+
+  detail::for_each_index(n, [&](std::size_t i) {
+    l.surplus[i] = o.income[i] - o.base_cost[i] * (1.0 + p.efficiency_requirement) -
+                   l.cost_shock[i] + l.improvement[i] +
+                   l.collab_savings[i] - l.overhead[i] - l.levy[i] * (1.0 - p.purchasing_return);
+    l.met[i] = l.surplus[i] >= l.control_total[i];
+  });
+
+  std::vector<double> pay(n, 0.0);
+  detail::for_each_index(w.systems.size(), [&](std::size_t sys) {
+    const auto members = w.systems.members[sys];
+    double surplus = 0, effort = 0, holders = 0, pool = 0, returned = 0;
+    bool accepted = true;
+    for (const auto i : members) {
+      if (!holds_control_total(o.kind[i])) continue;
+      surplus += l.surplus[i];
+      effort += d.effort[i];
+      holders += 1;
+      accepted = accepted && d.accepted[i];
+    }
+    s.surplus[sys] = surplus;
+    s.met[sys] = holders > 0 && surplus >= s.control_total[sys];
+    s.accepted[sys] = holders > 0 && accepted;
+    s.mean_effort[sys] = holders > 0 ? effort / holders : 0.0;
+    for (const auto i : members) {
+      l.penalty[i] = 0;
+      const double a = l.allocation[i];
+      if (a <= 0) continue;
+      if (!d.accepted[i]) {  // no control total accepted, no support
+        returned += a;
+        continue;
+      }
+      const double unstaked = (1 - d.stake[i]) * a;
+      pool += d.stake[i] * a;
+      if (!l.met[i]) {
+        returned += unstaked;
+        continue;
+      }
+      // Duty to collaborate: a member that met its own total with less than the system's mean
+      // effort while the system missed has improved its position at the system's expense.
+      double penalty = 0;
+      if (!s.met[sys] && d.effort[i] < s.mean_effort[sys])
+        penalty = std::min(unstaked, p.collaboration_penalty * a);
+      l.penalty[i] = penalty;
+      pay[i] += unstaked - penalty;
+      returned += penalty;
+    }
+    s.staked[sys] = pool;
+    s.returned[sys] = returned;
+    if (s.met[sys]) share_pool(w, sys, pool, pay);
+    else s.returned[sys] += pool;
+    double paid = 0;
+    for (const auto i : members) paid += pay[i];
+    s.paid[sys] = paid;
+    s.stake_share[sys] = s.allocated[sys] > 0 ? pool / s.allocated[sys] : 0.0;
+  }, 1);
+
+  auto& nat = w.national;
+  for (std::size_t sys = 0; sys < w.systems.size(); ++sys) {
+    nat.support_paid += s.paid[sys];
+    nat.support_returned += s.returned[sys];
+  }
+
+  // Balances; then the national bail-out for the deepest cumulative deficits.
+  double need = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    l.support_paid[i] = pay[i];
+    l.balance[i] += l.surplus[i] + pay[i];
+    l.bailout[i] = 0;
+    l.writeoff[i] = 0;
+    if (holds_control_total(o.kind[i]))
+      need += std::max(0.0, -l.balance[i] - p.bailout_threshold * o.income[i]);
+  }
+  if (p.bailout > 0 && need > 0) {
+    const double share = std::min(1.0, p.bailout / need);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!holds_control_total(o.kind[i])) continue;
+      l.bailout[i] = share * std::max(0.0, -l.balance[i] - p.bailout_threshold * o.income[i]);
+      l.balance[i] += l.bailout[i];
+      nat.bailout_paid += l.bailout[i];
+    }
+  }
+  // Write-offs: cumulative deficits that cannot be repaid are written off (CCGs: ~50%).
+  if (p.writeoff_year > 0 && w.year + 1 == p.writeoff_year) {
+    for (std::size_t i = 0; i < n; ++i) {
+      const Kind k = o.kind[i];
+      const double share = k == Kind::commissioner ? p.writeoff_commissioners
+                           : is_trust(k)           ? p.writeoff_trusts
+                                                   : 0.0;
+      if (l.balance[i] < 0 && share > 0) {
+        l.writeoff[i] = -share * l.balance[i];
+        l.balance[i] += l.writeoff[i];
+        nat.writeoff += l.writeoff[i];
+      }
+    }
+  }
+}
+
+}  // namespace icsim

@@ -1,0 +1,26 @@
+#include "agents/step.hpp"
+
+#include <utility>
+
+namespace icsim {
+
+void step(World& world, const RecordFn& record) {
+  plan(world);
+  decide(world);
+  realise(world);
+  collaborate(world);
+  settle(world);
+  learn(world);
+  if (record) record(world);
+  std::swap(world.previous, world.current);
+  ++world.year;
+}
+
+void simulate(World& world, const RecordFn& record, const std::function<void(int)>& progress) {
+  for (std::int64_t y = 0; y < world.params.years; ++y) {
+    step(world, record);
+    if (progress) progress(world.year);
+  }
+}
+
+}  // namespace icsim

@@ -1,0 +1,111 @@
+#include "agents/world.hpp"
+
+#include <algorithm>
+
+#include "agents/random.hpp"
+#include "network/england.hpp"
+#include "network/synthetic.hpp"
+
+namespace icsim {
+namespace {
+
+template <class T>
+void sized(std::vector<T>& v, std::size_t n, T value = T{}) {
+  v.assign(n, value);
+}
+
+void size_ledger(World& w) {
+  const std::size_t n = w.size(), ns = w.systems.size();
+  auto& l = w.ledger;
+  for (auto* v : {&l.control_total, &l.allocation, &l.improvement, &l.effort_cost,
+                  &l.collab_savings, &l.overhead, &l.levy, &l.cost_shock, &l.surplus,
+                  &l.support_paid, &l.penalty, &l.balance, &l.writeoff, &l.bailout, &l.utility,
+                  &l.shock})
+    sized(*v, n);
+  sized(l.met, n);
+  sized(l.memberships, n);
+  auto& s = w.system_ledger;
+  for (auto* v : {&s.control_total, &s.surplus, &s.cost, &s.allocated, &s.staked, &s.paid,
+                  &s.returned, &s.mean_trust, &s.mean_effort, &s.stake_share,
+                  &s.integration_index})
+    sized(*v, ns);
+  for (auto* v : {&s.met, &s.accepted, &s.autonomous, &s.in_name_only}) sized(*v, ns);
+  sized(s.years_on_target, ns);
+  sized(s.collaboratives, ns);
+}
+
+}  // namespace
+
+double leader_skill(const World& w, std::size_t system) {
+  static constexpr std::array<double, 4> by_role{1.0, 0.5, 0.4, 0.6};
+  return std::clamp(
+      w.params.leader_capacity * by_role[static_cast<int>(w.systems.leader_role[system])], 0.0,
+      1.0);
+}
+
+World make_world(const Params& params, std::uint64_t run) {
+  Structure s = params.population_source == PopulationSource::synthetic
+                    ? make_synthetic(params)
+                    : load_england(params);
+  return make_world(params, std::move(s), run);
+}
+
+World make_world(const Params& params, Structure structure, std::uint64_t run) {
+  World w;
+  w.params = params;
+  w.key = run_key(static_cast<std::uint64_t>(params.seed), run);
+  w.orgs = std::move(structure.orgs);
+  w.systems = std::move(structure.systems);
+  w.places = std::move(structure.places);
+  w.collaboratives = std::move(structure.collaboratives);
+  w.graph = std::move(structure.graph);
+  const std::size_t n = w.size();
+  w.trust.assign(w.graph.edge_count(), params.initial_trust);
+
+  // Candidate slots: which collaborative each slot belongs to, and each organisation's slots.
+  const auto& cand = w.collaboratives.candidates;
+  w.collaborative_of_slot.resize(cand.items.size());
+  std::vector<std::vector<std::uint32_t>> slots(n);
+  for (std::uint32_t c = 0; c < w.collaboratives.size(); ++c)
+    for (std::uint32_t k = cand.offsets[c]; k < cand.offsets[c + 1]; ++k) {
+      w.collaborative_of_slot[k] = c;
+      slots[cand.items[k]].push_back(k);
+    }
+  for (const auto& s : slots) w.slots_of_org.add(s);
+  // Edges among each collaborative's candidates, for its mean trust.
+  std::vector<std::int32_t> mark(n, -1);
+  for (std::uint32_t c = 0; c < w.collaboratives.size(); ++c) {
+    std::vector<std::uint32_t> inside;
+    for (const auto i : cand[c]) mark[i] = std::int32_t(c);
+    for (const auto i : cand[c]) {
+      const auto nb = w.graph.neighbours(i);
+      const auto ed = w.graph.neighbour_edges(i);
+      for (std::size_t k = 0; k < nb.size(); ++k)
+        if (nb[k] > i && mark[nb[k]] == std::int32_t(c)) inside.push_back(ed[k].id);
+    }
+    std::sort(inside.begin(), inside.end());
+    w.collaborative_edges.add(inside);
+  }
+
+  size_ledger(w);
+  for (auto* d : {&w.previous, &w.current}) {
+    d->accepted.assign(n, 0);
+    d->stake.assign(n, 0);
+    d->effort.assign(n, 0);
+    for (std::size_t i = 0; i < n; ++i)
+      if (holds_control_total(w.orgs.kind[i])) {
+        d->accepted[i] = 1;
+        d->stake[i] = params.system_tied_share;
+        d->effort[i] = 0.25;
+      }
+    d->member.assign(cand.items.size(), 1);
+    d->formal.assign(w.collaboratives.size(),
+                     params.collaborative_form == CollaborativeForm::formal ? 1 : 0);
+  }
+  w.rules.belief.assign(n, params.initial_belief);
+  w.rules.attraction.assign(n * action_count, 0.0);
+  w.rules.experience.assign(n, 1.0);
+  return w;
+}
+
+}  // namespace icsim

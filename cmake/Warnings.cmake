@@ -1,0 +1,12 @@
+# Warnings and sanitizers, applied to icsim's own targets only.
+add_library(icsim_options INTERFACE)
+target_compile_options(icsim_options INTERFACE -Wall -Wextra -Wpedantic -Wshadow -Wconversion
+  -Wno-sign-conversion)
+if(ICSIM_WARNINGS_AS_ERRORS)
+  target_compile_options(icsim_options INTERFACE -Werror)
+endif()
+if(ICSIM_SANITIZE)
+  target_compile_options(icsim_options INTERFACE -fsanitize=${ICSIM_SANITIZE} -fno-omit-frame-pointer
+    -fno-sanitize-recover=all)
+  target_link_options(icsim_options INTERFACE -fsanitize=${ICSIM_SANITIZE})
+endif()

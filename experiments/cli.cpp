@@ -1,0 +1,187 @@
+#include "experiments/cli.hpp"
+
+#include <CLI/CLI.hpp>
+#include <tbb/global_control.h>
+#include <tbb/info.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <memory>
+
+#include "agents/metrics.hpp"
+#include "experiments/run.hpp"
+#include "experiments/scenario.hpp"
+#include "icsim/version.hpp"
+#include "network/csv.hpp"
+#include "output/hdf5.hpp"
+
+namespace icsim {
+namespace {
+
+struct Common {
+  std::string scenario;
+  std::vector<std::string> settings;
+  std::optional<std::int64_t> seed, years;
+  int threads = 0;
+  bool quiet = false;
+};
+
+Scenario resolve(const Common& c) {
+  Scenario s = load_scenario(c.scenario.empty() ? std::string(default_scenario) : c.scenario);
+  for (const auto& setting : c.settings) apply_setting(s.params, setting, "--set");
+  if (c.seed) apply_setting(s.params, "run.seed=" + std::to_string(*c.seed), "--seed");
+  if (c.years) apply_setting(s.params, "run.years=" + std::to_string(*c.years), "--years");
+  return s;
+}
+
+std::string join_args(const std::vector<std::string>& args) {
+  std::string line = "icsim";
+  for (const auto& a : args) line += " " + a;
+  return line;
+}
+
+// Refuses an output path that cannot be written, before any simulation runs.
+void check_output(const std::filesystem::path& path) {
+  const auto parent = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+  if (!std::filesystem::is_directory(parent))
+    throw InputError(path.string() + ": cannot write the output: directory '" + parent.string() +
+                     "' does not exist");
+  if (std::filesystem::is_directory(path))
+    throw InputError(path.string() + ": cannot write the output: it is a directory");
+  if (::access(parent.c_str(), W_OK) != 0)
+    throw InputError(path.string() + ": cannot write the output: directory '" + parent.string() +
+                     "' is not writable");
+}
+
+void print_summary_header(std::ostream& out) {
+  out << "  year  systems met  stake share  mean trust  collaboratives  surplus after support (GBP m)\n";
+}
+void print_summary(std::ostream& out, const YearSummary& s) {
+  out << "  " << std::setw(4) << s.year << "  " << std::setw(5) << s.systems_met << " / "
+      << std::setw(3) << std::left << s.systems << std::right << "  " << std::setw(11)
+      << std::fixed << std::setprecision(3) << s.stake_share << "  " << std::setw(10)
+      << s.mean_trust << "  " << std::setw(14) << s.collaboratives << "  " << std::setw(12)
+      << std::setprecision(1) << s.aggregate_surplus << "\n"
+      << std::defaultfloat << std::flush;
+}
+
+int command_run(const Common& c, const std::string& output, const std::vector<std::string>& args,
+                std::ostream& out) {
+  const Scenario s = resolve(c);
+  const std::filesystem::path path(output);
+  check_output(path);
+  RunOptions options;
+  options.output = path;
+  options.provenance = {to_toml(s.params), s.source, join_args(args), "run"};
+  if (!c.quiet) {
+    out << "icsim " << version << ": " << s.source << ", " << s.params.years
+        << " years, seed " << s.params.seed << "\n";
+    print_summary_header(out);
+    options.on_year = [&](const YearSummary& y) { print_summary(out, y); };
+  }
+  run_scenario(s.params, options);
+  if (!c.quiet) out << "wrote " << path.string() << "\n";
+  return 0;
+}
+
+int command_describe(const Common& c, bool list_metrics, std::ostream& out) {
+  if (list_metrics) {
+    static constexpr std::array<const char*, 3> levels{"organisation", "system", "national"};
+    for (const auto& m : metrics())
+      out << "/timeseries/" << levels[static_cast<int>(m.level)] << "/" << m.name << "  ["
+          << m.unit << "]  " << m.description << "\n";
+    return 0;
+  }
+  const Scenario s = resolve(c);
+  out << "# parameters of " << s.source << ": name = value  [unit; allowed]  meaning\n";
+  for (const auto& spec : registry()) {
+    out << spec.name << " = " << format_value(spec.get(s.params)) << "  [" << spec.unit << "; "
+        << spec.allowed() << "]  " << spec.meaning;
+    if (spec.get(s.params) != spec.default_value)
+      out << " (default " << format_value(spec.default_value) << ")";
+    out << "\n";
+  }
+  return 0;
+}
+
+int command_check(const Common& c, std::ostream& out) {
+  const Scenario s = resolve(c);
+  const Params defaults = default_params();
+  int changed = 0;
+  for (const auto& spec : registry()) changed += spec.get(s.params) != spec.get(defaults);
+  out << s.source << ": ok (" << changed << " parameters differ from the defaults)\n";
+  return 0;
+}
+
+}  // namespace
+
+int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  CLI::App app{"icsim: an agent-based model of health-care provider collaboration in integrated "
+               "care systems",
+               "icsim"};
+  app.set_version_flag("--version", std::string("icsim ") + version);
+  app.require_subcommand(1);
+  Common common;
+  std::string output = "icsim-out.h5";
+  bool list_metrics = false;
+
+  const auto add_common = [&](CLI::App* sub, bool scenario_required) {
+    auto* opt = sub->add_option("scenario", common.scenario,
+                                "scenario file (TOML) or shipped scenario name; default " +
+                                    std::string(default_scenario));
+    if (scenario_required) opt->required();
+    sub->add_option("--set", common.settings, "override a parameter: key=value (repeatable)");
+    sub->add_option("--seed", common.seed, "random seed (run.seed)");
+    sub->add_option("--years", common.years, "planning years to simulate (run.years)");
+  };
+  auto* run = app.add_subcommand("run", "simulate a scenario and write HDF5");
+  add_common(run, false);
+  run->add_option("-o,--output", output, "output file (HDF5)")->capture_default_str();
+  run->add_option("--threads", common.threads, "worker threads (0: all cores)")->check(CLI::NonNegativeNumber);
+  run->add_flag("-q,--quiet", common.quiet, "print nothing but errors");
+  auto* describe = app.add_subcommand("describe", "every parameter: value, unit, range, meaning");
+  add_common(describe, false);
+  describe->add_flag("--metrics", list_metrics, "list the recorded metrics instead");
+  auto* check = app.add_subcommand("check", "validate a scenario without running it");
+  add_common(check, true);
+
+  std::vector<std::string> reversed(args.rbegin(), args.rend());
+  try {
+    app.parse(reversed);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) {
+      app.exit(e, out, err);
+      return 0;
+    }
+    err << "icsim: error: " << e.what() << " (see icsim --help)\n";
+    return 2;
+  }
+
+  std::unique_ptr<tbb::global_control> threads;
+  if (common.threads > 0)
+    threads = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
+                                                    static_cast<std::size_t>(common.threads));
+  try {
+    if (*run) return command_run(common, output, args, out);
+    if (*describe) return command_describe(common, list_metrics, out);
+    if (*check) return command_check(common, out);
+  } catch (const InputError& e) {
+    err << "icsim: error: " << e.what() << "\n";
+    return 2;
+  } catch (const DataError& e) {
+    err << "icsim: error: " << e.what() << "\n";
+    return 2;
+  } catch (const h5::Error& e) {
+    err << "icsim: error: " << output << ": " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    err << "icsim: error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace icsim

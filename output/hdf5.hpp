@@ -1,0 +1,117 @@
+// A thin, checked layer over the HDF5 C API: owned handles, typed 1-D and 2-D datasets with
+// units and descriptions, dimension scales, and errors that name the file and the object.
+#pragma once
+
+#include <hdf5.h>
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace icsim::h5 {
+
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Owns an HDF5 identifier and closes it with the right function.
+class Handle {
+ public:
+  Handle() = default;
+  explicit Handle(hid_t id) : id_(id) {}
+  Handle(Handle&& other) noexcept : id_(std::exchange(other.id_, -1)) {}
+  Handle& operator=(Handle&& other) noexcept {
+    if (this != &other) {
+      reset();
+      id_ = std::exchange(other.id_, -1);
+    }
+    return *this;
+  }
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  ~Handle() { reset(); }
+  hid_t get() const { return id_; }
+  operator hid_t() const { return id_; }
+  void reset();
+
+ private:
+  hid_t id_ = -1;
+};
+
+// The innermost message on HDF5's error stack ("No space left on device", ...).
+std::string last_error();
+// Throws Error("<what>: <HDF5 message>") when status < 0; returns status otherwise.
+hid_t check(hid_t status, const std::string& what);
+
+template <class T> hid_t type_of();
+template <> inline hid_t type_of<double>() { return H5T_NATIVE_DOUBLE; }
+template <> inline hid_t type_of<float>() { return H5T_NATIVE_FLOAT; }
+template <> inline hid_t type_of<std::int64_t>() { return H5T_NATIVE_INT64; }
+template <> inline hid_t type_of<std::int32_t>() { return H5T_NATIVE_INT32; }
+template <> inline hid_t type_of<std::uint32_t>() { return H5T_NATIVE_UINT32; }
+template <> inline hid_t type_of<std::uint8_t>() { return H5T_NATIVE_UINT8; }
+
+Handle string_type();  // variable-length UTF-8
+
+Handle create_file(const std::string& path);        // truncates
+Handle open_file(const std::string& path, bool write);
+Handle create_group(hid_t parent, const std::string& name);  // makes intermediate groups
+Handle open_group(hid_t parent, const std::string& name);
+bool exists(hid_t parent, const std::string& path);
+
+void set_attribute(hid_t object, const std::string& name, const std::string& value);
+void set_attribute(hid_t object, const std::string& name, double value);
+void set_attribute(hid_t object, const std::string& name, std::int64_t value);
+std::optional<std::string> string_attribute(hid_t object, const std::string& name);
+std::optional<double> number_attribute(hid_t object, const std::string& name);
+
+// Describes a dataset for a reader without our code.
+void describe(hid_t dataset, const std::string& units, const std::string& description);
+
+// 1-D datasets (static tables), chunked and compressed.
+template <class T>
+Handle write_vector(hid_t group, const std::string& name, std::span<const T> values);
+Handle write_strings(hid_t group, const std::string& name, const std::vector<std::string>& values);
+
+// Extendible dataset of shape [rows..., width] (width 0 for 1-D) that grows along rows.
+class Appendable {
+ public:
+  Appendable() = default;
+  Appendable(hid_t group, const std::string& name, hid_t type, std::size_t width,
+             std::size_t chunk_rows = 1);
+  // Opens an existing one to append to.
+  Appendable(hid_t group, const std::string& name);
+  // Appends `rows` rows of raw values laid out row by row.
+  void append(const void* data, std::size_t rows, hid_t memory_type);
+  template <class T>
+  void append(std::span<const T> values) {
+    append(values.data(), width_ ? values.size() / width_ : values.size(), type_of<T>());
+  }
+  std::size_t rows() const { return rows_; }
+  hid_t id() const { return dataset_.get(); }
+
+ private:
+  Handle dataset_;
+  std::size_t width_ = 0, rows_ = 0;
+  std::string name_;
+};
+
+// Makes `scale` a dimension scale named `name` and attaches it to dimension `dim` of `dataset`.
+void make_scale(hid_t scale, const std::string& name);
+void attach_scale(hid_t dataset, hid_t scale, unsigned dim);
+
+// Reads a whole dataset (for tests, merge and resume).
+template <class T>
+std::vector<T> read_all(hid_t parent, const std::string& path);
+std::vector<std::string> read_strings(hid_t parent, const std::string& path);
+std::vector<hsize_t> shape(hid_t parent, const std::string& path);
+
+// Silences HDF5's automatic error printing: errors come back as exceptions instead.
+void quiet();
+
+}  // namespace icsim::h5

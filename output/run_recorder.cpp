@@ -1,0 +1,164 @@
+#include "output/run_recorder.hpp"
+
+#include <unistd.h>
+
+#include <map>
+
+#include "agents/metrics.hpp"
+#include "output/hdf5.hpp"
+#include "output/writer.hpp"
+
+namespace icsim {
+namespace {
+
+// A time-series group: a `year` scale, an entity scale (unless national), one dataset a metric.
+struct SeriesGroup {
+  h5::Handle group;
+  std::unique_ptr<h5::Appendable> year;
+  h5::Handle entity;
+  std::map<std::string, std::unique_ptr<h5::Appendable>> data;
+};
+
+hid_t memory_type(const Column& column) {
+  return std::visit([](const auto& v) { return h5::type_of<typename std::decay_t<decltype(v)>::value_type>(); },
+                    column);
+}
+const void* data_of(const Column& column) {
+  return std::visit([](const auto& v) -> const void* { return v.data(); }, column);
+}
+
+}  // namespace
+
+struct RunRecorder::State {
+  std::filesystem::path path, temporary;
+  h5::Handle file;
+  std::array<SeriesGroup, 3> groups;
+  std::unique_ptr<h5::Appendable> member_year, member_collaborative, member_organisation;
+  AsyncWriter writer;
+  bool finished = false;
+
+  explicit State(std::size_t capacity) : writer(capacity) {}
+};
+
+RunRecorder::RunRecorder(const std::filesystem::path& path, const World& w,
+                         const Provenance& provenance, std::size_t queue_capacity)
+    : state_(std::make_unique<State>(queue_capacity)) {
+  auto& s = *state_;
+  s.path = path;
+  s.temporary = path;
+  s.temporary += ".partial-" + std::to_string(::getpid());
+  h5::quiet();
+  s.file = h5::create_file(s.temporary.string());
+  try {
+    write_provenance(s.file, provenance, w.params.seed);
+    write_parameter_registry(s.file);
+    write_static_tables(s.file, w);
+    static constexpr std::array<const char*, 3> names{"timeseries/organisation",
+                                                      "timeseries/system", "timeseries/national"};
+    const std::array<const std::vector<std::string>*, 3> labels{&w.orgs.code, &w.systems.code,
+                                                                nullptr};
+    const std::array<const char*, 3> dimension{"organisation", "system", ""};
+    for (int level = 0; level < 3; ++level) {
+      auto& g = s.groups[level];
+      g.group = h5::create_group(s.file, names[level]);
+      g.year = std::make_unique<h5::Appendable>(g.group, "year", H5T_NATIVE_INT32, 0, 64);
+      h5::describe(g.year->id(), "calendar year", "year in which the planning year starts");
+      h5::make_scale(g.year->id(), "year");
+      if (labels[level]) {
+        g.entity = h5::write_strings(g.group, dimension[level], *labels[level]);
+        h5::describe(g.entity, "-", std::string(dimension[level]) + " code");
+        h5::make_scale(g.entity, dimension[level]);
+      }
+      const std::size_t width = labels[level] ? labels[level]->size() : 0;
+      for (const auto& m : metrics()) {
+        if (static_cast<int>(m.level) != level) continue;
+        const hid_t type = memory_type(m.compute(w));
+        auto set = std::make_unique<h5::Appendable>(g.group, m.name, type, width, 1);
+        h5::describe(set->id(), m.unit, m.description);
+        h5::attach_scale(set->id(), g.year->id(), 0);
+        if (width) h5::attach_scale(set->id(), g.entity, 1);
+        g.data.emplace(m.name, std::move(set));
+      }
+    }
+    h5::Handle membership = h5::create_group(s.file, "collaboratives/membership");
+    h5::set_attribute(membership, "description", std::string(
+        "collaborative membership per year: one row per (year, collaborative, member organisation)"));
+    s.member_year = std::make_unique<h5::Appendable>(membership, "year", H5T_NATIVE_INT32, 0, 4096);
+    s.member_collaborative =
+        std::make_unique<h5::Appendable>(membership, "collaborative", H5T_NATIVE_INT32, 0, 4096);
+    s.member_organisation =
+        std::make_unique<h5::Appendable>(membership, "organisation", H5T_NATIVE_INT32, 0, 4096);
+    h5::describe(s.member_year->id(), "calendar year", "year of the membership");
+    h5::describe(s.member_collaborative->id(), "index", "collaborative in /collaboratives");
+    h5::describe(s.member_organisation->id(), "index", "member organisation in /organisations");
+    H5Fflush(s.file, H5F_SCOPE_GLOBAL);
+  } catch (...) {
+    s.file.reset();
+    std::filesystem::remove(s.temporary);
+    throw;
+  }
+}
+
+RunRecorder::~RunRecorder() {
+  if (!state_ || state_->finished) return;
+  try {
+    state_->writer.finish();
+  } catch (...) {  // already failing: the temporary file goes
+  }
+  state_->groups = {};
+  state_->member_year.reset();
+  state_->member_collaborative.reset();
+  state_->member_organisation.reset();
+  state_->file.reset();
+  std::error_code ignored;
+  std::filesystem::remove(state_->temporary, ignored);
+}
+
+const std::filesystem::path& RunRecorder::temporary_path() const { return state_->temporary; }
+
+void RunRecorder::record(const World& w) {
+  // Snapshot on the simulation thread; the writer thread does the HDF5 work.
+  struct Frame {
+    std::int32_t year;
+    std::vector<std::pair<const Metric*, Column>> columns;
+    std::vector<std::int32_t> collaborative, organisation;
+  };
+  auto frame = std::make_shared<Frame>();
+  frame->year = static_cast<std::int32_t>(w.params.first_year + w.year);
+  for (const auto& m : metrics()) frame->columns.emplace_back(&m, m.compute(w));
+  const auto& cand = w.collaboratives.candidates;
+  for (std::size_t k = 0; k < cand.items.size(); ++k)
+    if (w.current.member[k]) {
+      frame->collaborative.push_back(static_cast<std::int32_t>(w.collaborative_of_slot[k]));
+      frame->organisation.push_back(static_cast<std::int32_t>(cand.items[k]));
+    }
+  State* s = state_.get();
+  s->writer.submit([s, frame] {
+    for (auto& g : s->groups) g.year->append(std::span<const std::int32_t>(&frame->year, 1));
+    for (const auto& [metric, column] : frame->columns)
+      s->groups[static_cast<int>(metric->level)].data.at(metric->name)->append(
+          data_of(column), 1, memory_type(column));
+    const std::vector<std::int32_t> years(frame->collaborative.size(), frame->year);
+    s->member_year->append(std::span<const std::int32_t>(years));
+    s->member_collaborative->append(std::span<const std::int32_t>(frame->collaborative));
+    s->member_organisation->append(std::span<const std::int32_t>(frame->organisation));
+    h5::check(H5Fflush(s->file, H5F_SCOPE_GLOBAL), "cannot flush " + s->temporary.string());
+  });
+}
+
+void RunRecorder::finish() {
+  auto& s = *state_;
+  s.writer.finish();
+  s.groups = {};
+  s.member_year.reset();
+  s.member_collaborative.reset();
+  s.member_organisation.reset();
+  h5::check(H5Fflush(s.file, H5F_SCOPE_GLOBAL), "cannot write " + s.temporary.string());
+  const herr_t closed = H5Fclose(s.file.get());
+  s.file = h5::Handle();
+  if (closed < 0) throw h5::Error("cannot close " + s.temporary.string() + ": " + h5::last_error());
+  std::filesystem::rename(s.temporary, s.path);
+  s.finished = true;
+}
+
+}  // namespace icsim

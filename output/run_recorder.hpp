@@ -1,0 +1,34 @@
+// Records one run to HDF5 (DESIGN.md section 5): static tables once, then every metric of the
+// metric registry each year, written by one writer thread. The file is written under a
+// temporary name and renamed at the end, so a failed run never leaves a half-written file
+// under the requested name.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+
+#include "agents/world.hpp"
+#include "output/tables.hpp"
+
+namespace icsim {
+
+class RunRecorder {
+ public:
+  // Creates the temporary file at once, so an unwritable path fails before any simulation.
+  RunRecorder(const std::filesystem::path& path, const World& world, const Provenance& provenance,
+              std::size_t queue_capacity = 8);
+  ~RunRecorder();  // if finish() was not reached, removes the temporary file
+  RunRecorder(const RunRecorder&) = delete;
+  RunRecorder& operator=(const RunRecorder&) = delete;
+
+  void record(const World& world);  // the year just simulated
+  void finish();                    // flushes, closes and renames into place
+
+  const std::filesystem::path& temporary_path() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace icsim

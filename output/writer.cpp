@@ -1,0 +1,58 @@
+#include "output/writer.hpp"
+
+namespace icsim {
+
+AsyncWriter::AsyncWriter(std::size_t capacity) {
+  queue_.set_capacity(static_cast<std::ptrdiff_t>(capacity));
+  thread_ = std::thread([this] { run(); });
+}
+
+AsyncWriter::~AsyncWriter() {
+  if (!finished_) {
+    try {
+      finish();
+    } catch (...) {  // the owner is unwinding from another error already
+    }
+  }
+}
+
+void AsyncWriter::run() {
+  for (;;) {
+    std::function<void()> task;
+    queue_.pop(task);
+    if (!task) return;  // the empty task ends the thread
+    bool failed = false;
+    {
+      std::lock_guard lock(mutex_);
+      failed = error_ != nullptr;
+    }
+    if (failed) continue;  // after an error, drain without writing
+    try {
+      task();
+    } catch (...) {
+      std::lock_guard lock(mutex_);
+      error_ = std::current_exception();
+    }
+  }
+}
+
+void AsyncWriter::rethrow() {
+  std::lock_guard lock(mutex_);
+  if (error_) std::rethrow_exception(error_);
+}
+
+void AsyncWriter::submit(std::function<void()> task) {
+  rethrow();
+  queue_.push(std::move(task));
+}
+
+void AsyncWriter::finish() {
+  if (!finished_) {
+    finished_ = true;
+    queue_.push({});
+    thread_.join();
+  }
+  rethrow();
+}
+
+}  // namespace icsim

@@ -1,0 +1,37 @@
+// One writer thread that owns an output file, fed by a bounded queue: simulation threads hand
+// over finished data and go on; they wait only when the queue is full.
+#pragma once
+
+#include <tbb/concurrent_queue.h>
+
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+namespace icsim {
+
+class AsyncWriter {
+ public:
+  explicit AsyncWriter(std::size_t capacity = 16);
+  ~AsyncWriter();
+  AsyncWriter(const AsyncWriter&) = delete;
+  AsyncWriter& operator=(const AsyncWriter&) = delete;
+
+  // Queues work for the writer thread; rethrows the writer's first error, if any.
+  void submit(std::function<void()> task);
+  // Runs everything queued, stops the thread and rethrows the writer's first error.
+  void finish();
+
+ private:
+  void run();
+  void rethrow();
+
+  tbb::concurrent_bounded_queue<std::function<void()>> queue_;
+  std::thread thread_;
+  std::mutex mutex_;
+  std::exception_ptr error_;
+  bool finished_ = false;
+};
+
+}  // namespace icsim

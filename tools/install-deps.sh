@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages icsim needs, only those missing; quiet when none are.
+set -euo pipefail
+packages=(build-essential cmake ninja-build pkg-config
+  libboost-graph-dev libtbb-dev libhdf5-dev hdf5-tools catch2 libcli11-dev libtomlplusplus-dev
+  libspdlog-dev
+  python3-h5py python3-pandas python3-xarray python3-h5netcdf python3-matplotlib python3-scipy
+  python3-pytest jupyter-nbconvert python3-ipykernel python3-nbformat)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
