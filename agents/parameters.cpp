@@ -51,6 +51,14 @@ ParamSpec boolean(std::string name, bool Params::*field, bool fallback, std::str
                    [field](Params& p, const Value& v) { p.*field = std::get<bool>(v); }};
 }
 
+ParamSpec text(std::string name, std::string Params::*field, std::string fallback,
+               std::string meaning) {
+  return ParamSpec{std::move(name), ParamType::text, "text", Value{std::move(fallback)}, 0, 0, {},
+                   std::move(meaning),
+                   [field](const Params& p) -> Value { return p.*field; },
+                   [field](Params& p, const Value& v) { p.*field = std::get<std::string>(v); }};
+}
+
 template <class E>
 ParamSpec choice_with(std::string name, std::vector<std::string> choices, std::string fallback,
                       std::string meaning, std::function<E&(Params&)> ref) {
@@ -78,7 +86,14 @@ const std::vector<std::string> rule_names{"expected_utility", "imitation", "lear
 
 std::vector<ParamSpec> build_registry() {
   std::vector<ParamSpec> r;
+  r.push_back(choice("model", &Params::model, {"health", "public_goods", "threshold_cascade"},
+                     "health", "the model the engine runs: health-care collaboration, or a classic "
+                     "model (finance off) to check the engine against published results"));
   // run
+  r.push_back(integer("run.steps", &Params::steps, "Monte Carlo steps", 1000, 1, 1e9,
+                      "classic models: steps to run (a step = N elementary updates)"));
+  r.push_back(integer("run.record_every", &Params::record_every, "steps", 1, 1, 1e9,
+                      "classic models: record every this many steps"));
   r.push_back(integer("run.seed", &Params::seed, "-", 1, 0, 9.2e18,
                       "seed of the counter-based random streams; same seed, same output"));
   r.push_back(integer("run.years", &Params::years, "years", 10, 1, 1000,
@@ -256,6 +271,36 @@ std::vector<ParamSpec> build_registry() {
                    "share of members' cost shocks pooled in a formal collaborative"));
   r.push_back(real("collaboratives.formal_trust", &Params::formal_trust, "0-1", 0.6, 0, 1,
                    "mean trust above which a collaborative that may choose becomes formal"));
+  // classic models
+  r.push_back(choice("network.kind", &Params::network_kind,
+                     {"england", "lattice", "erdos_renyi", "barabasi_albert", "watts_strogatz",
+                      "edge_list"},
+                     "england", "graph of a classic model: England's population, a periodic "
+                     "square lattice (von Neumann), a random graph, or an edge-list file"));
+  r.push_back(integer("network.size", &Params::network_size, "nodes (lattice: side)", 100, 2, 2e9,
+                      "nodes of a generated graph; side length for a lattice"));
+  r.push_back(real("network.mean_degree", &Params::network_mean_degree, "edges per node", 4, 0,
+                   1e6, "mean degree of a generated random graph"));
+  r.push_back(real("network.rewire", &Params::network_rewire, "probability", 0.1, 0, 1,
+                   "Watts-Strogatz rewiring probability"));
+  r.push_back(text("network.file", &Params::network_file, "",
+                   "edge list (CSV source,target) for network.kind = edge_list"));
+  r.push_back(real("game.r", &Params::game_r, "multiple", 4.0, 0, 1000,
+                   "public goods: factor multiplying each group's contributions"));
+  r.push_back(real("game.cost", &Params::game_cost, "payoff", 1.0, 0, 1e6,
+                   "public goods: what a cooperator contributes to each of its groups"));
+  r.push_back(real("game.noise", &Params::game_noise, "payoff", 0.5, 1e-9, 1e6,
+                   "public goods: Fermi imitation noise K"));
+  r.push_back(real("game.initial_cooperators", &Params::game_initial_cooperators, "fraction",
+                   0.5, 0, 1, "public goods: initial share of cooperators"));
+  r.push_back(real("cascade.threshold", &Params::cascade_threshold, "fraction", 0.18, 0, 1,
+                   "threshold cascade: share of active neighbours that activates a node"));
+  r.push_back(integer("cascade.seeds", &Params::cascade_seeds, "nodes", 1, 0, 2e9,
+                      "threshold cascade: initially active nodes per realisation"));
+  r.push_back(integer("cascade.realisations", &Params::cascade_realisations, "realisations",
+                      100, 1, 1e9, "threshold cascade: graphs drawn, each run to quiescence"));
+  r.push_back(real("cascade.global_share", &Params::cascade_global_share, "fraction", 0.1, 0, 1,
+                   "threshold cascade: final active share above which a cascade is global"));
   return r;
 }
 
@@ -281,6 +326,7 @@ std::string ParamSpec::allowed() const {
           << static_cast<std::int64_t>(max) << "]";
       return out.str();
     case ParamType::real: out << "a number in [" << min << ", " << max << "]"; return out.str();
+    case ParamType::text: return "any text";
     case ParamType::choice:
       out << "one of ";
       for (std::size_t i = 0; i < choices.size(); ++i) out << (i ? ", " : "") << choices[i];
@@ -319,6 +365,9 @@ Value validate(const ParamSpec& spec, const Value& value) {
     case ParamType::boolean:
       if (!std::holds_alternative<bool>(value)) throw refuse(format_value(value));
       return value;
+    case ParamType::text:
+      if (!std::holds_alternative<std::string>(value)) throw refuse(format_value(value));
+      return value;
     case ParamType::choice: {
       const auto* text = std::get_if<std::string>(&value);
       if (!text || std::find(spec.choices.begin(), spec.choices.end(), *text) == spec.choices.end())
@@ -353,7 +402,8 @@ Value parse_value(const ParamSpec& spec, std::string_view text) {
       if (text == "true") return true;
       if (text == "false") return false;
       break;
-    case ParamType::choice: return std::string(text);
+    case ParamType::choice:
+    case ParamType::text: return std::string(text);
     case ParamType::integer: {
       std::int64_t i = 0;
       const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), i);
@@ -388,16 +438,16 @@ std::string to_toml(const Params& params) {
   std::vector<std::pair<std::string, std::string>> tables;
   for (const auto& spec : registry()) {
     const auto dot = spec.name.rfind('.');
-    const std::string section = spec.name.substr(0, dot);
+    const std::string section = dot == std::string::npos ? "" : spec.name.substr(0, dot);
     auto it = std::find_if(tables.begin(), tables.end(),
                            [&](const auto& t) { return t.first == section; });
     if (it == tables.end()) it = tables.insert(tables.end(), {section, ""});
-    it->second += spec.name.substr(dot + 1) + " = " + format_value(spec.get(params)) + "  # " +
+    it->second += (dot == std::string::npos ? spec.name : spec.name.substr(dot + 1)) + " = " + format_value(spec.get(params)) + "  # " +
                   spec.unit + ": " + spec.meaning + "\n";
   }
   std::string out;
-  for (const auto& [section, body] : tables)
-    out += (out.empty() ? "" : "\n") + ("[" + section + "]\n") + body;
+  for (const auto& [section, body] : tables)  // top-level keys come first, before any table
+    out += (out.empty() ? "" : "\n") + (section.empty() ? "" : "[" + section + "]\n") + body;
   return out;
 }
 

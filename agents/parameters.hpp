@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -22,12 +23,17 @@ enum class Redistribution : std::uint8_t { pro_rata, need, equal, leader };
 enum class CollaborativeForm : std::uint8_t { formal, informal, choice };
 enum class CommissionerYear : std::uint8_t { ccg_2021, ccg_2019 };
 enum class PopulationSource : std::uint8_t { england, synthetic };
+enum class Model : std::uint8_t { health, public_goods, threshold_cascade };
+enum class NetworkKind : std::uint8_t {
+  england, lattice, erdos_renyi, barabasi_albert, watts_strogatz, edge_list };
 
 // Values of every parameter, resolved for one run. Field defaults are placeholders: the registry
 // holds the real defaults and default_params() applies them.
 struct Params {
+  Model model{};
   // run
   std::int64_t seed = 0;
+  std::int64_t steps = 0, record_every = 0;
   std::int64_t years = 0;
   std::int64_t first_year = 0;
   Activation activation{};
@@ -72,6 +78,14 @@ struct Params {
   // collaboratives
   double collab_saving_rate = 0, collab_scale = 0, informal_factor = 0, collab_overhead = 0;
   double management_capacity = 0, shock_sharing = 0, formal_trust = 0;
+  // classic models: network, spatial public goods game, threshold cascades
+  NetworkKind network_kind{};
+  std::int64_t network_size = 0;
+  double network_mean_degree = 0, network_rewire = 0;
+  std::string network_file;
+  double game_r = 0, game_cost = 0, game_noise = 0, game_initial_cooperators = 0;
+  double cascade_threshold = 0, cascade_global_share = 0;
+  std::int64_t cascade_seeds = 0, cascade_realisations = 0;
 
   // The decision rule an organisation of kind k uses.
   Rule rule_for(Kind k) const {
@@ -81,7 +95,7 @@ struct Params {
 };
 
 using Value = std::variant<bool, std::int64_t, double, std::string>;
-enum class ParamType : std::uint8_t { boolean, integer, real, choice };
+enum class ParamType : std::uint8_t { boolean, integer, real, choice, text };
 
 struct ParamSpec {
   std::string name;

@@ -2,6 +2,10 @@
 add_library(icsim_options INTERFACE)
 target_compile_options(icsim_options INTERFACE -Wall -Wextra -Wpedantic -Wshadow -Wconversion
   -Wno-sign-conversion)
+# GCC 12 warns falsely on std::string concatenation at -O3 (GCC bug 105329).
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
+  target_compile_options(icsim_options INTERFACE -Wno-restrict)
+endif()
 if(ICSIM_WARNINGS_AS_ERRORS)
   target_compile_options(icsim_options INTERFACE -Werror)
 endif()
