@@ -1,0 +1,43 @@
+"""Reading and analysing icsim outputs (HDF5) in Python.
+
+    import icsim
+    run = icsim.open_run("run.h5")        # tables as DataFrames, time series as xarray
+    run.system["mean_trust"]              # [year, system]
+    sweep = icsim.open_sweep("sweep.h5")  # runs table, summaries, [run, year, ...] series
+    sweep.sobol("final_mean_trust")       # Sobol indices with bootstrap intervals
+
+`python3 -m icsim report FILE.h5 -o report.html` writes a one-page report of a run or sweep.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .binary import find_binary, run_sweep, sample_design, simulate, write_sweep_file
+from .files import SUPPORTED_SCHEMA_VERSIONS, IcsimFileError, UnsupportedSchemaError, file_kind
+from .run import Run
+from .sweep import Sweep
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "open", "open_run", "open_sweep", "Run", "Sweep", "IcsimFileError", "UnsupportedSchemaError",
+    "SUPPORTED_SCHEMA_VERSIONS", "find_binary", "simulate", "run_sweep", "sample_design",
+    "write_sweep_file",
+]
+
+
+def open_run(path: str | os.PathLike) -> Run:
+    """An icsim run file (`icsim run -o PATH`). Raises IcsimFileError if the file is not an icsim
+    output or is a sweep, UnsupportedSchemaError if it has a schema version we do not know."""
+    return Run(path)
+
+
+def open_sweep(path: str | os.PathLike) -> Sweep:
+    """An icsim sweep file (`icsim sweep SWEEP.toml -o PATH`, or `icsim merge`)."""
+    return Sweep(path)
+
+
+def open(path: str | os.PathLike) -> Run | Sweep:  # noqa: A001 - the natural name
+    """A run or sweep file, whichever ``path`` holds."""
+    return Sweep(path) if file_kind(path) == "sweep" else Run(path)

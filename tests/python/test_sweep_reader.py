@@ -1,0 +1,171 @@
+"""icsim.open_sweep: on a small file written here to the sweep layout of DESIGN.md section 5 (so
+the reader is pinned to the layout), and on real `icsim sweep` output when the binary has it."""
+
+import subprocess
+
+import h5py
+import numpy as np
+import pytest
+import xarray as xr
+from conftest import has_command
+
+import icsim
+
+SWEEP_TEXT = """scenario = "england-2020"
+years = 3
+replications = 2
+seed = 42
+design = "full_factorial"
+record = ["summary", "system"]
+[axes]
+"policy.system_tied_share" = { values = [0.0, 0.5, 1.0] }
+"policy.redistribution" = ["pro_rata", "need"]
+"""
+
+
+def write_layout_sweep(path, run_scale=True, finished=None):
+    """A sweep file by the layout: 3 x 2 points, 2 replications, 3 years, 2 systems."""
+    shares, rules = [0.0, 0.5, 1.0], ["pro_rata", "need"]
+    points = [(s, r) for s in shares for r in rules]
+    runs = [(p, rep) for p in range(len(points)) for rep in range(2)]
+    n = len(runs)
+    finished = np.ones(n, bool) if finished is None else np.asarray(finished)
+    strings = h5py.string_dtype()
+    with h5py.File(path, "w") as f:
+        f.attrs.update(tool="icsim", version="0.1.0", schema_version=np.int64(1), file_kind="sweep",
+                       design="full_factorial", sweep=SWEEP_TEXT, fingerprint="abc123")
+        g = f.create_group("runs")
+        run = g.create_dataset("run", data=np.arange(n, dtype=np.int64))
+        if run_scale:
+            run.make_scale("run")
+        g["point"] = np.array([p for p, _ in runs], dtype=np.int64)
+        g["replication"] = np.array([r for _, r in runs], dtype=np.int32)
+        g["seed"] = np.arange(n, dtype=np.int64) + 1000
+        g.create_dataset("status", data=np.where(finished, "ok", "pending").astype(object), dtype=strings)
+        g["policy.system_tied_share"] = np.array([points[p][0] for p, _ in runs])
+        g.create_dataset("policy.redistribution", data=np.array([points[p][1] for p, _ in runs], dtype=object),
+                         dtype=strings)
+        rng = np.random.default_rng(0)
+        share = g["policy.system_tied_share"][()]
+        s = f.create_group("summary")
+        trust = s.create_dataset("final_mean_trust", data=np.where(finished, 0.4 + 0.2 * share + 0.01 * rng.random(n), np.nan))
+        trust.attrs.update(units="0-1", description="mean trust over every edge, final year")
+        if run_scale:
+            summary_run = s.create_dataset("run", data=np.arange(n, dtype=np.int64))
+            summary_run.make_scale("run")
+            trust.dims[0].attach_scale(summary_run)
+        ts = f.create_group("timeseries/system")
+        year = ts.create_dataset("year", data=np.array([2020, 2021, 2022], dtype=np.int32))
+        year.make_scale("year")
+        system = ts.create_dataset("system", data=np.array(["QVV", "QE1"], dtype=object), dtype=strings)
+        system.make_scale("system")
+        data = (0.4 + 0.2 * share[:, None, None] + 0.05 * np.arange(3)[None, :, None]
+                + 0.01 * rng.random((n, 3, 2)))
+        stake = ts.create_dataset("mean_trust", data=data)
+        stake.attrs.update(units="0-1", description="mean trust on edges inside the system")
+        if run_scale:  # each group with a run dimension carries its own run scale (for h5netcdf)
+            series_run = ts.create_dataset("run", data=np.arange(n, dtype=np.int64))
+            series_run.make_scale("run")
+            stake.dims[0].attach_scale(series_run)
+        stake.dims[1].attach_scale(year)
+        stake.dims[2].attach_scale(system)
+    return path
+
+
+@pytest.mark.parametrize("run_scale", [True, False])
+def test_layout_sweep(tmp_path, run_scale):
+    sweep = icsim.open_sweep(write_layout_sweep(tmp_path / "s.h5", run_scale))
+    assert sweep.design == "full_factorial"
+    assert sweep.fingerprint == "abc123"
+    assert sweep.spec["replications"] == 2
+    assert sweep.varied == ["policy.redistribution", "policy.system_tied_share"]
+    assert sweep.bounds("policy.system_tied_share") == (0.0, 1.0)
+    assert sweep.bounds("policy.redistribution") == ["pro_rata", "need"]
+    runs = sweep.runs
+    assert runs.index.name == "run" and len(runs) == 12
+    assert list(runs.columns[:4]) == ["point", "replication", "seed", "status"]
+    assert runs["policy.redistribution"].tolist()[:4] == ["pro_rata", "pro_rata", "need", "need"]
+    results = sweep.results
+    assert "final_mean_trust" in results and len(results) == 12
+    system = sweep.system
+    assert system["mean_trust"].dims == ("run", "year", "system")
+    assert system["policy.system_tied_share"].dims == ("run",)
+    assert list(system["system"].values) == ["QVV", "QE1"]
+    by_share = system["mean_trust"].mean(["year", "system"]).groupby("policy.system_tied_share").mean()
+    assert np.all(np.diff(by_share.values) > 0)
+    points = sweep.points("final_mean_trust")
+    assert len(points) == 6 and (points["replications"] == 2).all()
+    assert "icsim.Sweep" in repr(sweep)
+    assert ("summary", "final_mean_trust") in sweep.metrics().index
+
+
+def test_unfinished_runs_are_left_out(tmp_path):
+    finished = np.ones(12, bool)
+    finished[[3, 10]] = False
+    sweep = icsim.open_sweep(write_layout_sweep(tmp_path / "s.h5", finished=finished))
+    assert sweep.finished.sum() == 10
+    assert sweep.system.sizes["run"] == 10
+    assert sweep.timeseries("system", finished_only=False).sizes["run"] == 12
+    points = sweep.points("final_mean_trust")
+    assert len(points) == 6 and points["replications"].tolist() == [2, 1, 2, 2, 2, 1]
+
+
+def test_sweep_is_not_a_run(tmp_path):
+    path = write_layout_sweep(tmp_path / "s.h5")
+    with pytest.raises(icsim.IcsimFileError, match="open it with icsim.open_sweep"):
+        icsim.open_run(path)
+    assert isinstance(icsim.open(path), icsim.Sweep)
+    with pytest.raises(KeyError, match="no organisation time series"):
+        icsim.open_sweep(path).timeseries("organisation")
+
+
+def test_xarray_alone_opens_layout_sweep(tmp_path):
+    """h5netcdf finds a dimension scale only in the group itself or its ancestors, and gives the
+    scale's values as coordinates only in the group itself: hence a run scale in each group."""
+    path = write_layout_sweep(tmp_path / "s.h5")
+    with xr.open_dataset(path, engine="h5netcdf", group="timeseries/system") as ds:
+        assert ds["mean_trust"].dims == ("run", "year", "system")
+        assert list(ds["run"].values) == list(range(12))
+    with xr.open_dataset(path, engine="h5netcdf", group="summary") as ds:
+        assert ds["final_mean_trust"].dims == ("run",)
+
+
+# Real sweeps ----------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def real_sweep(binary, tmp_path_factory):
+    if not has_command(binary, "sweep"):
+        pytest.skip("icsim sweep is not built yet")
+    folder = tmp_path_factory.mktemp("sweep")
+    spec = icsim.write_sweep_file(
+        folder / "sweep.toml",
+        {"policy.system_tied_share": {"values": [0.0, 1.0]}, "policy.redistribution": ["pro_rata", "need"]},
+        scenario="england-2019", years=3, replications=2, seed=5, design="full_factorial",
+        record=["summary", "system", "organisation"])
+    out = folder / "sweep.h5"
+    subprocess.run([binary, "sweep", str(spec), "-o", str(out), "--threads", "2", "--quiet"],
+                   check=True, capture_output=True)
+    return out
+
+
+def test_real_sweep(real_sweep, binary):
+    sweep = icsim.open_sweep(real_sweep)
+    assert sweep.design == "full_factorial"
+    assert len(sweep.runs) == 8 and sweep.finished.all()
+    assert set(sweep.varied) == {"policy.system_tied_share", "policy.redistribution"}
+    assert set(sweep.runs["policy.redistribution"]) == {"pro_rata", "need"}
+    assert len(sweep.summary.columns) > 0 and sweep.summary.notna().all().all()
+    system = sweep.system
+    assert system.sizes["run"] == 8 and system.sizes["year"] == 3
+    assert "policy.system_tied_share" in system.coords
+    organisation = sweep.organisation
+    assert organisation.sizes["run"] == 8
+    # A run of the sweep re-run alone gives the same numbers (its seed is in the runs table).
+    first = sweep.runs.iloc[0]
+    run = icsim.simulate(real_sweep.parent / "one.h5", "england-2019",
+                         {"policy.system_tied_share": first["policy.system_tied_share"],
+                          "policy.redistribution": first["policy.redistribution"]},
+                         seed=int(first["seed"]), years=3, binary=binary)
+    metric = "mean_trust"
+    np.testing.assert_allclose(system[metric].isel(run=0).values, run.system[metric].values)
+    with xr.open_dataset(real_sweep, engine="h5netcdf", group="timeseries/system") as ds:
+        assert ds[metric].dims == ("run", "year", "system")
