@@ -206,6 +206,8 @@ std::vector<ParamSpec> build_registry() {
                    "expected_utility: mean-variance risk aversion"));
   r.push_back(real("behaviour.imitation_noise", &Params::imitation_noise, "fraction of cost",
                    0.002, 1e-9, 10, "imitation: Fermi noise K"));
+  r.push_back(real("behaviour.exploration", &Params::exploration, "probability", 0.02, 0, 1,
+                   "imitation: chance of trying a random action instead (mutation)"));
   r.push_back(real("behaviour.ewa_phi", &Params::ewa_phi, "fraction", 0.9, 0, 1,
                    "learning: decay of past attractions (phi)"));
   r.push_back(real("behaviour.ewa_delta", &Params::ewa_delta, "fraction", 0.5, 0, 1,

@@ -63,7 +63,7 @@ struct Params {
   // behaviour
   Rule rule{};
   std::array<Rule, kind_count> kind_rule{};
-  double logit_noise = 0, risk_aversion = 0, imitation_noise = 0;
+  double logit_noise = 0, risk_aversion = 0, imitation_noise = 0, exploration = 0;
   double ewa_phi = 0, ewa_delta = 0, ewa_rho = 0, ewa_lambda = 0;
   double threshold = 0, belief_weight = 0, initial_belief = 0;
   double effort_cost = 0, cip_max = 0, solidarity = 0, accept_probability = 0;

@@ -123,6 +123,10 @@ Choice choose_imitation(const DecideContext& ctx, std::size_t i, Random& rng) {
   const World& w = ctx.world;
   const double floor = stake_floor(w, i);
   Choice own{ctx.view.accepted[i], std::max(ctx.view.stake[i], floor), ctx.view.effort[i]};
+  if (rng.uniform() < w.params.exploration) {
+    const int action = static_cast<int>(rng.below(action_count));
+    return {std::uint8_t(accepts(w, i)), stake_level(action, floor), effort_level(action)};
+  }
   const auto nb = w.graph.neighbours(std::uint32_t(i));
   std::uint32_t holders = 0;
   for (const auto j : nb) holders += holds_control_total(w.orgs.kind[j]);

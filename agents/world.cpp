@@ -9,6 +9,9 @@
 namespace icsim {
 namespace {
 
+// Year index of the random stream that sets the state before the first year.
+constexpr std::uint32_t initial_year = 0xFFFFFFFFu;
+
 template <class T>
 void sized(std::vector<T>& v, std::size_t n, T value = T{}) {
   v.assign(n, value);
@@ -88,15 +91,22 @@ World make_world(const Params& params, Structure structure, std::uint64_t run) {
   }
 
   size_ledger(w);
+  // The state before the first year: everyone has accepted; efforts are spread over the grid
+  // and half the organisations hold a stake above the floor, so that rules which copy or count
+  // their partners (imitation, threshold) have variety to work on.
   for (auto* d : {&w.previous, &w.current}) {
     d->accepted.assign(n, 0);
     d->stake.assign(n, 0);
     d->effort.assign(n, 0);
     for (std::size_t i = 0; i < n; ++i)
       if (holds_control_total(w.orgs.kind[i])) {
+        Random rng(w.key, initial_year, std::uint32_t(i), Purpose::decide);
+        const double floor = params.system_tied_share;
         d->accepted[i] = 1;
-        d->stake[i] = params.system_tied_share;
-        d->effort[i] = 0.25;
+        d->stake[i] = rng.uniform() < 0.5 ? floor
+                                          : floor + (1 - floor) * double(1 + rng.below(stake_levels - 1)) /
+                                                        (stake_levels - 1);
+        d->effort[i] = double(rng.below(effort_levels)) / (effort_levels - 1);
       }
     d->member.assign(cand.items.size(), 1);
     d->formal.assign(w.collaboratives.size(),

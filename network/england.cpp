@@ -60,6 +60,7 @@ class Builder {
     read_commissioners();
     read_pcns();
     add_councils();
+    size_unmeasured_trusts();
     place_organisations();
     synthesise_finance(s_.orgs, size_, params_);
     assign_leaders(s_.systems, params_);
@@ -209,6 +210,35 @@ class Builder {
                                           Kind::local_authority,
                                           static_cast<std::uint32_t>(s_.places.system[p]),
                                           s_.places.population[p], s_.places.population[p]));
+  }
+
+  // Mental health, community and ambulance trusts have no beds or catchments here: they serve
+  // their system's registered population (ambulance: their region's), shared among the trusts
+  // of their kind there; that population is their size.
+  void size_unmeasured_trusts() {
+    auto& o = s_.orgs;
+    std::map<std::pair<std::string, Kind>, int> count;
+    std::map<std::string, double> region_population;
+    for (std::size_t sys = 0; sys < s_.systems.size(); ++sys)
+      region_population[s_.systems.region[sys]] += system_population_[sys];
+    const auto area = [&](std::size_t i) {
+      return o.kind[i] == Kind::ambulance ? s_.systems.region[o.system[i]]
+                                          : s_.systems.code[o.system[i]];
+    };
+    const auto unmeasured = [&](std::size_t i) {
+      return o.kind[i] == Kind::mental_health || o.kind[i] == Kind::community ||
+             o.kind[i] == Kind::ambulance;
+    };
+    for (std::size_t i = 0; i < o.size(); ++i)
+      if (unmeasured(i)) ++count[{area(i), o.kind[i]}];
+    for (std::size_t i = 0; i < o.size(); ++i) {
+      if (!unmeasured(i)) continue;
+      const double served = o.kind[i] == Kind::ambulance
+                                ? region_population[area(i)]
+                                : system_population_[o.system[i]];
+      o.population[i] = served / count[{area(i), o.kind[i]}];
+      size_[i] = o.population[i];
+    }
   }
 
   // Places: a trust sits in the place holding most of its catchment inside its own system;

@@ -1,0 +1,109 @@
+#include <catch2/catch.hpp>
+#include <numeric>
+
+#include "support.hpp"
+
+using namespace icsim;
+
+namespace {
+double sum(const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0); }
+}  // namespace
+
+TEST_CASE("money is conserved: every pound of the pot is paid or returned", "[settle]") {
+  const auto rule = GENERATE(as<std::string>{}, "pro_rata", "need", "equal", "leader");
+  const auto eligibility = GENERATE(as<std::string>{}, "all_providers", "deficit_only");
+  const auto tied = GENERATE(as<std::string>{}, "0", "0.5", "1");
+  const Params p = test::params({"policy.redistribution=" + rule,
+                                 "policy.support_eligibility=" + eligibility,
+                                 "policy.system_tied_share=" + tied,
+                                 "policy.collaboration_penalty=0.3", "run.years=6"});
+  int years = 0;
+  test::run(p, [&](const World& w) {
+    ++years;
+    const auto& nat = w.national;
+    CHECK(nat.support_paid + nat.support_returned == Approx(nat.support_pot).epsilon(1e-12));
+    CHECK(sum(w.ledger.support_paid) == Approx(nat.support_paid).epsilon(1e-12));
+    CHECK(sum(w.ledger.allocation) == Approx(nat.support_pot).epsilon(1e-12));
+    const auto& s = w.system_ledger;
+    for (std::size_t sys = 0; sys < w.systems.size(); ++sys) {
+      INFO(w.systems.code[sys] << " year " << w.year);
+      CHECK(s.paid[sys] + s.returned[sys] == Approx(s.allocated[sys]).margin(1e-9));
+    }
+    for (std::size_t i = 0; i < w.size(); ++i) CHECK(w.ledger.support_paid[i] >= 0);
+  });
+  CHECK(years == 6);
+}
+
+TEST_CASE("need redistribution pays members that missed their own totals; pro rata does not",
+          "[settle]") {
+  double missed_paid_need = 0, missed_paid_pro_rata = 0;
+  for (const char* rule : {"need", "pro_rata"}) {
+    const Params p = test::params({std::string("policy.redistribution=") + rule,
+                                   "policy.system_tied_share=1", "run.years=5"});
+    double paid_to_missed = 0;
+    test::run(p, [&](const World& w) {
+      for (std::size_t i = 0; i < w.size(); ++i)
+        if (holds_control_total(w.orgs.kind[i]) && !w.ledger.met[i] &&
+            w.system_ledger.met[w.orgs.system[i]])
+          paid_to_missed += w.ledger.support_paid[i];
+    });
+    (std::string(rule) == "need" ? missed_paid_need : missed_paid_pro_rata) = paid_to_missed;
+  }
+  CHECK(missed_paid_need > 0);
+  CHECK(missed_paid_pro_rata == 0);
+}
+
+TEST_CASE("write-offs halve commissioners' cumulative deficits at the write-off", "[settle]") {
+  const Params p = test::params({"policy.writeoff_commissioners=0.5", "policy.writeoff_year=3",
+                                 "run.years=3"});
+  std::vector<double> before;
+  test::run(p, [&](const World& w) {
+    if (w.year == 1) before = w.ledger.balance;  // end of year 2
+    if (w.year != 2) return;
+    int checked = 0;
+    for (std::size_t i = 0; i < w.size(); ++i) {
+      if (w.orgs.kind[i] != Kind::commissioner) continue;
+      const auto& l = w.ledger;
+      const double pre = l.balance[i] - l.writeoff[i];  // balance before the write-off
+      if (pre < 0) {
+        CHECK(l.balance[i] == Approx(pre / 2).margin(1e-9));
+        ++checked;
+      } else {
+        CHECK(l.writeoff[i] == 0);
+      }
+    }
+    CHECK(checked > 0);
+    double total = 0;
+    for (const double x : w.ledger.writeoff) total += x;
+    CHECK(w.national.writeoff == Approx(total));
+  });
+  CHECK_FALSE(before.empty());
+}
+
+TEST_CASE("the bail-out pays deep deficits up to its pool", "[settle]") {
+  const Params p = test::params({"policy.bailout=50", "policy.bailout_threshold=0.0",
+                                 "run.years=4"});
+  double paid = 0;
+  test::run(p, [&](const World& w) {
+    CHECK(w.national.bailout_paid <= 50.0 + 1e-9);
+    paid += w.national.bailout_paid;
+  });
+  CHECK(paid > 0);
+}
+
+TEST_CASE("the duty-to-collaborate penalty withholds support from members that gained while "
+          "their system missed", "[settle]") {
+  const Params p = test::params({"policy.collaboration_penalty=0.5", "run.years=5"});
+  double penalties = 0;
+  test::run(p, [&](const World& w) {
+    for (std::size_t i = 0; i < w.size(); ++i) {
+      if (w.ledger.penalty[i] <= 0) continue;
+      penalties += w.ledger.penalty[i];
+      const auto sys = w.orgs.system[i];
+      CHECK_FALSE(w.system_ledger.met[sys]);
+      CHECK(w.ledger.met[i]);
+      CHECK(w.current.effort[i] < w.system_ledger.mean_effort[sys]);
+    }
+  });
+  CHECK(penalties > 0);
+}

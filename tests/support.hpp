@@ -1,0 +1,34 @@
+// Helpers shared by the tests: parameters with overrides, a whole run in memory.
+#pragma once
+
+#include <initializer_list>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "agents/parameters.hpp"
+#include "agents/step.hpp"
+#include "agents/world.hpp"
+#include "experiments/scenario.hpp"
+
+namespace icsim::test {
+
+inline Params params(std::initializer_list<std::string> settings = {},
+                     const std::string& scenario = "england-2019") {
+  Params p = load_scenario(scenario).params;
+  for (const auto& s : settings) apply_setting(p, s, "test");
+  return p;
+}
+
+// Runs every year, calling `each` with the world at the end of each year.
+template <class F>
+World run(const Params& p, F each, std::uint64_t run_index = 0) {
+  World w = make_world(p, run_index);
+  simulate(w, [&](const World& world) { each(world); });
+  return w;
+}
+inline World run(const Params& p) {
+  return run(p, [](const World&) {});
+}
+
+}  // namespace icsim::test
