@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 
+from . import plots, sensitivity
 from .binary import find_binary, run_sweep, sample_design, simulate, write_sweep_file
 from .files import SUPPORTED_SCHEMA_VERSIONS, IcsimFileError, UnsupportedSchemaError, file_kind
 from .run import Run
@@ -23,7 +24,7 @@ __version__ = "0.1.0"
 __all__ = [
     "open", "open_run", "open_sweep", "Run", "Sweep", "IcsimFileError", "UnsupportedSchemaError",
     "SUPPORTED_SCHEMA_VERSIONS", "find_binary", "simulate", "run_sweep", "sample_design",
-    "write_sweep_file",
+    "write_sweep_file", "plots", "sensitivity",
 ]
 
 

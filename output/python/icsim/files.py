@@ -111,6 +111,13 @@ def read_values(dataset: h5py.Dataset, selection=()) -> np.ndarray:
         values = dataset.asstr()[selection]
         return np.asarray(values, dtype=object)
     values = dataset[selection]
+    fill = dataset.attrs.get("_FillValue")
+    if fill is not None and values.dtype.kind in "iub":
+        missing = values == np.asarray(fill).astype(values.dtype)
+        if missing.any():  # a failed run's entries (netCDF convention): NaN, as xarray reads them
+            values = values.astype(float)
+            values[missing] = np.nan
+            return values
     if plain(dataset.attrs.get("units", "")) == "flag" and values.dtype.kind in "iub":
         values = values.astype(bool)
     return values

@@ -13,9 +13,9 @@ import xarray as xr
 from . import files
 
 #: Columns of /runs that are not varied parameters.
-RUN_COLUMNS = ("run", "point", "replication", "seed", "status")
-#: Status values of a run that finished and was written.
-FINISHED = ("ok", "done", "finished", "complete", "completed", "success")
+RUN_COLUMNS = ("run", "point", "replication", "seed", "status", "message")
+#: Status of a run that finished and was written (a failed run's status is "failed: <why>").
+FINISHED = ("ok",)
 
 
 class Sweep:
@@ -135,9 +135,6 @@ class Sweep:
         status = self.runs.get("status")
         if status is None:
             return pd.Series(True, index=self.runs.index)
-        if status.dtype.kind in "iub":
-            return status == 0 if status.max() > 1 or status.min() == 0 and status.max() == 0 \
-                else status.astype(bool)
         return status.astype(str).str.lower().isin(FINISHED)
 
     @functools.cached_property
