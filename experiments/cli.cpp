@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "agents/metrics.hpp"
+#include "experiments/classic.hpp"
 #include "experiments/run.hpp"
 #include "experiments/scenario.hpp"
 #include "icsim/version.hpp"
@@ -76,6 +77,8 @@ int command_run(const Common& c, const std::string& output, const std::vector<st
   RunOptions options;
   options.output = path;
   options.provenance = {to_toml(s.params), s.source, join_args(args), "run"};
+  if (s.params.model != Model::health)  // public goods game or threshold cascades
+    return run_classic(s.params, path, options.provenance, c.quiet ? nullptr : &out);
   if (!c.quiet) {
     out << "icsim " << version << ": " << s.source << ", " << s.params.years
         << " years, seed " << s.params.seed << "\n";
