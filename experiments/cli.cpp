@@ -15,6 +15,7 @@
 #include "experiments/classic.hpp"
 #include "experiments/run.hpp"
 #include "experiments/scenario.hpp"
+#include "experiments/sweep.hpp"
 #include "icsim/version.hpp"
 #include "network/csv.hpp"
 #include "output/hdf5.hpp"
@@ -150,6 +151,29 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   describe->add_flag("--metrics", list_metrics, "list the recorded metrics instead");
   auto* check = app.add_subcommand("check", "validate a scenario without running it");
   add_common(check, true);
+  SweepCommand sweeping;
+  sweeping.command_line = join_args(args);
+  auto* sweep = app.add_subcommand("sweep", "run a parameter sweep (design x replications) into one "
+                                            "HDF5 file, in parallel, resumable");
+  sweep->add_option("sweep_file", sweeping.sweep_file, "sweep file (TOML)")->required();
+  sweep->add_option("-o,--output", sweeping.output, "output file (HDF5)")->required();
+  sweep->add_option("--threads", common.threads, "worker threads (0: all cores)")->check(CLI::NonNegativeNumber);
+  sweep->add_option("--shard", sweeping.shard, "I/N: run the I-th of N disjoint slices (default "
+                                               "from SLURM_ARRAY_TASK_ID and _COUNT)");
+  sweep->add_flag("--resume", sweeping.resume, "continue the sweep in the output, running only "
+                                               "the runs it lacks");
+  sweep->add_flag("--overwrite", sweeping.overwrite, "replace an existing output file");
+  sweep->add_option("--commit-interval", sweeping.commit_interval,
+                    "seconds between commits of finished runs to the output")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  sweep->add_flag("-q,--quiet", sweeping.quiet, "no progress, print nothing but errors");
+  auto* sample = app.add_subcommand("sample", "the sweep's design as CSV, one row per run");
+  sample->add_option("sweep_file", sweeping.sweep_file, "sweep file (TOML)")->required();
+  sample->add_option("--shard", sweeping.shard, "I/N: only the runs of that shard");
+  auto* merge = app.add_subcommand("merge", "join sweep shards into one file, in run order");
+  merge->add_option("-o,--output", sweeping.output, "merged file (HDF5)")->required();
+  merge->add_option("shards", sweeping.inputs, "shard files of one sweep")->required();
+  merge->add_flag("-q,--quiet", sweeping.quiet, "print nothing but warnings and errors");
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   try {
@@ -171,6 +195,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (*run) return command_run(common, output, args, out);
     if (*describe) return command_describe(common, list_metrics, out);
     if (*check) return command_check(common, out);
+    if (*sweep) return command_sweep(sweeping, out, err);
+    if (*sample) return command_sample(sweeping, out);
+    if (*merge) return command_merge(sweeping, out, err);
   } catch (const InputError& e) {
     err << "icsim: error: " << e.what() << "\n";
     return 2;

@@ -1,0 +1,693 @@
+#include "output/sweep_recorder.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "output/hdf5.hpp"
+#include "output/writer.hpp"
+
+// Crash safety without journaling. HDF5 1.10 updates a file in place and may leave it unreadable
+// if the process dies mid-write, so the sweep file itself is never written: OUT.h5 is only ever
+// replaced whole by rename(2), which is atomic, and always names a closed, complete file. Two
+// files take turns. Runs are appended to a working file (OUT.h5.next); a commit closes it, keeps
+// the current OUT.h5 alive under a second name with link(2), renames the working file over
+// OUT.h5, and makes the old file the new working file by appending to it the runs it lacks (the
+// batch just committed, held in memory until then). Every run is written twice and no commit
+// copies the file, so a commit costs the same however large the sweep grows, and memory holds at
+// most one batch. A reader that has the old file open keeps it: HDF5's file lock then refuses us,
+// and the working file is made by copying OUT.h5 instead (as also where hard links fail).
+
+namespace icsim {
+namespace fs = std::filesystem;
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr std::array<const char*, 3> level_names{"organisation", "system", "national"};
+constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+
+hid_t memory_type(const Column& column) {
+  return std::visit(
+      [](const auto& v) { return h5::type_of<typename std::decay_t<decltype(v)>::value_type>(); },
+      column);
+}
+std::size_t column_size(const Column& column) {
+  return std::visit([](const auto& v) { return v.size(); }, column);
+}
+double column_mean(const Column& column) {
+  return std::visit(
+      [](const auto& v) {
+        double total = 0;
+        for (const auto x : v) total += static_cast<double>(x);
+        return v.empty() ? nan : total / static_cast<double>(v.size());
+      },
+      column);
+}
+
+// What a failed run's series hold: NaN, or an impossible count or flag; also _FillValue.
+std::vector<std::byte> fill_of(hid_t type) {
+  const auto bytes = [](auto value) {
+    std::vector<std::byte> out(sizeof value);
+    std::memcpy(out.data(), &value, sizeof value);
+    return out;
+  };
+  if (H5Tequal(type, H5T_NATIVE_DOUBLE) > 0) return bytes(nan);
+  if (H5Tequal(type, H5T_NATIVE_INT32) > 0) return bytes(std::int32_t{-1});
+  if (H5Tequal(type, H5T_NATIVE_UINT8) > 0) return bytes(std::uint8_t{255});
+  return bytes(std::int64_t{-1});
+}
+
+// An extendible dataset [run, shape...] that grows along its first dimension, the runs.
+class Rows {
+ public:
+  Rows(hid_t group, const std::string& name, hid_t type, const std::vector<hsize_t>& shape,
+       const std::vector<std::byte>* fill)
+      : name_(name) {
+    dims_.assign(1, 0);
+    dims_.insert(dims_.end(), shape.begin(), shape.end());
+    std::vector<hsize_t> max = dims_, chunk = dims_;
+    max[0] = H5S_UNLIMITED;
+    hsize_t row_bytes = H5Tget_size(type);
+    for (const auto d : shape) row_bytes *= std::max<hsize_t>(d, 1);
+    // About 64 KiB a chunk, so that a chunk being filled stays in HDF5's 1 MiB chunk cache.
+    chunk[0] = std::clamp<hsize_t>((64u << 10) / row_bytes, 1, 4096);
+    for (std::size_t i = 1; i < chunk.size(); ++i) chunk[i] = std::max<hsize_t>(chunk[i], 1);
+    const int rank = static_cast<int>(dims_.size());
+    h5::Handle space(h5::check(H5Screate_simple(rank, dims_.data(), max.data()), name));
+    h5::Handle plist(h5::check(H5Pcreate(H5P_DATASET_CREATE), name));
+    h5::check(H5Pset_chunk(plist, rank, chunk.data()), "chunking " + name);
+    h5::check(H5Pset_shuffle(plist), "shuffle filter");
+    h5::check(H5Pset_deflate(plist, 4), "deflate filter");
+    if (fill) h5::check(H5Pset_fill_value(plist, type, fill->data()), "fill value of " + name);
+    set_ = h5::Handle(h5::check(
+        H5Dcreate2(group, name.c_str(), type, space, H5P_DEFAULT, plist, H5P_DEFAULT),
+        "cannot create dataset " + name));
+    if (fill) {  // the netCDF convention, so that xarray masks failed runs
+      h5::Handle scalar(h5::check(H5Screate(H5S_SCALAR), name));
+      h5::Handle attr(h5::check(
+          H5Acreate2(set_, "_FillValue", type, scalar, H5P_DEFAULT, H5P_DEFAULT), name));
+      h5::check(H5Awrite(attr, type, fill->data()), "_FillValue of " + name);
+    }
+  }
+  Rows(hid_t file, const std::string& path) : name_(path) {
+    set_ = h5::Handle(h5::check(H5Dopen2(file, path.c_str(), H5P_DEFAULT), "cannot open " + path));
+    h5::Handle space(h5::check(H5Dget_space(set_), path));
+    dims_.resize(static_cast<std::size_t>(H5Sget_simple_extent_ndims(space)));
+    H5Sget_simple_extent_dims(space, dims_.data(), nullptr);
+  }
+
+  void append(const void* data, hsize_t rows, hid_t type) {
+    if (rows == 0) return;
+    std::vector<hsize_t> grown = dims_, start(dims_.size(), 0), count = dims_;
+    grown[0] += rows;
+    start[0] = dims_[0];
+    count[0] = rows;
+    h5::check(H5Dset_extent(set_, grown.data()), "cannot extend " + name_);
+    h5::Handle file_space(h5::check(H5Dget_space(set_), name_));
+    h5::check(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start.data(), nullptr, count.data(),
+                                  nullptr),
+              name_);
+    h5::Handle memory_space(
+        h5::check(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr), name_));
+    h5::check(H5Dwrite(set_, type, memory_space, file_space, H5P_DEFAULT, data),
+              "cannot write " + name_);
+    dims_[0] += rows;
+  }
+  hid_t id() const { return set_.get(); }
+  hsize_t rows() const { return dims_[0]; }
+
+ private:
+  h5::Handle set_;
+  std::vector<hsize_t> dims_;
+  std::string name_;
+};
+
+// One dataset of the sweep file that gains a row per run, and how a run fills its row.
+struct Entry {
+  std::string group, name;
+  hid_t type = -1;  // native type; -1: variable-length string
+  std::vector<hsize_t> shape;  // beyond the run dimension
+  std::vector<std::string> scales;  // dimension scale of each dimension after the first
+  std::string units, description;
+  bool fill = false;
+  std::function<void(const RunRow&, std::vector<std::byte>&)> put;  // appends one row
+
+  std::string path() const { return group + "/" + name; }
+  hsize_t elements() const {
+    hsize_t n = 1;
+    for (const auto d : shape) n *= d;
+    return n;
+  }
+};
+
+template <class T>
+void put_value(std::vector<std::byte>& out, T value) {
+  const auto* p = reinterpret_cast<const std::byte*>(&value);
+  out.insert(out.end(), p, p + sizeof value);
+}
+
+std::vector<Entry> layout(const SweepFileInfo& info, const SweepSchema& schema,
+                          const std::array<std::size_t, 3>& widths, std::size_t years) {
+  std::vector<Entry> out;
+  const auto run_scale = [&](const std::string& group) {
+    out.push_back({group, "run", H5T_NATIVE_INT64, {}, {}, "index",
+                   "run index in the sweep: point * replications + replication", false,
+                   [](const RunRow& r, auto& b) { put_value(b, r.run); }});
+  };
+  run_scale("runs");
+  const auto index_column = [&](const char* name, const char* description, std::int64_t RunRow::*field) {
+    out.push_back({"runs", name, H5T_NATIVE_INT64, {}, {}, "index", description, false,
+                   [field](const RunRow& r, auto& b) { put_value(b, r.*field); }});
+  };
+  index_column("point", "design point of the run", &RunRow::point);
+  index_column("replication", "replication of the design point", &RunRow::replication);
+  out.push_back({"runs", "seed", H5T_NATIVE_INT64, {}, {}, "-",
+                 "run.seed of the run, derived from (sweep seed, point, replication): "
+                 "`icsim run --seed` with the run's parameters re-runs it alone",
+                 false, [](const RunRow& r, auto& b) { put_value(b, r.seed); }});
+  out.push_back({"runs", "status", -1, {}, {}, "-", "ok, or failed (see message)", false,
+                 [](const RunRow& r, auto& b) {
+                   put_value(b, static_cast<const char*>(r.error.empty() ? "ok" : "failed"));
+                 }});
+  out.push_back({"runs", "message", -1, {}, {}, "-", "why the run failed; empty if it did not",
+                 false, [](const RunRow& r, auto& b) { put_value(b, r.error.c_str()); }});
+  for (std::size_t j = 0; j < info.parameters.size(); ++j) {
+    const ParamSpec& spec = *info.parameters[j];
+    Entry e{"runs", spec.name, -1, {}, {}, spec.unit, spec.meaning + " (varied by the sweep)",
+            false, {}};
+    switch (spec.type) {
+      case ParamType::real:
+        e.type = H5T_NATIVE_DOUBLE;
+        e.put = [j](const RunRow& r, auto& b) { put_value(b, std::get<double>(r.parameters[j])); };
+        break;
+      case ParamType::integer:
+        e.type = H5T_NATIVE_INT64;
+        e.put = [j](const RunRow& r, auto& b) {
+          put_value(b, std::get<std::int64_t>(r.parameters[j]));
+        };
+        break;
+      case ParamType::boolean:
+        e.type = H5T_NATIVE_UINT8;
+        e.put = [j](const RunRow& r, auto& b) {
+          put_value(b, static_cast<std::uint8_t>(std::get<bool>(r.parameters[j])));
+        };
+        break;
+      case ParamType::choice:
+      case ParamType::text:
+        e.put = [j](const RunRow& r, auto& b) {
+          put_value(b, std::get<std::string>(r.parameters[j]).c_str());
+        };
+        break;
+    }
+    out.push_back(std::move(e));
+  }
+  if (schema.record.summary) {
+    run_scale("summary");
+    for (std::size_t i = 0; i < schema.summaries.size(); ++i) {
+      const auto& s = schema.summaries[i];
+      out.push_back({"summary", s.name, H5T_NATIVE_DOUBLE, {}, {}, s.unit, s.description, true,
+                     [i](const RunRow& r, auto& b) {
+                       put_value(b, r.summaries.empty() ? nan : r.summaries[i]);
+                     }});
+    }
+  }
+  for (std::size_t level = 0; level < 3; ++level) {
+    if (schema.series[level].empty()) continue;
+    const std::string group = std::string("timeseries/") + level_names[level];
+    run_scale(group);
+    const bool national = level == static_cast<std::size_t>(Level::national);
+    std::vector<hsize_t> shape{years};
+    std::vector<std::string> scales{"year"};
+    if (!national) {
+      shape.push_back(widths[level]);
+      scales.emplace_back(level_names[level]);
+    }
+    for (std::size_t i = 0; i < schema.series[level].size(); ++i) {
+      const Metric& m = *schema.series[level][i];
+      Entry e{group, m.name, -1, shape, scales, m.unit, m.description, true, {}};
+      out.push_back(std::move(e));
+    }
+  }
+  return out;
+}
+
+// Series entries take their type from the metric's column on the base world, and fill a failed
+// run's row with the fill value.
+void type_series(std::vector<Entry>& entries, const SweepSchema& schema, const World& base) {
+  for (auto& e : entries) {
+    if (e.type != -1 || !e.group.starts_with("timeseries/")) continue;
+    std::size_t level = 0;
+    while (e.group != std::string("timeseries/") + level_names[level]) ++level;
+    const auto& list = schema.series[level];
+    const auto it = std::find_if(list.begin(), list.end(),
+                                 [&](const Metric* m) { return m->name == e.name; });
+    const std::size_t i = static_cast<std::size_t>(it - list.begin());
+    e.type = memory_type((*it)->compute(base));
+    const std::vector<std::byte> fill = fill_of(e.type);
+    const std::size_t bytes = e.elements() * H5Tget_size(e.type);
+    e.put = [level, i, fill, bytes, path = e.path()](const RunRow& r, auto& b) {
+      if (r.series[level].empty()) {
+        for (std::size_t k = 0; k < bytes / fill.size(); ++k)
+          b.insert(b.end(), fill.begin(), fill.end());
+        return;
+      }
+      const Column& c = r.series[level][i];
+      const std::size_t size = column_size(c) * H5Tget_size(memory_type(c));
+      if (size != bytes)
+        throw h5::Error(path + ": run " + std::to_string(r.run) + " has " +
+                        std::to_string(size) + " bytes, not " + std::to_string(bytes));
+      const auto* p = std::visit(
+          [](const auto& v) { return reinterpret_cast<const std::byte*>(v.data()); }, c);
+      b.insert(b.end(), p, p + size);
+    };
+  }
+}
+
+void sync(const fs::path& path, bool directory) {
+  // Durability against a crash of the machine, not only of the process; best effort.
+  const int fd = ::open(path.c_str(), directory ? O_RDONLY | O_DIRECTORY : O_RDONLY);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
+
+fs::path directory_of(const fs::path& path) {
+  return path.has_parent_path() ? path.parent_path() : fs::path(".");
+}
+
+fs::path with_suffix(const fs::path& path, const char* suffix) {
+  fs::path p = path;
+  p += suffix;
+  return p;
+}
+
+}  // namespace
+
+// --- schema and capture ---------------------------------------------------------------------
+
+SweepSchema::SweepSchema(const SweepRecord& r) : record(r) {
+  const std::array<bool, 3> wanted{r.organisation, r.system, r.national};
+  for (const auto& m : metrics()) {
+    const auto level = static_cast<std::size_t>(m.level);
+    if (wanted[level]) series[level].push_back(&m);
+    if (!r.summary || m.level == Level::organisation) continue;
+    if (m.level == Level::national) {
+      summaries.push_back({&m, Statistic::final_year, "final_" + m.name, m.unit,
+                           m.description + ", in the run's final year"});
+      summaries.push_back({&m, Statistic::run_mean, "mean_" + m.name, m.unit,
+                           m.description + ", mean over the run's years"});
+    } else {
+      const std::string unit = m.unit == "flag" ? "fraction of systems" : m.unit;
+      summaries.push_back({&m, Statistic::final_year, "final_system_" + m.name, unit,
+                           m.description + ": mean over systems in the run's final year"});
+      summaries.push_back({&m, Statistic::run_mean, "mean_system_" + m.name, unit,
+                           m.description + ": mean over systems and over the run's years"});
+    }
+  }
+}
+
+std::size_t RunRow::bytes() const {
+  std::size_t n = sizeof(RunRow) + error.size() + summaries.size() * sizeof(double);
+  for (const auto& v : parameters)
+    if (const auto* s = std::get_if<std::string>(&v)) n += s->size();
+  for (const auto& level : series)
+    for (const auto& c : level) n += column_size(c) * H5Tget_size(memory_type(c));
+  return n;
+}
+
+RunCapture::RunCapture(const SweepSchema& schema, std::size_t years,
+                       const std::array<std::size_t, 3>& widths)
+    : schema_(schema), years_(years), widths_(widths) {
+  for (const auto& s : schema.summaries)
+    if (std::find(summarised_.begin(), summarised_.end(), s.metric) == summarised_.end())
+      summarised_.push_back(s.metric);
+  sum_.assign(summarised_.size(), 0.0);
+  last_.assign(summarised_.size(), nan);
+  for (std::size_t level = 0; level < 3; ++level) series_[level].resize(schema.series[level].size());
+}
+
+void RunCapture::record(const World& w) {
+  for (std::size_t i = 0; i < summarised_.size(); ++i) {
+    const double value = column_mean(summarised_[i]->compute(w));
+    sum_[i] += value;
+    last_[i] = value;
+  }
+  for (std::size_t level = 0; level < 3; ++level)
+    for (std::size_t i = 0; i < schema_.series[level].size(); ++i) {
+      Column c = schema_.series[level][i]->compute(w);
+      if (column_size(c) != widths_[level])
+        throw std::runtime_error("the run has " + std::to_string(column_size(c)) + " " +
+                                 level_names[level] + "s, the sweep's tables " +
+                                 std::to_string(widths_[level]) + ": an axis changes the population");
+      auto& target = series_[level][i];
+      if (seen_ == 0) {
+        target = std::move(c);
+        continue;
+      }
+      std::visit(
+          [&](auto& out) {
+            const auto& in = std::get<std::decay_t<decltype(out)>>(c);
+            out.insert(out.end(), in.begin(), in.end());
+          },
+          target);
+    }
+  ++seen_;
+}
+
+void RunCapture::finish(RunRow& row) {
+  const bool any_series = std::any_of(schema_.series.begin(), schema_.series.end(),
+                                      [](const auto& s) { return !s.empty(); });
+  if (any_series && seen_ != years_)
+    throw std::runtime_error("the run simulated " + std::to_string(seen_) + " years, not " +
+                             std::to_string(years_));
+  row.summaries.clear();
+  for (const auto& s : schema_.summaries) {
+    const auto i = static_cast<std::size_t>(
+        std::find(summarised_.begin(), summarised_.end(), s.metric) - summarised_.begin());
+    row.summaries.push_back(s.statistic == SweepSchema::Statistic::final_year
+                                ? last_[i]
+                                : (seen_ ? sum_[i] / static_cast<double>(seen_) : nan));
+  }
+  row.series = std::move(series_);
+}
+
+// --- the recorder -----------------------------------------------------------------------------
+
+struct SweepRecorder::State {
+  fs::path path, working, spare, lock_path;
+  std::vector<Entry> entries;
+  Options options;
+  h5::Handle file, string_type;
+  std::vector<std::unique_ptr<Rows>> sets;  // parallel to entries
+  std::vector<std::byte> buffer;
+
+  std::vector<std::shared_ptr<const RunRow>> carry;  // runs the spare file lacks
+  std::size_t carry_bytes = 0;
+  std::uint64_t written = 0;  // rows in the working file
+  std::atomic<std::uint64_t> committed{0};
+  Clock::time_point last_commit = Clock::now();
+  int lock_fd = -1;
+
+  AsyncWriter writer;
+  std::thread timer;
+  std::mutex timer_mutex;
+  std::condition_variable timer_wake;
+  bool stop_timer = false, finished = false;
+
+  explicit State(const Options& o) : options(o), writer(std::max<std::size_t>(o.queue_capacity, 1)) {}
+  ~State() {
+    if (lock_fd >= 0) ::close(lock_fd);
+  }
+
+  hid_t type_of(const Entry& e) const { return e.type == -1 ? string_type.get() : e.type; }
+
+  void open_working() {
+    file = h5::open_file(working.string(), true);
+    sets.clear();
+    for (const auto& e : entries) sets.push_back(std::make_unique<Rows>(file, e.path()));
+  }
+  // Opens the spare file, if nobody holds it, and brings it up to date.
+  bool reuse_spare() {
+    try {
+      open_working();
+      write(carry);
+      if (sets.front()->rows() == written) return true;
+    } catch (const h5::Error&) {  // locked by a reader, or not ours
+    }
+    close_working();
+    return false;
+  }
+  void close_working() {
+    sets.clear();
+    if (file.get() < 0) return;
+    const herr_t closed = H5Fclose(file.get());
+    file = h5::Handle();  // its id is closed already; resetting it is harmless
+    if (closed < 0) throw h5::Error("cannot close " + working.string() + ": " + h5::last_error());
+  }
+
+  void write(const std::vector<std::shared_ptr<const RunRow>>& rows) {
+    if (rows.empty()) return;
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      buffer.clear();
+      for (const auto& r : rows) entries[i].put(*r, buffer);
+      sets[i]->append(buffer.data(), rows.size(), type_of(entries[i]));
+    }
+  }
+
+  void add(const std::shared_ptr<const RunRow>& row) {
+    write({row});
+    ++written;
+    carry.push_back(row);
+    carry_bytes += row->bytes();
+    maybe_commit();
+  }
+
+  void maybe_commit() {
+    const double since = std::chrono::duration<double>(Clock::now() - last_commit).count();
+    if (written > committed.load() &&
+        (since >= options.commit_interval || carry_bytes >= options.carry_limit))
+      commit();
+  }
+
+  void commit() {
+    close_working();
+    sync(working, false);
+    std::error_code ignored;
+    fs::remove(spare, ignored);
+    const bool kept = ::link(path.c_str(), spare.c_str()) == 0;
+    fs::rename(working, path);  // the atomic step
+    sync(directory_of(path), true);
+    committed.store(written);
+    last_commit = Clock::now();
+    if (options.on_commit) options.on_commit(written);
+    if (kept) {
+      fs::rename(spare, working);
+      if (reuse_spare()) {
+        carry.clear();
+        carry_bytes = 0;
+        return;
+      }
+    }
+    fs::remove(working, ignored);
+    fs::copy_file(path, working, fs::copy_options::overwrite_existing);
+    open_working();
+    carry.clear();
+    carry_bytes = 0;
+  }
+
+  void run_timer() {
+    const auto tick = std::chrono::duration<double>(std::clamp(options.commit_interval / 4, 0.05, 0.5));
+    std::unique_lock lock(timer_mutex);
+    while (!stop_timer) {
+      timer_wake.wait_for(lock, tick, [&] { return stop_timer; });
+      if (stop_timer) break;
+      lock.unlock();
+      try {
+        writer.submit([this] { maybe_commit(); });
+      } catch (...) {  // the writer failed; add() and finish() report it
+        return;
+      }
+      lock.lock();
+    }
+  }
+  void stop() {
+    {
+      std::lock_guard lock(timer_mutex);
+      stop_timer = true;
+    }
+    timer_wake.notify_all();
+    if (timer.joinable()) timer.join();
+  }
+};
+
+namespace {
+
+// Writes the complete, empty sweep file: provenance, static tables and every dataset.
+void create_skeleton(const fs::path& target, const std::vector<Entry>& entries,
+                     const SweepFileInfo& info, const World& base, hid_t string_type) {
+  h5::Handle file = h5::create_file(target.string());
+  write_provenance(file, info.provenance, info.seed);
+  for (const auto& [name, value] : info.text_attributes) h5::set_attribute(file, name, value);
+  for (const auto& [name, value] : info.number_attributes) h5::set_attribute(file, name, value);
+  write_parameter_registry(file);
+  write_static_tables(file, base);
+
+  const std::int32_t first = static_cast<std::int32_t>(base.params.first_year);
+  std::map<std::string, h5::Handle> groups, scales;
+  const auto group_of = [&](const std::string& name) -> hid_t {
+    auto it = groups.find(name);
+    if (it == groups.end()) {
+      it = groups.emplace(name, h5::create_group(file, name)).first;
+      if (name != "runs" && name != "summary") {  // a series group: its year and entity scales
+        const auto& year_entry = *std::find_if(entries.begin(), entries.end(), [&](const Entry& e) {
+          return e.group == name && !e.shape.empty();
+        });
+        std::vector<std::int32_t> years(year_entry.shape[0]);
+        for (std::size_t y = 0; y < years.size(); ++y) years[y] = first + static_cast<std::int32_t>(y);
+        h5::Handle year = h5::write_vector<std::int32_t>(it->second, "year", years);
+        h5::describe(year, "calendar year", "year in which the planning year starts");
+        h5::make_scale(year, "year");
+        scales.emplace(name + "/year", std::move(year));
+        const std::string level = name.substr(name.find('/') + 1);
+        const auto* codes = level == "organisation" ? &base.orgs.code
+                            : level == "system"     ? &base.systems.code
+                                                    : nullptr;
+        if (codes) {
+          h5::Handle entity = h5::write_strings(it->second, level, *codes);
+          h5::describe(entity, "-", level + " code");
+          h5::make_scale(entity, level);
+          scales.emplace(name + "/" + level, std::move(entity));
+        }
+      }
+    }
+    return it->second;
+  };
+  std::vector<std::unique_ptr<Rows>> sets;
+  for (const auto& e : entries) {
+    const hid_t type = e.type == -1 ? string_type : e.type;
+    const std::vector<std::byte> fill = e.fill ? fill_of(type) : std::vector<std::byte>{};
+    sets.push_back(std::make_unique<Rows>(group_of(e.group), e.name, type, e.shape,
+                                          e.fill ? &fill : nullptr));
+    h5::describe(sets.back()->id(), e.units, e.description);
+  }
+  // Each group's run dataset is its first entry and the scale of its first dimension.
+  std::map<std::string, hid_t> run_scale;
+  for (std::size_t i = 0; i < entries.size(); ++i)
+    if (entries[i].name == "run" && !run_scale.count(entries[i].group)) {
+      h5::make_scale(sets[i]->id(), "run");
+      run_scale[entries[i].group] = sets[i]->id();
+    }
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const auto& e = entries[i];
+    if (sets[i]->id() != run_scale[e.group]) h5::attach_scale(sets[i]->id(), run_scale[e.group], 0);
+    for (std::size_t d = 0; d < e.scales.size(); ++d)
+      h5::attach_scale(sets[i]->id(), scales.at(e.group + "/" + e.scales[d]),
+                       static_cast<unsigned>(d + 1));
+  }
+  const auto describe_group = [&](const std::string& name, const std::string& text) {
+    if (groups.count(name)) h5::set_attribute(groups.at(name), "description", text);
+  };
+  describe_group("runs", "one row per run: its indices, seed, status and the varied parameters");
+  describe_group("summary", "whole-run summaries of each run: final_* in the run's final year, "
+                            "mean_* over its years; *_system_* are means over systems");
+  for (const char* level : level_names)
+    describe_group(std::string("timeseries/") + level,
+                   std::string("yearly values of each run, per ") + level);
+  sets.clear();
+  scales.clear();
+  groups.clear();
+  const herr_t closed = H5Fclose(file.get());
+  file = h5::Handle();
+  if (closed < 0) throw h5::Error("cannot close " + target.string() + ": " + h5::last_error());
+}
+
+}  // namespace
+
+fs::path SweepRecorder::working_path(const fs::path& path) { return with_suffix(path, ".next"); }
+fs::path SweepRecorder::spare_path(const fs::path& path) { return with_suffix(path, ".spare"); }
+
+SweepRecorder::SweepRecorder(const fs::path& path, const SweepFileInfo& info,
+                             const SweepSchema& schema, const World& base, Options options,
+                             bool resume)
+    : state_(std::make_unique<State>(options)) {
+  auto& s = *state_;
+  h5::quiet();
+  s.path = path;
+  s.working = working_path(path);
+  s.spare = spare_path(path);
+  s.lock_path = with_suffix(path, ".lock");
+  // One writer per sweep file: a second icsim (a requeued job while the first still runs) stops.
+  s.lock_fd = ::open(s.lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (s.lock_fd < 0 || ::flock(s.lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    if (s.lock_fd >= 0) ::close(s.lock_fd);
+    s.lock_fd = -1;
+    throw h5::Error("another icsim is writing this sweep file (it holds " + s.lock_path.string() + ")");
+  }
+  s.string_type = h5::string_type();
+  const std::array<std::size_t, 3> widths{base.orgs.size(), base.systems.size(), 1};
+  s.entries = layout(info, schema, widths, static_cast<std::size_t>(base.params.years));
+  type_series(s.entries, schema, base);
+
+  std::error_code ignored;
+  fs::remove(s.working, ignored);  // left by a killed sweep: OUT.h5 alone is the truth
+  fs::remove(s.spare, ignored);
+  if (resume && fs::exists(path)) {
+    s.written = recorded_runs(path).size();
+    fs::copy_file(path, s.working);
+  } else {
+    create_skeleton(s.working, s.entries, info, base, s.string_type);
+    const fs::path temporary = with_suffix(path, ".new");
+    fs::copy_file(s.working, temporary, fs::copy_options::overwrite_existing);
+    sync(temporary, false);
+    fs::rename(temporary, path);  // an empty sweep file, committed
+    sync(directory_of(path), true);
+  }
+  s.committed = s.written;
+  s.open_working();
+  s.timer = std::thread([&s] { s.run_timer(); });
+}
+
+SweepRecorder::~SweepRecorder() {
+  if (!state_) return;
+  auto& s = *state_;
+  s.stop();
+  if (!s.finished) {
+    try {  // keep every run that finished: a partial sweep is resumable
+      s.writer.submit([&s] {
+        if (s.written > s.committed.load()) s.commit();
+      });
+    } catch (...) {  // the writer failed already; OUT.h5 holds the last commit
+    }
+    try {
+      s.writer.finish();  // joins the writer thread before its file is closed here
+    } catch (...) {
+    }
+  }
+  try {
+    s.close_working();
+  } catch (...) {
+  }
+  std::error_code ignored;
+  fs::remove(s.working, ignored);
+  fs::remove(s.spare, ignored);
+  if (s.lock_fd >= 0) fs::remove(s.lock_path, ignored);  // unlocked when State closes it
+}
+
+void SweepRecorder::add(std::shared_ptr<const RunRow> row) {
+  State* s = state_.get();
+  s->writer.submit([s, row = std::move(row)] { s->add(row); });
+}
+
+void SweepRecorder::finish() {
+  auto& s = *state_;
+  s.stop();
+  s.writer.submit([&s] {
+    if (s.written > s.committed.load()) s.commit();
+    s.close_working();
+  });
+  s.writer.finish();
+  s.finished = true;
+}
+
+std::uint64_t SweepRecorder::committed() const { return state_->committed.load(); }
+
+std::vector<std::int64_t> SweepRecorder::recorded_runs(const fs::path& path) {
+  h5::quiet();
+  h5::Handle file = h5::open_file(path.string(), false);
+  if (!h5::exists(file, "runs/run"))
+    throw h5::Error(path.string() + " is not an icsim sweep file (no /runs/run)");
+  return h5::read_all<std::int64_t>(file, "runs/run");
+}
+
+}  // namespace icsim

@@ -1,0 +1,114 @@
+// Records a sweep to one HDF5 file (DESIGN.md section 5): /runs, /summary and the recorded time
+// series, one row per run in the order given, committed so that a sweep killed at any moment
+// (kill -9 included) leaves a complete file holding every run it reported as committed.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "agents/metrics.hpp"
+#include "agents/parameters.hpp"
+#include "output/tables.hpp"
+
+namespace icsim {
+
+// What a sweep records besides /runs: whole-run summaries and time series at each level.
+struct SweepRecord {
+  bool summary = true, national = true, system = false, organisation = false;
+};
+
+// The summaries and series a sweep file holds, all from the metric registry.
+struct SweepSchema {
+  enum class Statistic : std::uint8_t { final_year, run_mean };
+  struct Summary {
+    const Metric* metric;
+    Statistic statistic;
+    std::string name, unit, description;
+  };
+  SweepRecord record;
+  // final_<m> and mean_<m> of every national metric m; final_system_<m> and mean_system_<m>
+  // (the mean over systems) of every system metric.
+  std::vector<Summary> summaries;
+  std::array<std::vector<const Metric*>, 3> series;  // recorded time series, indexed by Level
+
+  explicit SweepSchema(const SweepRecord& record);
+};
+
+// One finished or failed run, as the writer receives it.
+struct RunRow {
+  std::int64_t run = 0, point = 0, replication = 0, seed = 0;
+  std::string error;              // why the run failed; empty if it did not
+  std::vector<Value> parameters;  // one per varied parameter
+  std::vector<double> summaries;  // in schema order; empty if the run failed
+  std::array<std::vector<Column>, 3> series;  // in schema order, [year][entity] flattened
+  std::size_t bytes() const;
+};
+
+// Collects one run's summaries and series, year by year, on the simulation thread.
+class RunCapture {
+ public:
+  // `widths`: organisations, systems (and 1) of the sweep's tables, which each year must match.
+  RunCapture(const SweepSchema& schema, std::size_t years, const std::array<std::size_t, 3>& widths);
+  void record(const World& world);  // the year just simulated; throws if the widths differ
+  void finish(RunRow& row);  // summaries and series into row (once)
+
+ private:
+  const SweepSchema& schema_;
+  std::size_t years_ = 0, seen_ = 0;
+  std::vector<const Metric*> summarised_;  // distinct metrics behind the summaries
+  std::vector<double> sum_, last_;
+  std::array<std::vector<Column>, 3> series_;
+  std::array<std::size_t, 3> widths_{};
+};
+
+// The root of a sweep file and the columns of /runs.
+struct SweepFileInfo {
+  Provenance provenance;  // kind "sweep"; the scenario is the sweep's resolved base scenario
+  std::int64_t seed = 0;
+  std::vector<std::pair<std::string, std::string>> text_attributes;
+  std::vector<std::pair<std::string, std::int64_t>> number_attributes;
+  std::vector<const ParamSpec*> parameters;  // the varied ones, each a column of /runs
+};
+
+class SweepRecorder {
+ public:
+  struct Options {
+    double commit_interval = 2.0;             // seconds between commits, at most
+    std::size_t carry_limit = 64u << 20;      // bytes of runs held between commits, at most
+    std::size_t queue_capacity = 16;          // runs queued for the writer thread
+    std::function<void(std::uint64_t)> on_commit;  // rows safely in the file (writer thread)
+  };
+
+  // Creates the sweep file, committing it empty at once (replacing any file at `path`), or with
+  // `resume`, continues the one at `path` (whose identity the caller has checked).
+  SweepRecorder(const std::filesystem::path& path, const SweepFileInfo& info,
+                const SweepSchema& schema, const World& base, Options options, bool resume);
+  ~SweepRecorder();  // without finish(): the file keeps what was committed
+  SweepRecorder(const SweepRecorder&) = delete;
+  SweepRecorder& operator=(const SweepRecorder&) = delete;
+
+  // Queues a run; rows are written in the order added. Rethrows the writer's first error.
+  void add(std::shared_ptr<const RunRow> row);
+  // Commits everything added and removes the working files.
+  void finish();
+  // Rows in the file when this recorder opened it (resume), plus those committed since.
+  std::uint64_t committed() const;
+
+  // The run indices of the rows of a sweep file (/runs/run), in file order.
+  static std::vector<std::int64_t> recorded_runs(const std::filesystem::path& path);
+  // The working files next to `path` (left by a killed sweep; --resume removes them).
+  static std::filesystem::path working_path(const std::filesystem::path& path);
+  static std::filesystem::path spare_path(const std::filesystem::path& path);
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace icsim
