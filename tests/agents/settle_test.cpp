@@ -107,3 +107,19 @@ TEST_CASE("the duty-to-collaborate penalty withholds support from members that g
   });
   CHECK(penalties > 0);
 }
+
+TEST_CASE("a leader with more capacity shares more of the system's money by need", "[settle]") {
+  const auto paid_to_missed = [](const char* capacity) {
+    double paid = 0;
+    test::run(test::params({"policy.redistribution=leader", "policy.system_tied_share=1",
+                            std::string("policy.leader_capacity=") + capacity, "run.years=5"}),
+              [&](const World& w) {
+                for (std::size_t i = 0; i < w.size(); ++i)
+                  if (holds_control_total(w.orgs.kind[i]) && !w.ledger.met[i])
+                    paid += w.ledger.support_paid[i];
+              });
+    return paid;
+  };
+  CHECK(paid_to_missed("0") == 0);
+  CHECK(paid_to_missed("2") > paid_to_missed("0.5"));
+}
