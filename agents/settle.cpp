@@ -24,15 +24,13 @@ void share_pool(World& w, std::size_t sys, double pool, std::vector<double>& pay
     return holds_control_total(o.kind[i]) && d.accepted[i] ? d.stake[i] * l.allocation[i] : 0.0;
   };
   const auto pro_rata = [&](double amount) {
-    // To members that met their own totals, in proportion to their stakes (all stakers if none).
+    // To members that met their own totals, in proportion to their stakes; if no staker met
+    // its own total the pool goes back to the centre.
     double total = 0;
     for (const auto i : members) total += l.met[i] ? staked(i) : 0.0;
-    const bool any = total > 0;
-    if (!any)
-      for (const auto i : members) total += staked(i);
     if (total <= 0) return amount;
     for (const auto i : members)
-      if (!any || l.met[i]) pay[i] += amount * staked(i) / total;
+      if (l.met[i]) pay[i] += amount * staked(i) / total;
     return 0.0;
   };
   const auto by_need = [&](double amount) {
