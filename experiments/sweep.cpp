@@ -108,6 +108,11 @@ struct Reader {
   }
 };
 
+// An inline table that describes an axis, not a level of dotted parameter names.
+bool is_axis_table(const toml::table& t) {
+  return t.contains("values") || t.contains("min") || t.contains("max") || t.contains("levels");
+}
+
 // Calls `leaf(name, spec, node)` for every registry parameter under `table`, in name order;
 // dotted names may be quoted ("policy.bailout") or nested tables.
 template <class Leaf>
@@ -115,9 +120,10 @@ void each_parameter(const Reader& r, const toml::table& table, const std::string
                     const std::string& prefix, Leaf&& leaf) {
   for (const auto& [k, node] : table) {
     const std::string name = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+    const auto* sub = node.as_table();
     if (const ParamSpec* spec = find_param(name)) {
       leaf(name, *spec, node);
-    } else if (const auto* sub = node.as_table()) {
+    } else if (sub && !(table_name == "axes" && is_axis_table(*sub))) {
       each_parameter(r, *sub, table_name, name, leaf);
     } else {
       r.unknown_parameter(node, table_name, name);
@@ -326,7 +332,7 @@ void check_population(const Sweep& sweep, const World& base) {
 
 std::shared_ptr<RunRow> simulate_run(const Sweep& sweep, const SweepSchema& schema,
                                      const std::array<std::size_t, 3>& widths,
-                                     std::uint64_t run) {
+                                     const SweepOptions& options, std::uint64_t run) {
   RunSpec spec = run_spec(sweep, run);
   auto row = std::make_shared<RunRow>();
   row->run = static_cast<std::int64_t>(spec.run);
@@ -336,6 +342,7 @@ std::shared_ptr<RunRow> simulate_run(const Sweep& sweep, const SweepSchema& sche
   try {
     const Params params = run_params(sweep, spec);
     World world = make_world(params);
+    if (options.before_run) options.before_run(spec, world);
     RunCapture capture(schema, static_cast<std::size_t>(sweep.base.years), widths);
     simulate(world, [&](const World& w) { capture.record(w); });
     capture.finish(*row);
@@ -536,7 +543,11 @@ Sweep parse_sweep(std::string_view text, const std::string& label, const fs::pat
       axis_error(a, "the years vary, so time series cannot share a year dimension; record = "
                     "[\"summary\"] only");
     if (a.name == "run.seed") axis_error(a, "every run has its own seed; vary replications instead");
+    if (a.name == "model") axis_error(a, "sweeps run the health model; the classic models have `icsim run`");
   }
+  if (sweep.base.model != Model::health)
+    throw InputError(label + ": key 'scenario': sweeps run the health model, not model = " +
+                     std::get<std::string>(find_param("model")->get(sweep.base)));
   if (kind != DesignKind::full_factorial && sweep.axes.empty())
     throw InputError(label + ": key 'axes': " + design_name + " needs at least one axis");
   if (kind == DesignKind::sobol && 2 * sweep.axes.size() > sobol_max_dimensions())
@@ -716,7 +727,7 @@ SweepResult run_sweep(const Sweep& sweep, const SweepOptions& options) {
           }) &
           tbb::make_filter<std::uint64_t, std::shared_ptr<RunRow>>(
               tbb::filter_mode::parallel,
-              [&](std::uint64_t run) { return simulate_run(sweep, schema, widths, run); }) &
+              [&](std::uint64_t run) { return simulate_run(sweep, schema, widths, options, run); }) &
           tbb::make_filter<std::shared_ptr<RunRow>, void>(
               tbb::filter_mode::serial_in_order, [&](std::shared_ptr<RunRow> row) {
                 ++result.ran;

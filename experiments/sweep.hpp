@@ -99,6 +99,9 @@ struct SweepOptions {
   double log_interval = 5.0;     // seconds between log lines
   std::ostream* progress_out = nullptr;
   std::string command_line;
+  // Called on the simulation thread with each run's world before it is simulated (an embedder
+  // may adjust it; tests make runs fail). An exception fails that run only.
+  std::function<void(const RunSpec&, World&)> before_run;
 };
 
 struct SweepResult {

@@ -1,0 +1,98 @@
+#include "output/sweep_recorder.hpp"
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <set>
+
+#include "experiments/scenario.hpp"
+#include "output/hdf5.hpp"
+#include "tests/experiments/sweep_support.hpp"
+
+using namespace icsim;
+namespace fs = std::filesystem;
+
+namespace {
+
+SweepFileInfo info_for(const ParamSpec* varied) {
+  SweepFileInfo info;
+  info.provenance = {"# scenario", "test", "test", "sweep"};
+  info.seed = 1;
+  info.text_attributes = {{"fingerprint", "f"}};
+  info.parameters = {varied};
+  return info;
+}
+
+std::shared_ptr<RunRow> row(std::int64_t run, std::size_t summaries) {
+  auto r = std::make_shared<RunRow>();
+  r->run = r->point = run;
+  r->seed = 100 + run;
+  r->parameters = {Value{0.1 * static_cast<double>(run)}};
+  r->summaries.assign(summaries, static_cast<double>(run));
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("sweep recorder: every commit leaves a complete file with the runs committed",
+          "[sweep_recorder]") {
+  const World base = make_world(load_scenario("england-2020").params);
+  const SweepSchema schema(SweepRecord{true, false, false, false});
+  const auto path = test::sweep_folder() / "commits.h5";
+  SweepRecorder::Options options;
+  options.commit_interval = 0;  // a commit per run
+  std::vector<long long> seen, reported;  // filled on the writer thread, read after finish()
+  options.on_commit = [&](std::uint64_t n) {
+    // OUT.h5 as a reader finds it right after the commit: it opens and holds the n runs.
+    seen.push_back(test::recorded_rows(path));
+    reported.push_back(static_cast<long long>(n));
+  };
+  {
+    SweepRecorder recorder(path, info_for(find_param("policy.bailout")), schema, base, options, false);
+    CHECK(test::recorded_rows(path) == 0);  // committed empty at once
+    for (std::int64_t run = 0; run < 5; ++run) recorder.add(row(run, schema.summaries.size()));
+    recorder.finish();
+    CHECK(recorder.committed() == 5);
+  }
+  CHECK(seen == std::vector<long long>{1, 2, 3, 4, 5});
+  CHECK(reported == seen);
+  for (const char* suffix : {".next", ".spare", ".lock"}) CHECK_FALSE(fs::exists(path.string() + suffix));
+  {  // resume: two more runs after the five
+    SweepRecorder recorder(path, info_for(find_param("policy.bailout")), schema, base, options, true);
+    CHECK(recorder.committed() == 5);
+    recorder.add(row(5, schema.summaries.size()));
+    recorder.add(row(6, schema.summaries.size()));
+    // no finish(): the destructor commits what was added
+  }
+  const h5::Handle file = h5::open_file(path.string(), false);
+  CHECK(h5::read_all<std::int64_t>(file, "runs/run") == std::vector<std::int64_t>{0, 1, 2, 3, 4, 5, 6});
+  CHECK(h5::read_all<double>(file, "runs/policy.bailout").at(6) == Approx(0.6));
+  CHECK(h5::read_all<double>(file, "summary/final_mean_trust").at(4) == 4.0);
+  CHECK(h5::string_attribute(h5::open_group(file, "summary"), "description").has_value());
+}
+
+TEST_CASE("sweep recorder: a second writer of the same file is refused", "[sweep_recorder]") {
+  const World base = make_world(load_scenario("england-2020").params);
+  const SweepSchema schema(SweepRecord{true, false, false, false});
+  const auto path = test::sweep_folder() / "locked.h5";
+  SweepRecorder first(path, info_for(find_param("policy.bailout")), schema, base, {}, false);
+  CHECK_THROWS_WITH(
+      SweepRecorder(path, info_for(find_param("policy.bailout")), schema, base, {}, true),
+      Catch::Contains("another icsim is writing this sweep file"));
+  first.finish();
+}
+
+TEST_CASE("sweep recorder: summaries come from the metric registry, named by statistic",
+          "[sweep_recorder]") {
+  const SweepSchema schema(SweepRecord{true, false, true, false});
+  std::set<std::string> names;
+  for (const auto& s : schema.summaries) names.insert(s.name);
+  CHECK(names.count("final_mean_trust"));
+  CHECK(names.count("mean_mean_trust"));
+  CHECK(names.count("final_system_met_control_total"));
+  CHECK(names.count("mean_system_stake_share"));
+  CHECK(names.size() == schema.summaries.size());
+  std::size_t system_metrics = 0;
+  for (const auto& m : metrics()) system_metrics += m.level == Level::system;
+  CHECK(schema.series[static_cast<int>(Level::system)].size() == system_metrics);
+  CHECK(schema.series[static_cast<int>(Level::organisation)].empty());
+}
