@@ -122,11 +122,18 @@ def fan_chart(data: xr.DataArray, by: str | None = None, reduce: str = "mean",
         label = "median" if by is None else f"{by.split('.')[-1]} = {_fmt(value)}"
         middle = len(quantiles) // 2
         for lower, upper in zip(range(middle), range(len(quantiles) - 1, middle, -1)):
-            alpha = 0.15 + 0.2 * lower
+            inner = lower == middle - 1
+            if len(groups) > 1 and not inner:  # several fans: outer ranges as thin lines
+                for edge in (levels[lower], levels[upper]):
+                    ax.plot(years, edge, color=colour, linewidth=0.8, linestyle=":")
+                continue
+            alpha = 0.3 if len(groups) > 1 else 0.15 + 0.2 * lower
             ax.fill_between(years, levels[lower], levels[upper], color=colour, alpha=alpha,
                             linewidth=0)
         ax.plot(years, levels[middle], color=colour, linewidth=2, label=label)
     spans = [f"{quantiles[i]:.0%}-{quantiles[-1 - i]:.0%}" for i in range(len(quantiles) // 2)]
+    if len(groups) > 1 and len(spans) > 1:
+        spans = [f"{s} (dotted)" for s in spans[:-1]] + [f"{spans[-1]} (shaded)"]
     ax.set_xlabel("year")
     ax.set_ylabel(_label(xr.DataArray(name=name, attrs=attrs), str(name)))
     reduced = f", {reduce} over {', '.join(extra)}" if extra else ""
@@ -237,8 +244,12 @@ def sobol_bars(indices: pd.DataFrame, ax=None, title: str | None = None):
     ax.axvline(0, color="black", linewidth=0.6)
     ax.set_xlabel("share of output variance")
     confidence = indices.attrs.get("confidence")
-    ax.set_title(title or f"Sobol indices (bars: {confidence:.0%} bootstrap intervals)"
-                 if confidence else "Sobol indices", fontsize=10)
+    heading = title or indices.attrs.get("metric") or "Sobol indices"
+    notes = [f"bars: {confidence:.0%} bootstrap intervals"] if confidence else []
+    noise = indices.attrs.get("noise_share")
+    if noise is not None and np.isfinite(noise):
+        notes.append(f"noise between replications: {noise:.0%} of variance")
+    ax.set_title(heading + ("\n" + "; ".join(notes) if notes else ""), fontsize=9)
     ax.legend(fontsize=8)
     return ax
 
@@ -265,7 +276,7 @@ def morris_bars(statistics: pd.DataFrame, ax=None, title: str | None = None):
     ax.invert_yaxis()
     ax.axvline(0, color="black", linewidth=0.6)
     ax.set_xlabel("elementary effect (output units per full range of the parameter)")
-    ax.set_title(title or "Morris screening", fontsize=10)
+    ax.set_title(title or statistics.attrs.get("metric") or "Morris screening", fontsize=10)
     ax.legend(fontsize=8)
     return ax
 

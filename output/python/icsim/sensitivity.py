@@ -102,8 +102,11 @@ def sobol_from_matrices(f_a, f_b, f_ab, names: Sequence[str] | None = None, n_bo
 
     S1_i = mean(f(B) (f(AB_i) - f(A))) / V     (Saltelli et al. 2010)
     ST_i = mean((f(A) - f(AB_i))^2) / (2 V)    (Jansen 1999)
-    with V the variance of f over A and B together. The interval is the bootstrap percentile
-    interval over the N base points (resampled jointly across A, B and every AB_i).
+    with V the variance of f over A and B together. f is first centred on its mean over A and B:
+    the indices do not change, but the first-order estimator's variance then does not grow with
+    the square of the output's mean (a surplus of -1000 +- 300, say). The interval is the
+    bootstrap percentile interval over the N base points (resampled jointly across A, B and
+    every AB_i).
     """
     f_a, f_b, f_ab = (np.asarray(v, dtype=float) for v in (f_a, f_b, f_ab))
     if f_ab.ndim == 1:
@@ -117,6 +120,8 @@ def sobol_from_matrices(f_a, f_b, f_ab, names: Sequence[str] | None = None, n_bo
                       stacklevel=2)
     f_a, f_b, f_ab = f_a[keep], f_b[keep], f_ab[keep]
     n = len(f_a)
+    centre = np.mean(np.concatenate([f_a, f_b])) if n else 0.0
+    f_a, f_b, f_ab = f_a - centre, f_b - centre, f_ab - centre
     if n < 2:
         raise DesignError("Sobol indices need at least two complete base points")
 

@@ -218,16 +218,33 @@ class Sweep:
         frame = grouped[self.varied].first()
         frame[metric] = grouped[metric].agg(aggregate)
         frame["replications"] = grouped[metric].count()
+        frame["within_variance"] = grouped[metric].var(ddof=1)  # between replications
         return frame
 
+    @staticmethod
+    def _noise_share(points: pd.DataFrame, variance: float) -> float:
+        """The share of the variance of the points' means that is noise between replications
+        (the model is stochastic and each point has its own seeds): NaN without replications."""
+        several = points["replications"] > 1
+        if not several.any() or not variance:
+            return float("nan")
+        noise = np.nanmean(points.loc[several, "within_variance"] / points.loc[several, "replications"])
+        return float(noise / variance)
+
     def sobol(self, metric: str, **options) -> pd.DataFrame:
-        """First-order and total Sobol indices of a summary metric (see icsim.sensitivity.sobol)."""
+        """First-order and total Sobol indices of a summary metric, each design point's value the
+        mean over its replications (see icsim.sensitivity.sobol). ``attrs["noise_share"]``: the
+        share of the variance that is noise between replications; every ST includes it, because
+        A and AB_i runs have different seeds."""
         from . import sensitivity
 
         if self.design not in ("sobol", "saltelli", "?"):
             raise ValueError(f"Sobol indices need a sobol design; this sweep's design is {self.design}")
         points = self.points(metric)
-        return sensitivity.sobol(points[self.varied], points[metric].to_numpy(), **options)
+        indices = sensitivity.sobol(points[self.varied], points[metric].to_numpy(), **options)
+        indices.attrs["noise_share"] = self._noise_share(points, indices.attrs["variance"])
+        indices.attrs["metric"] = metric
+        return indices
 
     def morris(self, metric: str, **options) -> pd.DataFrame:
         """Morris elementary-effect statistics mu, mu*, sigma of a summary metric."""
@@ -237,5 +254,7 @@ class Sweep:
             raise ValueError(f"Morris statistics need a morris design; this sweep's design is {self.design}")
         points = self.points(metric)
         bounds = {p: self.bounds(p) for p in self.varied}
-        return sensitivity.morris(points[self.varied], points[metric].to_numpy(), bounds=bounds,
-                                  **options)
+        statistics = sensitivity.morris(points[self.varied], points[metric].to_numpy(),
+                                        bounds=bounds, **options)
+        statistics.attrs["metric"] = metric
+        return statistics
