@@ -460,7 +460,8 @@ struct SweepRecorder::State {
       commit();
   }
 
-  void commit() {
+  // `last`: no further runs, so the old file is not brought up to date but removed.
+  void commit(bool last = false) {
     close_working();
     sync(working, false);
     std::error_code ignored;
@@ -471,6 +472,12 @@ struct SweepRecorder::State {
     committed.store(written);
     last_commit = Clock::now();
     if (options.on_commit) options.on_commit(written);
+    if (last) {
+      fs::remove(spare, ignored);
+      carry.clear();
+      carry_bytes = 0;
+      return;
+    }
     if (kept) {
       fs::rename(spare, working);
       if (reuse_spare()) {
@@ -645,7 +652,7 @@ SweepRecorder::~SweepRecorder() {
   if (!s.finished) {
     try {  // keep every run that finished: a partial sweep is resumable
       s.writer.submit([&s] {
-        if (s.written > s.committed.load()) s.commit();
+        if (s.written > s.committed.load()) s.commit(true);
       });
     } catch (...) {  // the writer failed already; OUT.h5 holds the last commit
     }
@@ -673,11 +680,13 @@ void SweepRecorder::finish() {
   auto& s = *state_;
   s.stop();
   s.writer.submit([&s] {
-    if (s.written > s.committed.load()) s.commit();
+    if (s.written > s.committed.load()) s.commit(true);
     s.close_working();
   });
   s.writer.finish();
   s.finished = true;
+  std::error_code ignored;
+  fs::remove(s.working, ignored);
 }
 
 std::uint64_t SweepRecorder::committed() const { return state_->committed.load(); }
