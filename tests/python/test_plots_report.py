@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import xarray as xr
 from matplotlib.figure import Figure
-from test_sweep_reader import write_layout_sweep
+from test_sweep_reader import write_layout_sweep, write_sobol_sweep
 
 import icsim
 from icsim import plots, report, sensitivity
@@ -126,23 +126,7 @@ def test_sweep_report(tmp_path):
 
 def test_sobol_sweep_report(tmp_path):
     """A Sobol sweep's report has the sensitivity section, with the indices of the summaries."""
-    import h5py
-
-    bounds = {"policy.system_tied_share": (0.0, 1.0), "trust.initial": (0.0, 1.0)}
-    design = sensitivity.saltelli_design(bounds, 64)
-    n = len(design)
-    with h5py.File(tmp_path / "sobol.h5", "w") as f:
-        f.attrs.update(tool="icsim", schema_version=np.int64(1), file_kind="sweep", design="sobol",
-                       sweep='design = "sobol"\n[axes]\n"policy.system_tied_share" = { min = 0.0, '
-                             'max = 1.0 }\n"trust.initial" = { min = 0.0, max = 1.0 }\n')
-        f["runs/run"] = np.arange(n)
-        f["runs/point"] = np.arange(n)
-        f["runs/replication"] = np.zeros(n, int)
-        f["runs/status"] = np.array(["ok"] * n, dtype=object)
-        for name in bounds:
-            f[f"runs/{name}"] = design[name].to_numpy()
-        f["summary/final_mean_trust"] = design["trust.initial"].to_numpy() + 0.1 * design[
-            "policy.system_tied_share"].to_numpy()
+    write_sobol_sweep(tmp_path / "sobol.h5")
     sweep = icsim.open_sweep(tmp_path / "sobol.h5")
     indices = sweep.sobol("final_mean_trust", n_bootstrap=50)
     assert indices["ST"].idxmax() == "trust.initial"

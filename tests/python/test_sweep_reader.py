@@ -72,6 +72,46 @@ def write_layout_sweep(path, run_scale=True, finished=None):
     return path
 
 
+def write_sobol_sweep(path, base_points=64, keep=None):
+    """A Sobol sweep of two parameters whose summary is trust.initial + 0.1 system_tied_share;
+    ``keep``: the runs the file holds (a sweep cut short)."""
+    from icsim import sensitivity
+
+    bounds = {"policy.system_tied_share": (0.0, 1.0), "trust.initial": (0.0, 1.0)}
+    design = sensitivity.saltelli_design(bounds, base_points)
+    keep = np.arange(len(design)) if keep is None else np.asarray(keep)
+    design = design.iloc[keep]
+    with h5py.File(path, "w") as f:
+        f.attrs.update(tool="icsim", schema_version=np.int64(1), file_kind="sweep", design="sobol",
+                       points=np.int64(base_points * 4),
+                       sweep='design = "sobol"\n[axes]\n"policy.system_tied_share" = { min = 0.0, '
+                             'max = 1.0 }\n"trust.initial" = { min = 0.0, max = 1.0 }\n')
+        f["runs/run"] = keep
+        f["runs/point"] = keep
+        f["runs/replication"] = np.zeros(len(keep), int)
+        f["runs/status"] = np.array(["ok"] * len(keep), dtype=object)
+        for name in bounds:
+            f[f"runs/{name}"] = design[name].to_numpy()
+        f["summary/final_mean_trust"] = design["trust.initial"].to_numpy() + 0.1 * design[
+            "policy.system_tied_share"].to_numpy()
+    return path
+
+
+def test_sobol_sweep_cut_short(tmp_path):
+    """A sweep killed midway holds some base points' blocks in part: the indices use the whole
+    blocks, and say so."""
+    whole = icsim.open_sweep(write_sobol_sweep(tmp_path / "whole.h5")).sobol("final_mean_trust",
+                                                                            n_bootstrap=0)
+    keep = np.r_[0:150, 155:200]  # blocks of 4 points: 0-36 whole, 37 and 38 cut, 39-49 whole
+    with pytest.warns(UserWarning, match="48 of 64 base points"):
+        part = icsim.open_sweep(write_sobol_sweep(tmp_path / "part.h5", keep=keep)).sobol(
+            "final_mean_trust", n_bootstrap=0)
+    assert part.attrs["base_points"] == 48
+    # Var(x) = 1/12 each: S_trust = 1 / 1.01, S_share = 0.01 / 1.01.
+    np.testing.assert_allclose(part["ST"], [0.01 / 1.01, 1 / 1.01], atol=0.03)
+    np.testing.assert_allclose(whole["ST"], [0.01 / 1.01, 1 / 1.01], atol=0.03)
+
+
 @pytest.mark.parametrize("run_scale", [True, False])
 def test_layout_sweep(tmp_path, run_scale):
     sweep = icsim.open_sweep(write_layout_sweep(tmp_path / "s.h5", run_scale))
@@ -157,6 +197,8 @@ def test_real_sweep(real_sweep, binary):
     system = sweep.system
     assert system.sizes["run"] == 8 and system.sizes["year"] == 3
     assert "policy.system_tied_share" in system.coords
+    assert system["name"].sel(system=sweep.system_code("Dorset")).item() == "Dorset"
+    assert sweep.scenario["run.years"] == 3 and len(sweep.systems) == system.sizes["system"]
     organisation = sweep.organisation
     assert organisation.sizes["run"] == 8
     # A run of the sweep re-run alone gives the same numbers (its seed is in the runs table).

@@ -161,7 +161,9 @@ def sweep_sections(sweep: Sweep) -> list[str]:
     finished = sweep.finished
     sections = ["<h2>Provenance</h2>",
                 _table({"file": os.path.abspath(sweep.path), **sweep.provenance,
-                        "runs finished": f"{int(finished.sum())} of {len(runs)}"}),
+                        "runs finished": f"{int(finished.sum())} of {len(runs)} in the file"
+                        + (f", {sweep.attrs['runs_expected']} in the sweep"
+                           if "runs_expected" in sweep.attrs else "")}),
                 f"<details><summary>Sweep file</summary><pre>{html.escape(sweep.sweep_text)}</pre>"
                 "</details>"]
     if "scenario" in sweep.attrs:

@@ -11,6 +11,7 @@ import pandas as pd
 import xarray as xr
 
 from . import files
+from .output import Output
 
 #: Columns of /runs that are not varied parameters.
 RUN_COLUMNS = ("run", "point", "replication", "seed", "status", "message")
@@ -18,32 +19,26 @@ RUN_COLUMNS = ("run", "point", "replication", "seed", "status", "message")
 FINISHED = ("ok",)
 
 
-class Sweep:
+class Sweep(Output):
     """An icsim sweep file. ``runs`` (one row a run: point, replication, seed, status and every
     varied parameter), ``summary`` (one column a summary metric), ``results`` (both joined),
     ``system`` and ``organisation`` time series (xarray, [run, year, entity], with the varied
-    parameters as coordinates along run), ``sobol(metric)`` and ``morris(metric)``."""
+    parameters as coordinates along run), ``sobol(metric)`` and ``morris(metric)``; the static
+    tables and the base scenario as for a run."""
 
     kind = "sweep"
 
-    def __init__(self, path: str | os.PathLike):
-        self.path = os.fspath(path)
-        with files.open_h5(self.path, expected_kind="sweep") as handle:
-            self.attrs = files.root_attributes(handle)
-            self._levels = tuple(k for k in ("national", "system", "organisation")
-                                 if f"timeseries/{k}" in handle)
-            if "runs" not in handle:
-                raise files.IcsimFileError(f"{self.path}: an icsim sweep file without a /runs table")
+    def _opened(self, handle) -> None:
+        self._levels = tuple(k for k in ("national", "system", "organisation")
+                             if f"timeseries/{k}" in handle)
+        if "runs" not in handle:
+            raise files.IcsimFileError(f"{self.path}: an icsim sweep file without a /runs table")
 
     def __repr__(self) -> str:
         return (f"<icsim.Sweep {os.path.basename(self.path)}: {self.design} design, "
                 f"{len(self.runs)} runs over {', '.join(self.varied) or 'no parameters'}>")
 
     # Provenance and design ----------------------------------------------------------------
-    @property
-    def version(self) -> str:
-        return self.attrs.get("version", "?")
-
     @property
     def design(self) -> str:
         return str(self.attrs.get("design", self.spec.get("design", "?")))
@@ -55,15 +50,7 @@ class Sweep:
     @property
     def sweep_text(self) -> str:
         """The sweep file (TOML) as written."""
-        for key in ("sweep", "sweep_file", "sweep_text", "sweep_toml"):
-            if isinstance(self.attrs.get(key), str):
-                return self.attrs[key]
-        return ""
-
-    @property
-    def provenance(self) -> dict:
-        long = {"scenario", "sweep", "sweep_file", "sweep_text", "sweep_toml"}
-        return {k: v for k, v in self.attrs.items() if k not in long}
+        return str(self.attrs.get("sweep", ""))
 
     @functools.cached_property
     def spec(self) -> dict:
@@ -189,7 +176,7 @@ class Sweep:
             table = runs.iloc[:n]
             dataset = dataset.assign_coords(run=table.index.to_numpy())
         extra = {c: ("run", table[c].to_numpy()) for c in table.columns if c != "seed"}
-        dataset = dataset.assign_coords(extra)
+        dataset = self._label(dataset.assign_coords(extra), level)
         if finished_only and "status" in table:
             keep = self.finished.reindex(dataset["run"].to_numpy()).fillna(False).to_numpy()
             dataset = dataset.isel(run=np.flatnonzero(keep))
@@ -221,6 +208,24 @@ class Sweep:
         frame["within_variance"] = grouped[metric].var(ddof=1)  # between replications
         return frame
 
+    def _complete_blocks(self, points: pd.DataFrame, size: int, what: str) -> pd.DataFrame:
+        """The points of the design's blocks (a Saltelli base point's k + 2 points, a Morris
+        trajectory's k + 1) that the file holds whole: a sweep cut short, or a shard, holds some
+        blocks in part. icsim numbers a block's points consecutively."""
+        if "point" not in self.runs:
+            return points
+        block = points.index.to_numpy() // size
+        counts = pd.Series(block).value_counts()
+        whole = set(counts.index[counts == size])
+        expected = int(self.attrs.get("points", len(points))) // size
+        if len(whole) < expected:
+            import warnings
+
+            warnings.warn(f"{self.path}: {len(whole)} of {expected} {what} are in the file whole "
+                          "(the sweep is incomplete or a shard); the analysis uses those",
+                          stacklevel=3)
+        return points[np.isin(block, sorted(whole))]
+
     @staticmethod
     def _noise_share(points: pd.DataFrame, variance: float) -> float:
         """The share of the variance of the points' means that is noise between replications
@@ -240,7 +245,7 @@ class Sweep:
 
         if self.design not in ("sobol", "saltelli", "?"):
             raise ValueError(f"Sobol indices need a sobol design; this sweep's design is {self.design}")
-        points = self.points(metric)
+        points = self._complete_blocks(self.points(metric), len(self.varied) + 2, "base points")
         indices = sensitivity.sobol(points[self.varied], points[metric].to_numpy(), **options)
         indices.attrs["noise_share"] = self._noise_share(points, indices.attrs["variance"])
         indices.attrs["metric"] = metric
@@ -252,7 +257,7 @@ class Sweep:
 
         if self.design not in ("morris", "?"):
             raise ValueError(f"Morris statistics need a morris design; this sweep's design is {self.design}")
-        points = self.points(metric)
+        points = self._complete_blocks(self.points(metric), len(self.varied) + 1, "trajectories")
         bounds = {p: self.bounds(p) for p in self.varied}
         statistics = sensitivity.morris(points[self.varied], points[metric].to_numpy(),
                                         bounds=bounds, **options)
