@@ -35,7 +35,9 @@ def test_stored_without_outputs(name):
 def test_runs_and_draws_its_figures(name, binary, tmp_path):
     if name in NEEDS and not has_command(binary, NEEDS[name]):
         pytest.skip(f"icsim {NEEDS[name]} is not built yet")
-    environment = dict(os.environ, ICSIM_BINARY=binary, PYDEVD_DISABLE_FILE_VALIDATION="1")
+    # TMPDIR: the notebook's own temporary directory goes where pytest cleans up.
+    environment = dict(os.environ, ICSIM_BINARY=binary, PYDEVD_DISABLE_FILE_VALIDATION="1",
+                       TMPDIR=str(tmp_path))
     environment["PYTHONPATH"] = os.pathsep.join(
         [str(REPOSITORY / "output" / "python")] + [p for p in environment.get("PYTHONPATH", "").split(os.pathsep) if p])
     started = time.monotonic()

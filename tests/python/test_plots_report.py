@@ -65,6 +65,36 @@ def test_relationship_graph(run):
     assert (nodes["system_code"] == run.system_code("Dorset")).all()
 
 
+def test_relationship_graph_uses_edge_trust_over_time(run_file, tmp_path):
+    """When the file records edge trust per year (/timeseries/edge/trust [year, edge]), the graph
+    shows that year's trust."""
+    import shutil
+
+    import h5py
+
+    copy = tmp_path / "with_edge_trust.h5"
+    shutil.copy(run_file, copy)
+    with h5py.File(copy, "r+") as f:
+        years = f["timeseries/national/year"][()]
+        edges = f["edges/edge"]
+        group = f.create_group("timeseries/edge")
+        year = group.create_dataset("year", data=years)
+        year.make_scale("year")
+        edge = group.create_dataset("edge", data=edges[()], dtype=edges.dtype)
+        edge.make_scale("edge")
+        values = np.linspace(0, 1, len(years))[:, None] * np.ones((1, edges.shape[0]))
+        trust = group.create_dataset("trust", data=values)
+        trust.attrs.update(units="0-1", description="trust on the relationship")
+        trust.dims[0].attach_scale(year)
+        trust.dims[1].attach_scale(edge)
+    run = icsim.open_run(copy)
+    ax = plots.relationship_graph(run, "Dorset", year=int(years[-1]), ax=axes())
+    assert f"trust in {years[-1]}" in ax.get_title()
+    np.testing.assert_allclose(ax.collections[0].get_array(), 1.0)
+    ax = plots.relationship_graph(run, "Dorset", year=int(years[0]), ax=axes())
+    np.testing.assert_allclose(ax.collections[0].get_array(), 0.0)
+
+
 def test_spring_layout_is_deterministic_and_pulls_neighbours_together():
     source, target = np.array([0, 1, 2, 3]), np.array([1, 2, 0, 4])
     one = plots.spring_layout(6, source, target, seed=3)
