@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <map>
+#include <numeric>
 
 #include "agents/metrics.hpp"
 #include "output/hdf5.hpp"
@@ -33,7 +34,8 @@ struct RunRecorder::State {
   std::filesystem::path path, temporary;
   h5::Handle file;
   std::array<SeriesGroup, 3> groups;
-  std::unique_ptr<h5::Appendable> member_year, member_collaborative, member_organisation;
+  std::unique_ptr<h5::Appendable> member_row, member_year, member_collaborative,
+      member_organisation;
   AsyncWriter writer;
   bool finished = false;
 
@@ -91,6 +93,14 @@ RunRecorder::RunRecorder(const std::filesystem::path& path, const World& w,
     h5::describe(s.member_year->id(), "calendar year", "year of the membership");
     h5::describe(s.member_collaborative->id(), "index", "collaborative in /collaboratives");
     h5::describe(s.member_organisation->id(), "index", "member organisation in /organisations");
+    // The row number is the scale of the group's one dimension, so that xarray (h5netcdf) opens
+    // it: without a scale, h5netcdf takes `collaborative` for /collaboratives' dimension.
+    s.member_row =
+        std::make_unique<h5::Appendable>(membership, "membership", H5T_NATIVE_INT64, 0, 4096);
+    h5::describe(s.member_row->id(), "index", "row of the membership table");
+    h5::make_scale(s.member_row->id(), "membership");
+    for (const auto* set : {&s.member_year, &s.member_collaborative, &s.member_organisation})
+      h5::attach_scale((*set)->id(), s.member_row->id(), 0);
     H5Fflush(s.file, H5F_SCOPE_GLOBAL);
   } catch (...) {
     s.file.reset();
@@ -106,6 +116,7 @@ RunRecorder::~RunRecorder() {
   } catch (...) {  // already failing: the temporary file goes
   }
   state_->groups = {};
+  state_->member_row.reset();
   state_->member_year.reset();
   state_->member_collaborative.reset();
   state_->member_organisation.reset();
@@ -139,6 +150,9 @@ void RunRecorder::record(const World& w) {
       s->groups[static_cast<int>(metric->level)].data.at(metric->name)->append(
           data_of(column), 1, memory_type(column));
     const std::vector<std::int32_t> years(frame->collaborative.size(), frame->year);
+    std::vector<std::int64_t> rows(frame->collaborative.size());
+    std::iota(rows.begin(), rows.end(), static_cast<std::int64_t>(s->member_row->rows()));
+    s->member_row->append(std::span<const std::int64_t>(rows));
     s->member_year->append(std::span<const std::int32_t>(years));
     s->member_collaborative->append(std::span<const std::int32_t>(frame->collaborative));
     s->member_organisation->append(std::span<const std::int32_t>(frame->organisation));
@@ -150,6 +164,7 @@ void RunRecorder::finish() {
   auto& s = *state_;
   s.writer.finish();
   s.groups = {};
+  s.member_row.reset();
   s.member_year.reset();
   s.member_collaborative.reset();
   s.member_organisation.reset();

@@ -80,9 +80,13 @@ def test_xarray_alone_opens_the_groups(run_file, run):
         np.testing.assert_array_equal(ds["system"].values.astype(str), run.systems.index.values)
         xr.testing.assert_allclose(ds["mean_trust"].load(), run.system["mean_trust"].drop_vars(
             ["name", "region"]))
-    for group in ("organisations", "systems", "places", "edges", "collaboratives"):
+    for group in ("organisations", "systems", "places", "edges", "collaboratives",
+                  "collaboratives/candidate_table", "collaboratives/membership"):
         with xr.open_dataset(run_file, engine="h5netcdf", group=group) as ds:
             assert len(ds.dims) == 1, group
+    with xr.open_dataset(run_file, engine="h5netcdf", group="collaboratives/membership") as ds:
+        assert len(ds["membership"]) == len(run.membership)
+        np.testing.assert_array_equal(ds["year"].values, run.membership["year"].values)
 
 
 def test_not_an_hdf5_file(tmp_path):
