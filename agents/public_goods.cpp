@@ -1,6 +1,7 @@
 #include "agents/public_goods.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 #include "agents/random.hpp"
@@ -34,7 +35,16 @@ PublicGoodsGame::PublicGoodsGame(const RelationshipGraph& graph, const GameRules
     share_[g] = rules.r * rules.cost / (1.0 + degree);
     contribution_[g] = rules.cost * (1.0 + degree);
   }
-  if (regular) degree_ = rowstart_[1];
+  // Regular graphs of modest degree use a table of 1 + exp(difference / K) over the integer
+  // differences of cooperators around x and y, in [-(d+1)^2, (d+1)^2], for x a defector, then
+  // for x a cooperator (who alone pays (d+1) contributions, y being a defector).
+  if (regular && rowstart_[1] <= 64) {
+    degree_ = rowstart_[1];
+    const auto span = static_cast<std::int32_t>((degree_ + 1) * (degree_ + 1));
+    for (const double own_cost : {contribution_[0], -contribution_[0]})
+      for (std::int32_t diff = -span; diff <= span; ++diff)
+        adoption_factor_.push_back(1.0 + std::exp((share_[0] * diff + own_cost) * inverse_noise_));
+  }
   if (!cooperates.empty()) start(cooperates);
 }
 
@@ -67,58 +77,71 @@ double PublicGoodsGame::payoff(std::uint32_t player) const {
   return strategy_[player] ? sum - contribution_[player] : sum;
 }
 
+// The step's draws: a SplitMix64 stream (Steele, Lea & Flood 2014) seeded by the counter-based
+// Philox at (key, step); word j is a pure function of (key, step, j), so nothing sequential is
+// kept, and it costs two multiplies against Philox's twenty. Update i takes words 2i and 2i + 1.
+namespace {
+constexpr std::uint64_t golden_gamma = 0x9E3779B97F4A7C15ull;
+inline std::uint64_t word(std::uint64_t seed, std::uint64_t j) {
+  return detail::splitmix64(seed + j * golden_gamma);  // = mix(seed + (j + 1) gamma)
+}
+inline double unit(std::uint64_t bits) {
+  return static_cast<double>(bits >> 11) * 0x1.0p-53;
+}
+}  // namespace
+
 void PublicGoodsGame::monte_carlo_step(std::uint32_t step) {
-  constexpr auto purpose = static_cast<std::uint32_t>(Purpose::game);
-  const std::array<std::uint32_t, 2> key{static_cast<std::uint32_t>(key_),
-                                         static_cast<std::uint32_t>(key_ >> 32)};
-  for (std::uint32_t block = 0; block < nodes_; block += batch) {
-    const std::uint32_t count = std::min(batch, nodes_ - block);
-    // The draws of a batch first, in a loop without branches so that the independent Philox
-    // rounds of successive updates overlap (and vectorise): these are the first two 64-bit
-    // draws of Random(key, step, update, Purpose::game).
-    for (std::uint32_t i = 0; i < count; ++i) {
-      const auto out = detail::philox4x32_10({step, block + i, purpose, 0}, key);
-      draws_[2 * i] = (std::uint64_t{out[0]} << 32) | out[1];
-      draws_[2 * i + 1] = (std::uint64_t{out[2]} << 32) | out[3];
-    }
-    if (degree_)
-      updates<true>(count);
-    else
-      updates<false>(count);
+  const std::uint64_t seed = Random(key_, step, 0, Purpose::game).next_u64();
+  if (adoption_factor_.empty())
+    general_updates(seed);
+  else
+    regular_updates(seed);
+}
+
+// Any graph: payoffs summed over the player's groups, each with its own share.
+void PublicGoodsGame::general_updates(std::uint64_t seed) {
+  for (std::uint32_t i = 0; i < nodes_; ++i) {
+    // One 64-bit word picks both players: its high half x, its low half the neighbour.
+    const std::uint64_t pick = word(seed, 2 * std::uint64_t{i});
+    const auto x = static_cast<std::uint32_t>(((pick >> 32) * nodes_) >> 32);
+    const std::uint32_t first = rowstart_[x], degree = rowstart_[x + 1] - first;
+    if (degree == 0) continue;
+    const std::uint32_t y = column_[first + (((pick & 0xFFFFFFFFu) * degree) >> 32)];
+    if (strategy_[x] == strategy_[y]) continue;  // adopting changes nothing
+    const double difference = payoff(x) - payoff(y);
+    // Adopt with probability 1 / (1 + exp(difference / K)).
+    if (unit(word(seed, 2 * std::uint64_t{i} + 1)) * (1.0 + std::exp(difference * inverse_noise_)) <
+        1.0)
+      set(x, strategy_[y]);
   }
 }
 
-// On a regular graph (every degree d, as on the lattice) every group has d + 1 members, so a
-// payoff difference is one multiple of the difference of the integer group sums, and node v's
-// neighbours start at d * v: no reads of the row starts or of per-group shares.
-template <bool Regular>
-void PublicGoodsGame::updates(std::uint32_t count) {
+// A regular graph (every degree d, as on the lattice): every group has d + 1 members, so the
+// payoff difference of x and y is share * (cooperators in x's groups - in y's) -/+ the one
+// contribution of whichever cooperates, and 1 + exp(difference / K) comes from a table over the
+// integer difference. Node v's neighbours start at d * v. Same draws and decisions as
+// general_updates, up to the rounding of the payoff difference.
+void PublicGoodsGame::regular_updates(std::uint64_t seed) {
   const std::uint32_t d = degree_;
-  const auto row = [&](std::uint32_t v) { return Regular ? d * v : rowstart_[v]; };
+  const auto offset = static_cast<std::int32_t>((d + 1) * (d + 1));
+  const double* factor_if_defector = adoption_factor_.data() + offset;
+  const double* factor_if_cooperator = factor_if_defector + (2 * offset + 1);
+  const std::int32_t* groups = group_cooperators_.data();
   const auto cooperators_around = [&](std::uint32_t v) {
-    std::int32_t sum = group_cooperators_[v];
-    for (std::uint32_t e = row(v), end = row(v + 1); e < end; ++e)
-      sum += group_cooperators_[column_[e]];
+    const std::uint32_t* around = column_ + std::size_t{d} * v;
+    std::int32_t sum = groups[v];
+    for (std::uint32_t k = 0; k < d; ++k) sum += groups[around[k]];
     return sum;
   };
-  for (std::uint32_t i = 0; i < count; ++i) {
-    // One 64-bit draw picks both players: its high half x, its low half the neighbour.
-    const std::uint64_t pick = draws_[2 * i];
+  for (std::uint32_t i = 0; i < nodes_; ++i) {
+    const std::uint64_t pick = word(seed, 2 * std::uint64_t{i});
     const auto x = static_cast<std::uint32_t>(((pick >> 32) * nodes_) >> 32);
-    const std::uint32_t first = row(x), degree = Regular ? d : row(x + 1) - first;
-    if (!Regular && degree == 0) continue;
-    const std::uint32_t y = column_[first + (((pick & 0xFFFFFFFFu) * degree) >> 32)];
-    if (strategy_[x] == strategy_[y]) continue;  // adopting changes nothing
-    double difference = 0;
-    if constexpr (Regular) {  // strategies differ: exactly one of x, y pays its contributions
-      difference = share_[0] * (cooperators_around(x) - cooperators_around(y)) +
-                   (strategy_[x] ? -contribution_[0] : contribution_[0]);
-    } else {
-      difference = payoff(x) - payoff(y);
-    }
-    // Adopt with probability 1 / (1 + exp(difference / K)); u from the top 53 bits.
-    const double u = static_cast<double>(draws_[2 * i + 1] >> 11) * 0x1.0p-53;
-    if (u * (1.0 + std::exp(difference * inverse_noise_)) < 1.0) set(x, strategy_[y]);
+    const std::uint32_t y = column_[std::size_t{d} * x + (((pick & 0xFFFFFFFFu) * d) >> 32)];
+    const std::uint8_t sx = strategy_[x], sy = strategy_[y];
+    if (sx == sy) continue;  // adopting changes nothing
+    const std::int32_t difference = cooperators_around(x) - cooperators_around(y);
+    const double factor = (sx ? factor_if_cooperator : factor_if_defector)[difference];
+    if (unit(word(seed, 2 * std::uint64_t{i} + 1)) * factor < 1.0) set(x, sy);
   }
 }
 

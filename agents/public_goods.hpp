@@ -2,7 +2,6 @@
 // graph: groups are closed neighbourhoods, Fermi imitation, random sequential updates.
 #pragma once
 
-#include <array>
 #include <cmath>
 #include <cstdint>
 #include <span>
@@ -36,8 +35,9 @@ class PublicGoodsGame {
   PublicGoodsGame(const RelationshipGraph& graph, const GameRules& rules, std::uint64_t key,
                   std::span<const std::uint8_t> cooperates);
 
-  // One Monte Carlo step: N elementary updates. Update i of step t draws from the counter
-  // (key, t, i), so a run is a pure function of the key. Number steps from 1.
+  // One Monte Carlo step: N elementary updates. Update i of step t draws words 2i and 2i+1 of a
+  // SplitMix64 stream that Philox seeds at (key, t), so a run is a pure function of the key.
+  // Number steps from 1 (step 0 holds the initial draws).
   void monte_carlo_step(std::uint32_t step);
   // Steps first..last (inclusive), stopping after a step that ends absorbed; the last step run.
   std::uint32_t run(std::uint32_t first, std::uint32_t last);
@@ -56,8 +56,8 @@ class PublicGoodsGame {
  private:
   void start(std::span<const std::uint8_t> cooperates);
   void set(std::uint32_t player, std::uint8_t cooperate);
-  template <bool Regular>
-  void updates(std::uint32_t count);  // a batch of elementary updates, its draws in draws_
+  void general_updates(std::uint64_t seed);
+  void regular_updates(std::uint64_t seed);
 
   const std::uint32_t* rowstart_;  // the graph's CSR arrays: neighbours of v are
   const std::uint32_t* column_;    // column_[rowstart_[v] .. rowstart_[v + 1])
@@ -68,10 +68,9 @@ class PublicGoodsGame {
   std::vector<std::int32_t> group_cooperators_;  // per group (indexed by its centre)
   std::vector<double> share_;                    // per group: r * cost / (group size)
   std::vector<double> contribution_;             // per player: cost * (groups it is in)
-  std::uint32_t degree_ = 0;                     // the degree if all are equal (and > 0), or 0
+  std::uint32_t degree_ = 0;                     // the degree if all are equal, in [1, 64]; else 0
+  std::vector<double> adoption_factor_;  // regular graphs: 1 + exp(difference / K), by difference
   std::uint32_t cooperators_ = 0;
-  static constexpr std::uint32_t batch = 256;
-  std::array<std::uint64_t, 2 * batch> draws_{};  // a batch of updates' random draws
 };
 
 }  // namespace icsim

@@ -146,3 +146,38 @@ TEST_CASE("Below the extinction threshold cooperators die out; above it defector
   CHECK(high.absorbed());
   CHECK(high.cooperators() == high.size());
 }
+
+TEST_CASE("Monte Carlo steps follow the update rule as stated, on regular and other graphs",
+          "[public_goods]") {
+  // The rule written out plainly (payoffs by definition, afresh each update) with the draws
+  // the header documents: update i of step t takes words 2i and 2i+1 of a SplitMix64 stream
+  // seeded by Random(key, t, 0, Purpose::game). The game's fast paths must agree exactly.
+  const GameRules rules{4.2, 1.0, 0.5};
+  const std::uint64_t key = run_key(21, 0);
+  for (const auto& g : {make_lattice(10), make_barabasi_albert(150, 4, run_key(4, 0)),
+                        make_watts_strogatz(120, 6, 0.0, run_key(4, 0))}) {
+    PublicGoodsGame game(g, rules, key, 0.5);
+    std::vector<std::uint8_t> s(game.strategies().begin(), game.strategies().end());
+    const auto n = static_cast<std::uint32_t>(g.node_count());
+    for (std::uint32_t step = 1; step <= 5; ++step) {
+      const std::uint64_t seed = Random(key, step, 0, Purpose::game).next_u64();
+      const auto word = [&](std::uint64_t j) {
+        return detail::splitmix64(seed + j * 0x9E3779B97F4A7C15ull);
+      };
+      for (std::uint32_t i = 0; i < n; ++i) {
+        const std::uint64_t pick = word(2 * std::uint64_t{i});
+        const auto x = static_cast<std::uint32_t>(((pick >> 32) * n) >> 32);
+        const auto around = g.neighbours(x);
+        if (around.empty()) continue;
+        const std::uint32_t y = around[((pick & 0xFFFFFFFFu) * around.size()) >> 32];
+        if (s[x] == s[y]) continue;
+        const double u = static_cast<double>(word(2 * std::uint64_t{i} + 1) >> 11) * 0x1.0p-53;
+        const double px = payoff_by_definition(g, s, x, rules);
+        const double py = payoff_by_definition(g, s, y, rules);
+        if (u < adoption_probability(px, py, rules.noise)) s[x] = s[y];
+      }
+      game.monte_carlo_step(step);
+      REQUIRE(std::equal(s.begin(), s.end(), game.strategies().begin()));
+    }
+  }
+}
