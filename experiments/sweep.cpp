@@ -700,6 +700,8 @@ SweepResult run_sweep(const Sweep& sweep, const SweepOptions& options) {
                             {"samples", number(sweep.design.samples)},
                             {"years", number(sweep.base.years)},
                             {"first_year", number(sweep.base.first_year)}};
+  if (sweep.design.kind == DesignKind::morris)
+    info.number_attributes.emplace_back("morris_levels", number(sweep.design.morris_levels));
   for (const auto& a : sweep.axes) info.parameters.push_back(a.spec);
 
   Progress progress(options, result.shard_runs, done.size());
@@ -711,6 +713,10 @@ SweepResult run_sweep(const Sweep& sweep, const SweepOptions& options) {
 
   std::uint64_t next = 0;
   std::atomic<std::uint64_t> failed{0};
+  // Stages hand rows over through TBB, which ThreadSanitizer cannot see (Debian's oneTBB is not
+  // instrumented): a mutex released by the simulating thread and taken by the recording stage
+  // shows it the order that TBB guarantees.
+  std::mutex handover;
   const std::size_t tokens = 2 * static_cast<std::size_t>(tbb::this_task_arena::max_concurrency());
   tbb::parallel_pipeline(
       tokens,
@@ -727,9 +733,14 @@ SweepResult run_sweep(const Sweep& sweep, const SweepOptions& options) {
           }) &
           tbb::make_filter<std::uint64_t, std::shared_ptr<RunRow>>(
               tbb::filter_mode::parallel,
-              [&](std::uint64_t run) { return simulate_run(sweep, schema, widths, options, run); }) &
+              [&](std::uint64_t run) {
+                auto row = simulate_run(sweep, schema, widths, options, run);
+                { std::lock_guard publish(handover); }
+                return row;
+              }) &
           tbb::make_filter<std::shared_ptr<RunRow>, void>(
               tbb::filter_mode::serial_in_order, [&](std::shared_ptr<RunRow> row) {
+                { std::lock_guard receive(handover); }
                 ++result.ran;
                 if (!row->error.empty()) progress.failed = ++failed;
                 recorder.add(std::move(row));

@@ -401,7 +401,7 @@ struct SweepRecorder::State {
 
   AsyncWriter writer;
   std::thread timer;
-  std::mutex timer_mutex;
+  std::mutex timer_mutex, handover;
   std::condition_variable timer_wake;
   bool stop_timer = false, finished = false;
 
@@ -642,6 +642,8 @@ SweepRecorder::SweepRecorder(const fs::path& path, const SweepFileInfo& info,
   }
   s.committed = s.written;
   s.open_working();
+  // HDF5 keeps its error printing per thread: the writer thread's errors are exceptions too.
+  s.writer.submit([] { h5::quiet(); });
   s.timer = std::thread([&s] { s.run_timer(); });
 }
 
@@ -673,7 +675,14 @@ SweepRecorder::~SweepRecorder() {
 
 void SweepRecorder::add(std::shared_ptr<const RunRow> row) {
   State* s = state_.get();
-  s->writer.submit([s, row = std::move(row)] { s->add(row); });
+  // The row was filled on another thread and reaches the writer through TBB's queue, whose
+  // synchronisation ThreadSanitizer cannot see (Debian's oneTBB is not instrumented): a mutex
+  // released here and taken there makes the hand-over visible to it.
+  { std::lock_guard publish(s->handover); }
+  s->writer.submit([s, row = std::move(row)] {
+    { std::lock_guard receive(s->handover); }
+    s->add(row);
+  });
 }
 
 void SweepRecorder::finish() {
