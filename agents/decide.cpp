@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <span>
 
 #include "agents/collaboratives.hpp"
 #include "agents/parallel.hpp"
@@ -17,16 +18,22 @@ void choose_memberships(const DecideContext& ctx, std::size_t i, Random& rng, De
   const World& w = ctx.world;
   const auto slots = w.slots_of_org[i];
   if (slots.empty()) return;
-  std::vector<std::pair<double, std::uint32_t>> gain;
-  gain.reserve(slots.size());
-  for (const auto slot : slots) {
+  // On the stack for the usual handful of candidacies (no allocation per agent per year).
+  using Gain = std::pair<double, std::uint32_t>;
+  constexpr std::size_t on_stack = 16;
+  std::array<Gain, on_stack> local;
+  std::vector<Gain> spill(slots.size() > on_stack ? slots.size() : 0);
+  const std::span<Gain> gain = spill.empty() ? std::span<Gain>(local.data(), slots.size())
+                                             : std::span<Gain>(spill);
+  for (std::size_t k = 0; k < slots.size(); ++k) {
+    const auto slot = slots[k];
     const auto c = w.collaborative_of_slot[slot];
     const double members = ctx.collab_members[c] + (ctx.view.member[slot] ? 0.0 : 1.0);
-    gain.push_back({collaborative_saving(w.params, members, ctx.collab_trust[c], out.formal[c],
-                                         w.orgs.base_cost[i]),
-                    slot});
+    gain[k] = {collaborative_saving(w.params, members, ctx.collab_trust[c], out.formal[c],
+                                    w.orgs.base_cost[i]),
+               slot};
   }
-  std::sort(gain.begin(), gain.end(), [](const auto& x, const auto& y) {
+  std::sort(gain.begin(), gain.end(), [](const Gain& x, const Gain& y) {
     return x.first != y.first ? x.first > y.first : x.second < y.second;
   });
   const double scale = std::max(w.params.logit_noise * w.params.collab_overhead *
@@ -81,20 +88,17 @@ void decide(World& w) {
   for (int k = 0; k < kind_count; ++k) rules[k] = rule_function(p.rule_for(static_cast<Kind>(k)));
 
   // Collaboratives' form this year: set by policy, or chosen by the members' trust.
-  {
-    const DecideContext last = make_context(w, w.previous);
-    for (std::size_t c = 0; c < w.collaboratives.size(); ++c)
-      w.current.formal[c] = p.collaborative_form == CollaborativeForm::formal ||
-                            (p.collaborative_form == CollaborativeForm::choice &&
-                             last.collab_trust[c] >= p.formal_trust);
-  }
+  const DecideContext last = make_context(w, w.previous);
+  for (std::size_t c = 0; c < w.collaboratives.size(); ++c)
+    w.current.formal[c] = p.collaborative_form == CollaborativeForm::formal ||
+                          (p.collaborative_form == CollaborativeForm::choice &&
+                           last.collab_trust[c] >= p.formal_trust);
 
   const std::size_t n = w.size();
   switch (p.activation) {
     case Activation::synchronous: {
       // Everyone decides on last year's state: parallel and independent of thread count.
-      const DecideContext ctx = make_context(w, w.previous);
-      detail::for_each_index(n, [&](std::size_t i) { decide_one(ctx, rules, i, w.current); }, 64);
+      detail::for_each_index(n, [&](std::size_t i) { decide_one(last, rules, i, w.current); }, 64);
       break;
     }
     case Activation::random_sequential: {

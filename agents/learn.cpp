@@ -46,30 +46,34 @@ void update_trust(World& w) {
   const auto& l = w.ledger;
   const auto& s = w.system_ledger;
   const auto& edges = w.graph.edges();
-  const auto broken = [&](std::uint32_t i) {
-    if (!holds_control_total(o.kind[i])) return false;
+  // Each organisation's part is judged once, not once per edge: what it did this year.
+  enum Part : std::uint8_t { neutral, broke, kept };
+  std::vector<std::uint8_t> part(w.size());
+  detail::for_each_index(w.size(), [&](std::size_t i) {
+    if (!holds_control_total(o.kind[i])) {  // partners without a total count as keeping faith
+      part[i] = kept;
+      return;
+    }
     const auto sys = o.system[i];
     const bool freerode = d.effort[i] < s.mean_effort[sys] - p.freeride_gap;
     const double system_gap = s.surplus[sys] - s.control_total[sys];
     const bool sank = !s.met[sys] && system_gap + (l.control_total[i] - l.surplus[i]) >= 0;
-    return freerode || sank;
-  };
-  const auto kept = [&](std::uint32_t i) {
-    if (!holds_control_total(o.kind[i])) return true;
     const bool pooled = d.accepted[i] && d.stake[i] >= p.pool_level;
-    const bool delivered = l.met[i] || d.effort[i] >= s.mean_effort[o.system[i]];
-    return pooled && delivered;
-  };
+    const bool delivered = l.met[i] || d.effort[i] >= s.mean_effort[sys];
+    part[i] = freerode || sank ? broke : pooled && delivered ? kept : neutral;
+  }, 4096);
+  std::vector<double> leader(w.systems.size());
+  for (std::size_t sys = 0; sys < leader.size(); ++sys) leader[sys] = leader_skill(w, sys);
   const double erosion = 1.0 - p.trust_erosion * p.transition_pressure;
   detail::for_each_index(w.trust.size(), [&](std::size_t e) {
     const auto i = edges.source[e], j = edges.target[e];
     double t = w.trust[e];
-    if (broken(i) || broken(j)) {
+    if (part[i] == broke || part[j] == broke) {
       t -= p.trust_loss * t;
-    } else if (kept(i) && kept(j)) {
+    } else if (part[i] == kept && part[j] == kept) {
       // A leader with time to broker helps trust grow inside the system.
-      const double leader = o.system[i] == o.system[j] ? leader_skill(w, o.system[i]) : 0.5;
-      t += p.trust_gain * (0.5 + 0.5 * leader) * (1.0 - t);
+      const double skill = o.system[i] == o.system[j] ? leader[o.system[i]] : 0.5;
+      t += p.trust_gain * (0.5 + 0.5 * skill) * (1.0 - t);
     }
     w.trust[e] = std::clamp(t * erosion, 0.0, 1.0);
   }, 4096);

@@ -70,7 +70,17 @@ Choice choose_expected_utility(const DecideContext& ctx, std::size_t i, Random& 
   const Outlook out = outlook(w, i);
   const auto sys = w.orgs.system[i];
   const double weight = cost / std::max(w.system_ledger.cost[sys], 1e-12);
-  const double p_prev = out.p_meet(ctx.view.effort[i]);
+  // Chances of meeting the own total at each effort level; last year's effort is usually one
+  // of them, and full effort decides acceptance (as accepts() does).
+  std::array<double, effort_levels> p_level{};
+  for (int ei = 0; ei < effort_levels; ++ei) p_level[ei] = out.p_meet(effort_level(ei));
+  const double last_effort = ctx.view.effort[i];
+  const long last_level = std::lround(last_effort * (effort_levels - 1));
+  const double p_prev = last_level >= 0 && last_level < effort_levels &&
+                                effort_level(int(last_level)) == last_effort
+                            ? p_level[last_level]
+                            : out.p_meet(last_effort);
+  const bool accept = p_level[effort_levels - 1] >= p.accept_probability;
   const double belief = w.rules.belief[i];
   const double others = std::max(0.0, ctx.system_staked[sys] - ctx.view.stake[i] * a);
   const double care = p.solidarity * partner_trust(w, i);
@@ -88,7 +98,7 @@ Choice choose_expected_utility(const DecideContext& ctx, std::size_t i, Random& 
   std::array<double, effort_levels> decline_u{};
   for (int ei = 0; ei < effort_levels; ++ei) {
     const double e = effort_level(ei);
-    const double pm = out.p_meet(e);
+    const double pm = p_level[ei];
     const double b = std::clamp(belief + weight * (pm - p_prev), 0.001, 0.999) *
                      (rule == Redistribution::pro_rata ? pm
                       : rule == Redistribution::leader ? q + (1 - q) * pm
@@ -107,7 +117,7 @@ Choice choose_expected_utility(const DecideContext& ctx, std::size_t i, Random& 
     }
   }
   const double temperature = p.logit_noise * std::max(a, 0.01 * cost);
-  if (accepts(w, i) &&
+  if (accept &&
       *std::max_element(accept_u.begin(), accept_u.end()) >=
           *std::max_element(decline_u.begin(), decline_u.end())) {
     const int action = logit_draw(accept_u, action_count, temperature, rng);
