@@ -232,6 +232,7 @@ int run_and_record(const Params& p, const std::filesystem::path& output,
                    const Provenance& provenance, std::ostream* out) {
   OutputFile file(output, provenance, p);  // fails on an unwritable path before simulating
   const std::string network = registry_text(p, "network.kind");
+  const std::streamsize precision = out ? out->precision() : 0;
   if (p.model == Model::public_goods) {
     if (out) {
       *out << "icsim " << version << ": public goods game on " << network << ", r = " << p.game_r
@@ -282,7 +283,8 @@ int run_and_record(const Params& p, const std::filesystem::path& output,
     throw std::invalid_argument("run_classic: model = health is not a classic model");
   }
   file.finish();
-  if (out) *out << "wrote " << output.string() << "\n";
+  if (out)
+    *out << std::setprecision(static_cast<int>(precision)) << "wrote " << output.string() << "\n";
   return 0;
 }
 }  // namespace
