@@ -45,7 +45,6 @@ void update_trust(World& w) {
   const auto& d = w.current;
   const auto& l = w.ledger;
   const auto& s = w.system_ledger;
-  const auto& edges = w.graph.edges();
   // Each organisation's part is judged once, not once per edge: what it did this year.
   enum Part : std::uint8_t { neutral, broke, kept };
   std::vector<std::uint8_t> part(w.size());
@@ -65,18 +64,25 @@ void update_trust(World& w) {
   std::vector<double> leader(w.systems.size());
   for (std::size_t sys = 0; sys < leader.size(); ++sys) leader[sys] = leader_skill(w, sys);
   const double erosion = 1.0 - p.trust_erosion * p.transition_pressure;
-  detail::for_each_index(w.trust.size(), [&](std::size_t e) {
-    const auto i = edges.source[e], j = edges.target[e];
-    double t = w.trust[e];
-    if (part[i] == broke || part[j] == broke) {
-      t -= p.trust_loss * t;
-    } else if (part[i] == kept && part[j] == kept) {
-      // A leader with time to broker helps trust grow inside the system.
-      const double skill = o.system[i] == o.system[j] ? leader[o.system[i]] : 0.5;
-      t += p.trust_gain * (0.5 + 0.5 * skill) * (1.0 - t);
+  // Each edge from its lower end, where the edges to higher neighbours are consecutive.
+  detail::for_each_index(w.size(), [&](std::size_t v) {
+    const auto i = std::uint32_t(v);
+    const Incidence at = w.graph.incidence(i);
+    const auto higher = at.higher();
+    for (std::size_t k = 0; k < higher.size(); ++k) {
+      const auto j = higher[k];
+      double& trust = w.trust[at.first_higher_edge + k];
+      double t = trust;
+      if (part[i] == broke || part[j] == broke) {
+        t -= p.trust_loss * t;
+      } else if (part[i] == kept && part[j] == kept) {
+        // A leader with time to broker helps trust grow inside the system.
+        const double skill = o.system[i] == o.system[j] ? leader[o.system[i]] : 0.5;
+        t += p.trust_gain * (0.5 + 0.5 * skill) * (1.0 - t);
+      }
+      trust = std::clamp(t * erosion, 0.0, 1.0);
     }
-    w.trust[e] = std::clamp(t * erosion, 0.0, 1.0);
-  }, 4096);
+  }, 512);
 }
 
 // The systems' year: record on target, mean trust, collaboratives, joined-up care.
@@ -85,8 +91,8 @@ void summarise_systems(World& w) {
   const auto& o = w.orgs;
   auto& s = w.system_ledger;
   const std::size_t ns = w.systems.size();
-  const auto& edges = w.graph.edges();
   const auto& d = w.current;
+  const auto flows = w.graph.flows();
   std::vector<double> trust_sum(ns, 0.0), trust_count(ns, 0.0), flow(ns, 0.0), joined(ns, 0.0);
   const auto share_collaborative = [&](std::uint32_t i, std::uint32_t j) {
     for (const auto a : w.slots_of_org[i]) {
@@ -96,17 +102,25 @@ void summarise_systems(World& w) {
     }
     return false;
   };
-  for (std::size_t e = 0; e < edges.size(); ++e) {
-    const auto i = edges.source[e], j = edges.target[e];
-    if (o.system[i] != o.system[j]) continue;
-    const auto sys = o.system[i];
-    trust_sum[sys] += w.trust[e];
-    trust_count[sys] += 1;
-    flow[sys] += edges.flow[e];
-    // Integration index: patient flow between organisations sharing a collaborative, weighted
-    // by trust (the long-term plan's joined-up care).
-    if (share_collaborative(i, j)) joined[sys] += edges.flow[e] * w.trust[e];
-  }
+  // Per system, its inner edges in edge order: members ascending, each with its edges to higher
+  // neighbours, so that the sums are the same whatever the number of threads.
+  detail::for_each_index(ns, [&](std::size_t sys) {
+    for (const auto i : w.systems.members[sys]) {
+      const Incidence at = w.graph.incidence(i);
+      const auto higher = at.higher();
+      for (std::size_t k = 0; k < higher.size(); ++k) {
+        const auto j = higher[k];
+        if (o.system[j] != o.system[i]) continue;
+        const std::size_t e = at.first_higher_edge + k;
+        trust_sum[sys] += w.trust[e];
+        trust_count[sys] += 1;
+        flow[sys] += flows[e];
+        // Integration index: patient flow between organisations sharing a collaborative,
+        // weighted by trust (the long-term plan's joined-up care).
+        if (share_collaborative(i, j)) joined[sys] += flows[e] * w.trust[e];
+      }
+    }
+  }, 1);
   const CollaborativeState collab = collaborative_state(w, d);
   std::fill(s.collaboratives.begin(), s.collaboratives.end(), 0);
   for (std::size_t c = 0; c < w.collaboratives.size(); ++c) {

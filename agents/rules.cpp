@@ -47,13 +47,13 @@ bool accepts(const World& w, std::size_t i) {
 }
 
 double partner_trust(const World& w, std::size_t i) {
-  const auto nb = w.graph.neighbours(std::uint32_t(i));
-  const auto ed = w.graph.neighbour_edges(std::uint32_t(i));
+  const Incidence at = w.graph.incidence(std::uint32_t(i));
+  const auto nb = at.neighbours;
   double sum = 0;
   int count = 0;
   for (std::size_t k = 0; k < nb.size(); ++k)
     if (w.orgs.system[nb[k]] == w.orgs.system[i] && holds_control_total(w.orgs.kind[nb[k]])) {
-      sum += w.trust[ed[k].id];
+      sum += w.trust[at.edge(k)];
       ++count;
     }
   return count ? sum / count : w.params.initial_trust;
@@ -168,13 +168,13 @@ Choice choose_learning(const DecideContext& ctx, std::size_t i, Random& rng) {
 // delivered last year reaches the organisation's threshold.
 Choice choose_threshold(const DecideContext& ctx, std::size_t i, Random&) {
   const World& w = ctx.world;
-  const auto nb = w.graph.neighbours(std::uint32_t(i));
-  const auto ed = w.graph.neighbour_edges(std::uint32_t(i));
+  const Incidence at = w.graph.incidence(std::uint32_t(i));
+  const auto nb = at.neighbours;
   double pooled = 0, total = 0;
   for (std::size_t k = 0; k < nb.size(); ++k) {
     const auto j = nb[k];
     if (!holds_control_total(w.orgs.kind[j])) continue;
-    const double t = w.trust[ed[k].id];
+    const double t = w.trust[at.edge(k)];
     total += t;
     if (ctx.view.stake[j] >= w.params.pool_level && ctx.view.accepted[j]) pooled += t;
   }

@@ -63,6 +63,13 @@ World make_world(const Params& params, Structure structure, std::uint64_t run) {
   w.collaboratives = std::move(structure.collaboratives);
   w.graph = std::move(structure.graph);
   const std::size_t n = w.size();
+  // Members in organisation order: per-system sums then run in the order of the organisations
+  // (and of the edges), so they come out the same whether systems run in parallel or not.
+  for (std::size_t sys = 0; sys < w.systems.size(); ++sys) {
+    auto& items = w.systems.members.items;
+    std::sort(items.begin() + w.systems.members.offsets[sys],
+              items.begin() + w.systems.members.offsets[sys + 1]);
+  }
   w.trust.assign(w.graph.edge_count(), params.initial_trust);
 
   // Candidate slots: which collaborative each slot belongs to, and each organisation's slots.
@@ -75,19 +82,30 @@ World make_world(const Params& params, Structure structure, std::uint64_t run) {
       slots[cand.items[k]].push_back(k);
     }
   for (const auto& s : slots) w.slots_of_org.add(s);
-  // Edges among each collaborative's candidates, for its mean trust.
+  // Edges among each collaborative's candidates, for its mean trust, with the ends' slots (an
+  // organisation listed twice answers by its last slot).
   std::vector<std::int32_t> mark(n, -1);
+  std::vector<std::uint32_t> slot_in(n, 0);
   for (std::uint32_t c = 0; c < w.collaboratives.size(); ++c) {
-    std::vector<std::uint32_t> inside;
-    for (const auto i : cand[c]) mark[i] = std::int32_t(c);
+    std::vector<std::pair<std::uint32_t, std::array<std::uint32_t, 2>>> inside;
+    for (std::uint32_t k = cand.offsets[c]; k < cand.offsets[c + 1]; ++k) {
+      mark[cand.items[k]] = std::int32_t(c);
+      slot_in[cand.items[k]] = k;
+    }
     for (const auto i : cand[c]) {
-      const auto nb = w.graph.neighbours(i);
-      const auto ed = w.graph.neighbour_edges(i);
-      for (std::size_t k = 0; k < nb.size(); ++k)
-        if (nb[k] > i && mark[nb[k]] == std::int32_t(c)) inside.push_back(ed[k].id);
+      const Incidence at = w.graph.incidence(i);
+      for (std::size_t k = 0; k < at.neighbours.size(); ++k) {
+        const auto j = at.neighbours[k];
+        if (j > i && mark[j] == std::int32_t(c))
+          inside.push_back({at.edge(k), {slot_in[i], slot_in[j]}});
+      }
     }
     std::sort(inside.begin(), inside.end());
-    w.collaborative_edges.add(inside);
+    for (const auto& [edge, ends] : inside) {
+      w.collaborative_edges.items.push_back(edge);
+      w.collaborative_edge_slots.push_back(ends);
+    }
+    w.collaborative_edges.offsets.push_back(std::uint32_t(w.collaborative_edges.items.size()));
   }
 
   size_ledger(w);

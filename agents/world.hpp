@@ -2,6 +2,7 @@
 // collaboratives, the relationship graph, and the state each yearly stage reads and writes.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -119,6 +120,8 @@ struct World {
   std::vector<std::uint32_t> collaborative_of_slot;  // slot -> collaborative
   Groups slots_of_org;                                // organisation -> its candidate slots
   Groups collaborative_edges;                         // collaborative -> edges among candidates
+  // Beside each of those edges, the slots of its two ends in that collaborative.
+  std::vector<std::array<std::uint32_t, 2>> collaborative_edge_slots;
 
   Decisions previous, current;
   Ledger ledger;

@@ -2,44 +2,86 @@
 
 #include <algorithm>
 #include <numeric>
+#include <stdexcept>
+#include <tuple>
 #include <utility>
 
 namespace icsim {
 
 RelationshipGraph::RelationshipGraph(std::size_t nodes, EdgeList edges) : nodes_(nodes) {
-  // Canonical (low, high) order, then merge duplicates so each pair has one edge record.
+  if (nodes >= 0xFFFFFFFFu) throw std::length_error("relationship graph: too many organisations");
+  // Canonical (low, high) order, then merge duplicates so that each pair has one edge.
   std::vector<std::uint32_t> order(edges.size());
   std::iota(order.begin(), order.end(), 0u);
-  for (std::size_t e = 0; e < edges.size(); ++e)
+  for (std::size_t e = 0; e < edges.size(); ++e) {
+    if (edges.source[e] >= nodes || edges.target[e] >= nodes)
+      throw std::out_of_range("relationship graph: an edge names an organisation that is not there");
     if (edges.source[e] > edges.target[e]) std::swap(edges.source[e], edges.target[e]);
+  }
   std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
     return std::tie(edges.source[a], edges.target[a], edges.kind[a]) <
            std::tie(edges.source[b], edges.target[b], edges.kind[b]);
   });
-  for (const std::uint32_t e : order) {
+  const auto same_pair = [&](std::uint32_t a, std::uint32_t b) {
+    return edges.source[a] == edges.source[b] && edges.target[a] == edges.target[b];
+  };
+
+  // First pass: the distinct pairs, each node's arcs and its edges to higher neighbours.
+  std::vector<std::uint32_t> rowstart(nodes + 1, 0);
+  first_edge_.assign(nodes + 1, 0);
+  std::size_t count = 0;
+  for (std::size_t k = 0; k < order.size(); ++k) {
+    const std::uint32_t e = order[k];
+    if (edges.source[e] == edges.target[e] || (k > 0 && same_pair(order[k - 1], e))) continue;
+    ++count;
+    ++rowstart[edges.source[e] + 1];
+    ++rowstart[edges.target[e] + 1];
+    ++first_edge_[edges.source[e] + 1];
+  }
+  if (2 * count >= 0xFFFFFFFFu) throw std::length_error("relationship graph: too many edges");
+  std::partial_sum(rowstart.begin(), rowstart.end(), rowstart.begin());
+  std::partial_sum(first_edge_.begin(), first_edge_.end(), first_edge_.begin());
+
+  // Second pass, in canonical order: every row receives its lower neighbours (ascending, as the
+  // lower ends come in order) before its higher ones (ascending too), so rows come out sorted.
+  std::vector<std::uint32_t> column(2 * count), fill(rowstart.begin(), rowstart.end() - 1);
+  lower_edge_.resize(count);
+  kind_.resize(count);
+  flow_.resize(count);
+  std::uint32_t id = 0;
+  for (std::size_t k = 0; k < order.size(); ++k) {
+    const std::uint32_t e = order[k];
     const auto s = edges.source[e], t = edges.target[e];
     if (s == t) continue;
-    const std::size_t last = edges_.size();
-    if (last > 0 && edges_.source[last - 1] == s && edges_.target[last - 1] == t) {
-      edges_.flow[last - 1] += edges.flow[e];
+    if (k > 0 && same_pair(order[k - 1], e)) {
+      flow_[id - 1] += edges.flow[e];
       continue;
     }
-    edges_.add(s, t, edges.kind[e], edges.flow[e]);
+    kind_[id] = edges.kind[e];
+    flow_[id] = edges.flow[e];
+    column[fill[s]++] = t;
+    lower_edge_[fill[t] - first_edge_[t]] = id;  // lower arcs before row t's: see incidence()
+    column[fill[t]++] = s;
+    ++id;
   }
+  edges = EdgeList{};
+  // The CSR arrays as Boost's sorted-edges constructor would build them, moved in without copies.
+  csr_.m_forward.m_rowstart = std::move(rowstart);
+  csr_.m_forward.m_column = std::move(column);
+}
 
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> arcs;
-  std::vector<EdgeRef> refs;
-  arcs.reserve(2 * edges_.size());
-  refs.reserve(2 * edges_.size());
-  for (std::uint32_t e = 0; e < edges_.size(); ++e) {
-    arcs.emplace_back(edges_.source[e], edges_.target[e]);
-    arcs.emplace_back(edges_.target[e], edges_.source[e]);
-    refs.push_back({e});
-    refs.push_back({e});
+EdgeList RelationshipGraph::edges() const {
+  EdgeList list;
+  list.reserve(edge_count());
+  for (std::uint32_t v = 0; v < nodes_; ++v) {
+    const Incidence at = incidence(v);
+    const auto higher = at.higher();
+    for (std::uint32_t k = 0; k < higher.size(); ++k) {
+      const std::uint32_t e = at.first_higher_edge + k;
+      list.add(v, higher[k], kind_[e], flow_[e]);
+    }
   }
-  csr_ = Csr(boost::edges_are_unsorted_multi_pass, arcs.begin(), arcs.end(), refs.begin(),
-             static_cast<std::uint32_t>(nodes));
-
+  return list;
 }
 
 }  // namespace icsim

@@ -1,6 +1,6 @@
-// The relationship graph between organisations: undirected edges with a kind, a flow and a
-// trust level, stored as Boost.Graph's compressed sparse row graph (both directions of an edge
-// point at one edge record).
+// The relationship graph between organisations: undirected edges with a kind and a flow. The
+// pairs are stored once, as Boost.Graph's compressed sparse row graph (each edge in both rows),
+// and edges are numbered in canonical order: by lower end, then by higher end.
 #pragma once
 
 #include <array>
@@ -27,48 +27,72 @@ struct EdgeList {
     kind.push_back(k);
     flow.push_back(f);
   }
+  void reserve(std::size_t n) {
+    source.reserve(n);
+    target.reserve(n);
+    kind.reserve(n);
+    flow.reserve(n);
+  }
   std::size_t size() const { return source.size(); }
 };
 
-struct EdgeRef {
-  std::uint32_t id;
+// The edges at one organisation, beside its neighbours: edge(k) joins it to neighbours[k].
+// Neighbours come in ascending order, so those below it come first; the edges to those above
+// it are numbered consecutively, which is what makes the per-edge loops contiguous.
+struct Incidence {
+  std::span<const std::uint32_t> neighbours;
+  const std::uint32_t* lower_edges;  // the edge to each neighbour below
+  std::uint32_t lower;               // neighbours below
+  std::uint32_t first_higher_edge;   // the edge to the first neighbour above
+
+  std::uint32_t edge(std::size_t k) const {
+    return k < lower ? lower_edges[k] : first_higher_edge + static_cast<std::uint32_t>(k - lower);
+  }
+  std::span<const std::uint32_t> higher() const { return neighbours.subspan(lower); }
 };
 
 class RelationshipGraph {
  public:
-  using Csr = boost::compressed_sparse_row_graph<boost::directedS, boost::no_property, EdgeRef,
-                                                 boost::no_property, std::uint32_t, std::uint32_t>;
+  using Csr = boost::compressed_sparse_row_graph<boost::directedS, boost::no_property,
+                                                 boost::no_property, boost::no_property,
+                                                 std::uint32_t, std::uint32_t>;
   RelationshipGraph() = default;
-  // Builds from undirected edges; duplicate and self edges are merged or dropped (flows add up).
+  // Builds from undirected edges; duplicate edges are merged (flows add up, the first kind in
+  // kind order stays) and self edges dropped.
   RelationshipGraph(std::size_t nodes, EdgeList edges);
 
   std::size_t node_count() const { return nodes_; }
-  std::size_t edge_count() const { return edges_.size(); }
-  const EdgeList& edges() const { return edges_; }
+  std::size_t edge_count() const { return kind_.size(); }
+  // Every edge in canonical order (source < target), rebuilt from the CSR arrays on each call:
+  // for output and tests, not for loops that run every year.
+  EdgeList edges() const;
+  std::span<const EdgeKind> kinds() const { return kind_; }
+  std::span<const double> flows() const { return flow_; }
   const Csr& csr() const { return csr_; }
 
-  // Neighbours of v, and beside them (same positions) the edges joining them: views straight
-  // into the CSR arrays, so the hot loops read contiguous memory and nothing is stored twice.
+  // Neighbours of v in ascending order: a view straight into the CSR arrays.
   std::span<const std::uint32_t> neighbours(std::uint32_t v) const {
     const auto& f = csr_.m_forward;
     return {f.m_column.data() + f.m_rowstart[v], f.m_column.data() + f.m_rowstart[v + 1]};
   }
-  std::span<const EdgeRef> neighbour_edges(std::uint32_t v) const {
-    const auto& f = csr_.m_forward;
-    const std::uint32_t begin = f.m_rowstart[v], end = f.m_rowstart[v + 1];
-    if (begin == end) return {};
-    const EdgeRef* first = &csr_[boost::detail::csr_edge_descriptor<std::uint32_t, std::uint32_t>(
-        v, begin)];
-    return {first, end - begin};
-  }
   std::size_t degree(std::uint32_t v) const {
     return csr_.m_forward.m_rowstart[v + 1] - csr_.m_forward.m_rowstart[v];
+  }
+  Incidence incidence(std::uint32_t v) const {
+    const auto& rowstart = csr_.m_forward.m_rowstart;
+    // Lower arcs before row v: arcs before it less the edges whose lower end is before v.
+    const std::uint32_t lower_before = rowstart[v] - first_edge_[v];
+    const std::uint32_t lower = rowstart[v + 1] - first_edge_[v + 1] - lower_before;
+    return {neighbours(v), lower_edge_.data() + lower_before, lower, first_edge_[v]};
   }
 
  private:
   std::size_t nodes_ = 0;
-  EdgeList edges_;
   Csr csr_;
+  std::vector<std::uint32_t> first_edge_{0};  // per node and one past: edges with lower end < v
+  std::vector<std::uint32_t> lower_edge_;     // per edge: its id, in the CSR order of higher ends
+  std::vector<EdgeKind> kind_;
+  std::vector<double> flow_;
 };
 
 }  // namespace icsim
