@@ -17,25 +17,26 @@ void plan(World& w) {
     l.control_total[i] = holds_control_total(o.kind[i])
                              ? o.income[i] - o.base_cost[i] + p.control_total_stretch * o.base_cost[i]
                              : 0.0;
-    // Purchasing levy (trusts): paid on income, part of it comes back as savings.
-    l.levy[i] = is_trust(o.kind[i]) ? p.purchasing_levy * o.income[i] : 0.0;
   });
 
   // Support: PSF-style to every trust by cost, or FRF-style to deficit organisations by the
   // size of their planned deficit (2020/21: the recovery fund is for organisations in deficit).
   const bool deficit_only = p.support_eligibility == Eligibility::deficit_only;
+  // The weights go in the allocation column first (summed in organisation order), then scale.
   double weight_total = 0;
-  std::vector<double> weight(n, 0.0);
   for (std::size_t i = 0; i < n; ++i) {
+    double weight = 0.0;
     if (deficit_only) {
-      if (holds_control_total(o.kind[i])) weight[i] = std::max(0.0, o.base_cost[i] - o.income[i]);
+      if (holds_control_total(o.kind[i])) weight = std::max(0.0, o.base_cost[i] - o.income[i]);
     } else if (is_trust(o.kind[i])) {
-      weight[i] = o.base_cost[i];
+      weight = o.base_cost[i];
     }
-    weight_total += weight[i];
+    l.allocation[i] = weight;
+    weight_total += weight;
   }
-  for (std::size_t i = 0; i < n; ++i)
-    l.allocation[i] = weight_total > 0 ? p.support_pot * weight[i] / weight_total : 0.0;
+  detail::for_each_index(n, [&](std::size_t i) {
+    l.allocation[i] = weight_total > 0 ? p.support_pot * l.allocation[i] / weight_total : 0.0;
+  }, 4096);
   w.national = National{};
   w.national.support_pot = p.support_pot;
   if (weight_total <= 0) w.national.support_returned = p.support_pot;

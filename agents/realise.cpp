@@ -25,7 +25,6 @@ void realise(World& w) {
     const double e = w.current.effort[i];
     l.cost_shock[i] = l.shock[i] * cost;
     l.improvement[i] = p.cip_max * e * cost;
-    l.effort_cost[i] = p.effort_cost * e * e * cost;
   });
 }
 

@@ -87,11 +87,13 @@ void settle(World& w) {
   detail::for_each_index(n, [&](std::size_t i) {
     l.surplus[i] = o.income[i] - o.base_cost[i] * (1.0 + p.efficiency_requirement) -
                    l.cost_shock[i] + l.improvement[i] +
-                   l.collab_savings[i] - l.overhead[i] - l.levy[i] * (1.0 - p.purchasing_return);
+                   l.collab_savings[i] - l.overhead[i] - levy_paid(p, o, i) * (1.0 - p.purchasing_return);
     l.met[i] = l.surplus[i] >= l.control_total[i];
   });
 
-  std::vector<double> pay(n, 0.0);
+  // Support paid is summed in place: unstaked support first, then shares of the system pools.
+  auto& pay = l.support_paid;
+  std::fill(pay.begin(), pay.end(), 0.0);
   detail::for_each_index(w.systems.size(), [&](std::size_t sys) {
     const auto members = w.systems.members[sys];
     double surplus = 0, effort = 0, holders = 0, pool = 0, returned = 0;
@@ -146,16 +148,17 @@ void settle(World& w) {
     nat.support_returned += s.returned[sys];
   }
 
-  // Balances; then the national bail-out for the deepest cumulative deficits.
-  double need = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    l.support_paid[i] = pay[i];
+  // Balances; then the national bail-out for the deepest cumulative deficits (the need summed
+  // in organisation order).
+  detail::for_each_index(n, [&](std::size_t i) {
     l.balance[i] += l.surplus[i] + pay[i];
     l.bailout[i] = 0;
     l.writeoff[i] = 0;
+  }, 4096);
+  double need = 0;
+  for (std::size_t i = 0; i < n; ++i)
     if (holds_control_total(o.kind[i]))
       need += std::max(0.0, -l.balance[i] - p.bailout_threshold * o.income[i]);
-  }
   if (p.bailout > 0 && need > 0) {
     const double share = std::min(1.0, p.bailout / need);
     for (std::size_t i = 0; i < n; ++i) {

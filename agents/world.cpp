@@ -20,10 +20,9 @@ void sized(std::vector<T>& v, std::size_t n, T value = T{}) {
 void size_ledger(World& w) {
   const std::size_t n = w.size(), ns = w.systems.size();
   auto& l = w.ledger;
-  for (auto* v : {&l.control_total, &l.allocation, &l.improvement, &l.effort_cost,
-                  &l.collab_savings, &l.overhead, &l.levy, &l.cost_shock, &l.surplus,
-                  &l.support_paid, &l.penalty, &l.balance, &l.writeoff, &l.bailout, &l.utility,
-                  &l.shock})
+  for (auto* v : {&l.control_total, &l.allocation, &l.improvement, &l.collab_savings,
+                  &l.overhead, &l.cost_shock, &l.surplus, &l.support_paid, &l.penalty, &l.balance,
+                  &l.writeoff, &l.bailout, &l.utility, &l.shock})
     sized(*v, n);
   sized(l.met, n);
   sized(l.memberships, n);
@@ -131,8 +130,14 @@ World make_world(const Params& params, Structure structure, std::uint64_t run) {
                      params.collaborative_form == CollaborativeForm::formal ? 1 : 0);
   }
   w.rules.belief.assign(n, params.initial_belief);
-  w.rules.attraction.assign(n * action_count, 0.0);
-  w.rules.experience.assign(n, 1.0);
+  // Attractions only where the learning rule will read them (25 doubles an organisation).
+  bool learning = false;
+  for (int k = 0; k < kind_count; ++k)
+    learning = learning || params.rule_for(static_cast<Kind>(k)) == Rule::learning;
+  if (learning) {
+    w.rules.attraction.assign(n * action_count, 0.0);
+    w.rules.experience.assign(n, 1.0);
+  }
   return w;
 }
 

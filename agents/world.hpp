@@ -79,9 +79,8 @@ struct Decisions {
 
 // What happened to each organisation this year (GBP m unless noted).
 struct Ledger {
-  std::vector<double> control_total, allocation, improvement, effort_cost, collab_savings,
-      overhead, levy, cost_shock, surplus, support_paid, penalty, balance, writeoff, bailout,
-      utility;
+  std::vector<double> control_total, allocation, improvement, collab_savings, overhead,
+      cost_shock, surplus, support_paid, penalty, balance, writeoff, bailout, utility;
   std::vector<double> shock;  // own cost shock this year, fraction of cost (before sharing)
   std::vector<std::uint8_t> met, memberships;
 };
@@ -102,8 +101,8 @@ inline constexpr int stake_levels = 5, effort_levels = 5;
 inline constexpr int action_count = stake_levels * effort_levels;
 struct RuleState {
   std::vector<double> belief;       // believed chance that the system meets its total
-  std::vector<double> attraction;   // action_count per organisation
-  std::vector<double> experience;   // EWA N(t)
+  std::vector<double> attraction;   // action_count per organisation (learning rule only)
+  std::vector<double> experience;   // EWA N(t) (learning rule only)
 };
 
 struct World {
@@ -140,6 +139,11 @@ struct Structure {
   Collaboratives collaboratives;
   RelationshipGraph graph;
 };
+
+// Purchasing levy a trust pays on its income each year (GBP m); part comes back as savings.
+inline double levy_paid(const Params& p, const Organisations& o, std::size_t i) {
+  return is_trust(o.kind[i]) ? p.purchasing_levy * o.income[i] : 0.0;
+}
 
 // Brokerage capacity of a system's leader, 0-1: a sole-role leader brokers fully; one who also
 // runs a CCG or a trust has less time and is less neutral (2019: 10 of 42 were sole-role).

@@ -45,7 +45,6 @@ RelationshipGraph::RelationshipGraph(std::size_t nodes, EdgeList edges) : nodes_
   // Second pass, in canonical order: every row receives its lower neighbours (ascending, as the
   // lower ends come in order) before its higher ones (ascending too), so rows come out sorted.
   std::vector<std::uint32_t> column(2 * count), fill(rowstart.begin(), rowstart.end() - 1);
-  lower_edge_.resize(count);
   kind_.resize(count);
   flow_.resize(count);
   std::uint32_t id = 0;
@@ -60,7 +59,6 @@ RelationshipGraph::RelationshipGraph(std::size_t nodes, EdgeList edges) : nodes_
     kind_[id] = edges.kind[e];
     flow_[id] = edges.flow[e];
     column[fill[s]++] = t;
-    lower_edge_[fill[t] - first_edge_[t]] = id;  // lower arcs before row t's: see incidence()
     column[fill[t]++] = s;
     ++id;
   }

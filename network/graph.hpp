@@ -3,6 +3,7 @@
 // and edges are numbered in canonical order: by lower end, then by higher end.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <boost/graph/compressed_sparse_row_graph.hpp>
 #include <cstdint>
@@ -36,18 +37,20 @@ struct EdgeList {
   std::size_t size() const { return source.size(); }
 };
 
+class RelationshipGraph;
+
 // The edges at one organisation, beside its neighbours: edge(k) joins it to neighbours[k].
 // Neighbours come in ascending order, so those below it come first; the edges to those above
-// it are numbered consecutively, which is what makes the per-edge loops contiguous.
+// it are numbered consecutively (which keeps the per-edge loops contiguous), and the edge to a
+// neighbour below is found in that neighbour's row.
 struct Incidence {
+  const RelationshipGraph* graph;
+  std::uint32_t node;
   std::span<const std::uint32_t> neighbours;
-  const std::uint32_t* lower_edges;  // the edge to each neighbour below
-  std::uint32_t lower;               // neighbours below
-  std::uint32_t first_higher_edge;   // the edge to the first neighbour above
+  std::uint32_t lower;              // neighbours below
+  std::uint32_t first_higher_edge;  // the edge to the first neighbour above
 
-  std::uint32_t edge(std::size_t k) const {
-    return k < lower ? lower_edges[k] : first_higher_edge + static_cast<std::uint32_t>(k - lower);
-  }
+  inline std::uint32_t edge(std::size_t k) const;
   std::span<const std::uint32_t> higher() const { return neighbours.subspan(lower); }
 };
 
@@ -79,20 +82,31 @@ class RelationshipGraph {
     return csr_.m_forward.m_rowstart[v + 1] - csr_.m_forward.m_rowstart[v];
   }
   Incidence incidence(std::uint32_t v) const {
-    const auto& rowstart = csr_.m_forward.m_rowstart;
-    // Lower arcs before row v: arcs before it less the edges whose lower end is before v.
-    const std::uint32_t lower_before = rowstart[v] - first_edge_[v];
-    const std::uint32_t lower = rowstart[v + 1] - first_edge_[v + 1] - lower_before;
-    return {neighbours(v), lower_edge_.data() + lower_before, lower, first_edge_[v]};
+    return {this, v, neighbours(v), lower_degree(v), first_edge_[v]};
+  }
+  // The edge joining u and a higher neighbour v (which must be one): found in u's sorted row.
+  std::uint32_t edge_between(std::uint32_t u, std::uint32_t v) const {
+    const auto row = neighbours(u).subspan(lower_degree(u));
+    return first_edge_[u] +
+           static_cast<std::uint32_t>(std::lower_bound(row.begin(), row.end(), v) - row.begin());
   }
 
  private:
   std::size_t nodes_ = 0;
   Csr csr_;
+  // Neighbours of v below it: its arcs less its edges to higher neighbours.
+  std::uint32_t lower_degree(std::uint32_t v) const {
+    return static_cast<std::uint32_t>(degree(v)) - (first_edge_[v + 1] - first_edge_[v]);
+  }
+
   std::vector<std::uint32_t> first_edge_{0};  // per node and one past: edges with lower end < v
-  std::vector<std::uint32_t> lower_edge_;     // per edge: its id, in the CSR order of higher ends
   std::vector<EdgeKind> kind_;
   std::vector<double> flow_;
 };
+
+std::uint32_t Incidence::edge(std::size_t k) const {
+  return k < lower ? graph->edge_between(neighbours[k], node)
+                   : first_higher_edge + static_cast<std::uint32_t>(k - lower);
+}
 
 }  // namespace icsim

@@ -8,6 +8,12 @@
 #include "agents/random.hpp"
 
 namespace icsim {
+namespace {
+// Short enough that a name up to a billion organisations stays inside std::string's own
+// buffer: no allocation per organisation.
+constexpr std::array<std::string_view, kind_count> short_kind_names{
+    "Acute", "Comm", "MH", "Spec", "Amb", "CCG", "PCN", "LA"};
+}  // namespace
 
 Structure make_synthetic(const Params& params) {
   Structure s;
@@ -53,7 +59,7 @@ Structure make_synthetic(const Params& params) {
     int k = 0;
     while (k + 1 < kind_count && u > cumulative[k]) ++k;
     o.code[i] = "X" + std::to_string(i);
-    o.name[i] = std::string(kind_names[k]) + " " + std::to_string(i);
+    o.name[i] = std::string(short_kind_names[k]) + " " + std::to_string(i);
     o.kind[i] = static_cast<Kind>(k);
     o.system[i] = static_cast<std::int32_t>(sys);
     o.place[i] = static_cast<std::int32_t>(sys * places_per_system + rng.below(places_per_system));
