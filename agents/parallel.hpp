@@ -2,17 +2,44 @@
 // not depend on the number of threads.
 #pragma once
 
-#include <cstddef>
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 
+#include <atomic>
+#include <cstddef>
+
 namespace icsim::detail {
+
+// Debian's oneTBB is not built with ThreadSanitizer, so TSan cannot see that a parallel_for
+// orders the caller's writes before the tasks and the tasks' writes before its return. Under
+// TSan, an acquire/release pair on an atomic makes that ordering visible; other builds pay
+// nothing.
+#if defined(__SANITIZE_THREAD__)
+class VisibleToSanitizer {
+ public:
+  VisibleToSanitizer() { order_.store(0, std::memory_order_release); }
+  void task_begins() const { (void)order_.load(std::memory_order_acquire); }
+  void task_ends() { order_.fetch_add(1, std::memory_order_acq_rel); }
+  ~VisibleToSanitizer() { (void)order_.load(std::memory_order_acquire); }
+
+ private:
+  std::atomic<std::size_t> order_{0};
+};
+#else
+struct VisibleToSanitizer {
+  void task_begins() const {}
+  void task_ends() {}
+};
+#endif
 
 template <class F>
 void for_each_index(std::size_t n, F&& f, std::size_t grain = 512) {
+  VisibleToSanitizer order;
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, grain),
                     [&](const tbb::blocked_range<std::size_t>& r) {
+                      order.task_begins();
                       for (std::size_t i = r.begin(); i != r.end(); ++i) f(i);
+                      order.task_ends();
                     });
 }
 

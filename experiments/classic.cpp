@@ -1,5 +1,7 @@
 #include "experiments/classic.hpp"
 
+#include "agents/parallel.hpp"
+
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 #include <unistd.h>
@@ -198,21 +200,21 @@ CascadeRun run_threshold_cascade(const Params& p) {
   run.final_active_share.resize(realisations);
   run.edges.resize(realisations);
   std::vector<std::uint32_t> nodes(realisations);
-  tbb::parallel_for(
-      tbb::blocked_range<std::uint32_t>(0, realisations),
-      [&](const tbb::blocked_range<std::uint32_t>& range) {
-        for (std::uint32_t r = range.begin(); r != range.end(); ++r) {
-          std::optional<RelationshipGraph> drawn;
-          if (!fixed) drawn = make_network(p, key, r);
-          const RelationshipGraph& graph = fixed ? *fixed : *drawn;
-          const auto n = static_cast<std::uint32_t>(graph.node_count());
-          ThresholdCascade cascade(graph, p.cascade_threshold);
-          cascade.activate(draw_seeds(n, static_cast<std::uint32_t>(p.cascade_seeds), key, r));
-          run.final_active_share[r] = cascade.active_share();
-          run.edges[r] = graph.edge_count();
-          nodes[r] = n;
-        }
-      });
+  detail::for_each_index(
+      realisations,
+      [&](std::size_t index) {
+        const auto r = static_cast<std::uint32_t>(index);
+        std::optional<RelationshipGraph> drawn;
+        if (!fixed) drawn = make_network(p, key, r);
+        const RelationshipGraph& graph = fixed ? *fixed : *drawn;
+        const auto n = static_cast<std::uint32_t>(graph.node_count());
+        ThresholdCascade cascade(graph, p.cascade_threshold);
+        cascade.activate(draw_seeds(n, static_cast<std::uint32_t>(p.cascade_seeds), key, r));
+        run.final_active_share[r] = cascade.active_share();
+        run.edges[r] = graph.edge_count();
+        nodes[r] = n;
+      },
+      1);
   run.nodes = realisations ? nodes[0] : 0;
   std::size_t global = 0;
   double size = 0;
