@@ -117,9 +117,9 @@ Choice choose_expected_utility(const DecideContext& ctx, std::size_t i, Random& 
     }
   }
   const double temperature = p.logit_noise * std::max(a, 0.01 * cost);
-  if (accept &&
-      *std::max_element(accept_u.begin(), accept_u.end()) >=
-          *std::max_element(decline_u.begin(), decline_u.end())) {
+  // Acceptance turns on attainability alone: mean-variance utility is not monotone, so
+  // comparing it with declining would have risk-averse organisations refuse free money.
+  if (accept) {
     const int action = logit_draw(accept_u, action_count, temperature, rng);
     return {1, stake_level(action, floor), effort_level(action)};
   }
