@@ -52,7 +52,12 @@ std::vector<Metric> build() {
        column(&Ledger::memberships)},
       {"met_control_total", org, "flag", "surplus before support met the control total",
        column(&Ledger::met)},
-      {"improvement", org, "GBP m", "cost improvement delivered", column(&Ledger::improvement)},
+      {"improvement", org, "GBP m", "cost improvement delivered",
+       [](const World& w) -> Column {
+         Doubles v(w.size());
+         for (std::size_t i = 0; i < w.size(); ++i) v[i] = improvement(w, i);
+         return v;
+       }},
       {"collaborative_savings", org, "GBP m", "savings from collaboratives",
        column(&Ledger::collab_savings)},
       {"overhead", org, "GBP m", "overhead of collaborative memberships", column(&Ledger::overhead)},

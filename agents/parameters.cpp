@@ -134,6 +134,20 @@ std::vector<ParamSpec> build_registry() {
                       "synthetic population: systems"));
   r.push_back(real("population.mean_degree", &Params::synthetic_mean_degree, "edges per node",
                    10, 0, 1000, "synthetic population: mean degree of the relationship graph"));
+  // England's organisations by kind in 2021: 124 acute trusts, 16 community, 50 mental health,
+  // 15 specialist, 10 ambulance, 106 CCGs, 1254 PCNs, 317 councils (data/README.md).
+  static constexpr std::array<double, kind_count> england_mix{124, 16, 50, 15, 10, 106, 1254, 317};
+  for (int k = 0; k < kind_count; ++k) {
+    const std::string kind(kind_names[k]);
+    r.push_back(ParamSpec{"population.mix." + kind, ParamType::real, "relative weight",
+                          Value{england_mix[k]}, 0, huge, {},
+                          "synthetic population: weight of " + kind + " organisations in the mix "
+                          "(weights are normalised; default England 2021's count)",
+                          [k](const Params& p) -> Value { return p.synthetic_mix[k]; },
+                          [k](Params& p, const Value& v) {
+                            p.synthetic_mix[k] = std::get<double>(v);
+                          }});
+  }
   // policy: the incentive regime
   r.push_back(real("policy.support_pot", &Params::support_pot, "GBP m per year", 2250, 0, huge,
                    "central support pot (2019/20: PSF 1.25bn + FRF 1bn)"));

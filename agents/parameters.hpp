@@ -46,6 +46,7 @@ struct Params {
   double pcn_income_per_patient = 0;
   std::int64_t synthetic_organisations = 0, synthetic_systems = 0;
   double synthetic_mean_degree = 0;
+  std::array<double, kind_count> synthetic_mix{};  // relative weights of the kinds
   // policy
   double support_pot = 0;
   Eligibility support_eligibility{};

@@ -1,5 +1,5 @@
 // Stage 3, realise: cost shocks (persistent, with a common part per system and a fat tail: the
-// unexpected overspend) and the cost improvement each organisation delivers.
+// unexpected overspend). The cost improvement that effort delivers is improvement() (world.hpp).
 #include <cmath>
 
 #include "agents/parallel.hpp"
@@ -21,10 +21,7 @@ void realise(World& w) {
     const double tail = rng.uniform() < p.tail_probability ? rng.exponential(p.tail_scale) : 0.0;
     l.shock[i] = p.persistence * l.shock[i] + p.volatility * own +
                  p.common_volatility * common[w.orgs.system[i]] + tail;
-    const double cost = w.orgs.base_cost[i];
-    const double e = w.current.effort[i];
-    l.cost_shock[i] = l.shock[i] * cost;
-    l.improvement[i] = p.cip_max * e * cost;
+    l.cost_shock[i] = l.shock[i] * w.orgs.base_cost[i];
   });
 }
 

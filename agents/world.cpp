@@ -1,6 +1,8 @@
 #include "agents/world.hpp"
 
 #include <algorithm>
+#include <numeric>
+#include <optional>
 
 #include "agents/random.hpp"
 #include "network/england.hpp"
@@ -20,9 +22,9 @@ void sized(std::vector<T>& v, std::size_t n, T value = T{}) {
 void size_ledger(World& w) {
   const std::size_t n = w.size(), ns = w.systems.size();
   auto& l = w.ledger;
-  for (auto* v : {&l.control_total, &l.allocation, &l.improvement, &l.collab_savings,
-                  &l.overhead, &l.cost_shock, &l.surplus, &l.support_paid, &l.penalty, &l.balance,
-                  &l.writeoff, &l.bailout, &l.utility, &l.shock})
+  for (auto* v : {&l.control_total, &l.allocation, &l.collab_savings, &l.overhead,
+                  &l.cost_shock, &l.surplus, &l.support_paid, &l.penalty, &l.balance, &l.writeoff,
+                  &l.bailout, &l.utility, &l.shock})
     sized(*v, n);
   sized(l.met, n);
   sized(l.memberships, n);
@@ -71,33 +73,39 @@ World make_world(const Params& params, Structure structure, std::uint64_t run) {
   }
   w.trust.assign(w.graph.edge_count(), params.initial_trust);
 
-  // Candidate slots: which collaborative each slot belongs to, and each organisation's slots.
+  // Candidate slots: which collaborative each slot belongs to, and each organisation's slots in
+  // slot order (counted, then placed from the back: no per-organisation lists on the way).
   const auto& cand = w.collaboratives.candidates;
   w.collaborative_of_slot.resize(cand.items.size());
-  std::vector<std::vector<std::uint32_t>> slots(n);
+  auto& slots = w.slots_of_org;
+  slots.offsets.assign(n + 1, 0);
+  slots.items.resize(cand.items.size());
   for (std::uint32_t c = 0; c < w.collaboratives.size(); ++c)
     for (std::uint32_t k = cand.offsets[c]; k < cand.offsets[c + 1]; ++k) {
       w.collaborative_of_slot[k] = c;
-      slots[cand.items[k]].push_back(k);
+      ++slots.offsets[cand.items[k]];
     }
-  for (const auto& s : slots) w.slots_of_org.add(s);
+  std::partial_sum(slots.offsets.begin(), slots.offsets.end() - 1, slots.offsets.begin());
+  slots.offsets[n] = static_cast<std::uint32_t>(cand.items.size());
+  for (std::size_t k = cand.items.size(); k-- > 0;)
+    slots.items[--slots.offsets[cand.items[k]]] = static_cast<std::uint32_t>(k);
+
   // Edges among each collaborative's candidates, for its mean trust, with the ends' slots (an
   // organisation listed twice answers by its last slot).
-  std::vector<std::int32_t> mark(n, -1);
-  std::vector<std::uint32_t> slot_in(n, 0);
+  const auto slot_in = [&](std::uint32_t i, std::uint32_t c) -> std::optional<std::uint32_t> {
+    std::optional<std::uint32_t> last;
+    for (const auto k : slots[i])
+      if (w.collaborative_of_slot[k] == c) last = k;
+    return last;
+  };
   for (std::uint32_t c = 0; c < w.collaboratives.size(); ++c) {
     std::vector<std::pair<std::uint32_t, std::array<std::uint32_t, 2>>> inside;
-    for (std::uint32_t k = cand.offsets[c]; k < cand.offsets[c + 1]; ++k) {
-      mark[cand.items[k]] = std::int32_t(c);
-      slot_in[cand.items[k]] = k;
-    }
     for (const auto i : cand[c]) {
       const Incidence at = w.graph.incidence(i);
-      for (std::size_t k = 0; k < at.neighbours.size(); ++k) {
-        const auto j = at.neighbours[k];
-        if (j > i && mark[j] == std::int32_t(c))
-          inside.push_back({at.edge(k), {slot_in[i], slot_in[j]}});
-      }
+      const auto higher = at.higher();
+      for (std::uint32_t k = 0; k < higher.size(); ++k)
+        if (const auto other = slot_in(higher[k], c))
+          inside.push_back({at.first_higher_edge + k, {*slot_in(i, c), *other}});
     }
     std::sort(inside.begin(), inside.end());
     for (const auto& [edge, ends] : inside) {

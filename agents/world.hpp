@@ -79,8 +79,8 @@ struct Decisions {
 
 // What happened to each organisation this year (GBP m unless noted).
 struct Ledger {
-  std::vector<double> control_total, allocation, improvement, collab_savings, overhead,
-      cost_shock, surplus, support_paid, penalty, balance, writeoff, bailout, utility;
+  std::vector<double> control_total, allocation, collab_savings, overhead, cost_shock, surplus,
+      support_paid, penalty, balance, writeoff, bailout, utility;
   std::vector<double> shock;  // own cost shock this year, fraction of cost (before sharing)
   std::vector<std::uint8_t> met, memberships;
 };
@@ -143,6 +143,11 @@ struct Structure {
 // Purchasing levy a trust pays on its income each year (GBP m); part comes back as savings.
 inline double levy_paid(const Params& p, const Organisations& o, std::size_t i) {
   return is_trust(o.kind[i]) ? p.purchasing_levy * o.income[i] : 0.0;
+}
+
+// Cost improvement delivered this year (GBP m): full effort delivers cip_max of the cost base.
+inline double improvement(const World& w, std::size_t i) {
+  return w.params.cip_max * w.current.effort[i] * w.orgs.base_cost[i];
 }
 
 // Brokerage capacity of a system's leader, 0-1: a sole-role leader brokers fully; one who also

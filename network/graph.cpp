@@ -48,16 +48,17 @@ RelationshipGraph::RelationshipGraph(std::size_t nodes, EdgeList edges) : nodes_
   kind_.resize(count);
   flow_.resize(count);
   std::uint32_t id = 0;
+  double flow = 0;  // of the pair being merged, rounded once it is complete
   for (std::size_t k = 0; k < order.size(); ++k) {
     const std::uint32_t e = order[k];
     const auto s = edges.source[e], t = edges.target[e];
     if (s == t) continue;
     if (k > 0 && same_pair(order[k - 1], e)) {
-      flow_[id - 1] += edges.flow[e];
+      flow_[id - 1] = static_cast<float>(flow += edges.flow[e]);
       continue;
     }
     kind_[id] = edges.kind[e];
-    flow_[id] = edges.flow[e];
+    flow_[id] = static_cast<float>(flow = edges.flow[e]);
     column[fill[s]++] = t;
     column[fill[t]++] = s;
     ++id;

@@ -61,7 +61,7 @@ class RelationshipGraph {
                                                  std::uint32_t, std::uint32_t>;
   RelationshipGraph() = default;
   // Builds from undirected edges; duplicate edges are merged (flows add up, the first kind in
-  // kind order stays) and self edges dropped.
+  // kind order stays), self edges dropped, and flows rounded to float.
   RelationshipGraph(std::size_t nodes, EdgeList edges);
 
   std::size_t node_count() const { return nodes_; }
@@ -70,7 +70,8 @@ class RelationshipGraph {
   // for output and tests, not for loops that run every year.
   EdgeList edges() const;
   std::span<const EdgeKind> kinds() const { return kind_; }
-  std::span<const double> flows() const { return flow_; }
+  // Flows are kept to float precision (7 significant digits: they are estimates), 4 bytes an edge.
+  std::span<const float> flows() const { return flow_; }
   const Csr& csr() const { return csr_; }
 
   // Neighbours of v in ascending order: a view straight into the CSR arrays.
@@ -101,7 +102,7 @@ class RelationshipGraph {
 
   std::vector<std::uint32_t> first_edge_{0};  // per node and one past: edges with lower end < v
   std::vector<EdgeKind> kind_;
-  std::vector<double> flow_;
+  std::vector<float> flow_;
 };
 
 std::uint32_t Incidence::edge(std::size_t k) const {

@@ -1,5 +1,6 @@
-// A synthetic population of any size: systems, places, organisations in England's kind mix and
-// a relationship graph, built in time linear in its size and reproducibly from the seed.
+// A synthetic population of any size: systems, places, organisations in a given mix of kinds and
+// a relationship graph, built in time linear in its size (bar one sort of the edges) and
+// reproducibly from the finance seed. 10 million organisations fit in a few GiB.
 #pragma once
 
 #include "agents/parameters.hpp"
@@ -7,11 +8,11 @@
 
 namespace icsim {
 
-// England's mix of kinds (trusts by kind, commissioners, PCNs, councils), per organisation.
-inline constexpr std::array<double, kind_count> england_kind_mix{
-    124.0 / 1892, 16.0 / 1892, 50.0 / 1892, 15.0 / 1892,
-    10.0 / 1892,  106.0 / 1892, 1254.0 / 1892, 317.0 / 1892};
-
+// From population.organisations, .systems, .mean_degree and .mix.<kind>: systems of equal size
+// (organisations in contiguous blocks, kinds dealt in the mix's proportions within each), five
+// places each, partners drawn nine in ten inside the own system, and one acute provider
+// collaborative per system. Throws std::invalid_argument when the mix has no weight or the graph
+// would be too large to index.
 Structure make_synthetic(const Params& params);
 
 }  // namespace icsim
