@@ -22,15 +22,21 @@ extern char** environ;
 
 namespace icsim::test {
 
-// A fresh folder per test process.
+// A fresh folder per test process, removed when the process ends.
 inline std::filesystem::path sweep_folder() {
-  static const std::filesystem::path folder = [] {
-    auto f = std::filesystem::temp_directory_path() / ("icsim-sweep-test-" + std::to_string(::getpid()));
-    std::filesystem::remove_all(f);
-    std::filesystem::create_directories(f);
-    return f;
-  }();
-  return folder;
+  static const struct Folder {
+    std::filesystem::path path = std::filesystem::temp_directory_path() /
+                                 ("icsim-sweep-test-" + std::to_string(::getpid()));
+    Folder() {
+      std::filesystem::remove_all(path);
+      std::filesystem::create_directories(path);
+    }
+    ~Folder() {
+      std::error_code ignored;
+      std::filesystem::remove_all(path, ignored);
+    }
+  } folder;
+  return folder.path;
 }
 
 inline std::filesystem::path write_file(const std::string& name, const std::string& text) {
