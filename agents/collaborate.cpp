@@ -22,7 +22,7 @@ void collaborate(World& w) {
   detail::for_each_index(w.size(), [&](std::size_t i) {
     const double cost = w.orgs.base_cost[i];
     double saving = 0, m = 0;
-    for (const auto slot : w.slots_of_org[i]) {
+    for (const auto slot : w.links.slots(i)) {
       if (!d.member[slot]) continue;
       const auto c = w.collaborative_of_slot[slot];
       saving += collaborative_saving(p, members[c], state.trust[c], d.formal[c], cost);

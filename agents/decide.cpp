@@ -16,7 +16,7 @@ namespace {
 // logistic noise; the mandate keeps every acute trust in at least one.
 void choose_memberships(const DecideContext& ctx, std::size_t i, Random& rng, Decisions& out) {
   const World& w = ctx.world;
-  const auto slots = w.slots_of_org[i];
+  const auto slots = w.links.slots(i);
   if (slots.empty()) return;
   // On the stack for the usual handful of candidacies (no allocation per agent per year).
   using Gain = std::pair<double, std::uint32_t>;

@@ -36,15 +36,23 @@ void update_rules(World& w) {
   });
 }
 
+// What the systems' measures need from their inner edges (both ends in the system).
+struct InnerEdges {
+  std::vector<double> trust, count, flow, joined;
+};
+
 // Trust rises when both sides pooled and delivered; falls when a partner free-rode (effort well
 // below its system's mean) or its overspend alone sank its system; erodes under transition
-// pressure. Partners without a control total count as pooling and delivering.
-void update_trust(World& w) {
+// pressure. Partners without a control total count as pooling and delivering. Each edge is
+// updated once, from its lower end, system by system with members ascending: so the sums over
+// each system's inner edges, taken on the way, run in edge order whatever the number of threads.
+InnerEdges update_trust(World& w) {
   const Params& p = w.params;
   const auto& o = w.orgs;
   const auto& d = w.current;
   const auto& l = w.ledger;
   const auto& s = w.system_ledger;
+  const std::size_t ns = w.systems.size();
   // Each organisation's part is judged once, not once per edge: what it did this year.
   enum Part : std::uint8_t { neutral, broke, kept };
   std::vector<std::uint8_t> part(w.size());
@@ -61,66 +69,62 @@ void update_trust(World& w) {
     const bool delivered = l.met[i] || d.effort[i] >= s.mean_effort[sys];
     part[i] = freerode || sank ? broke : pooled && delivered ? kept : neutral;
   }, 4096);
-  std::vector<double> leader(w.systems.size());
-  for (std::size_t sys = 0; sys < leader.size(); ++sys) leader[sys] = leader_skill(w, sys);
+  std::vector<double> leader(ns);
+  for (std::size_t sys = 0; sys < ns; ++sys) leader[sys] = leader_skill(w, sys);
   const double erosion = 1.0 - p.trust_erosion * p.transition_pressure;
-  // Each edge from its lower end, where the edges to higher neighbours are consecutive.
-  detail::for_each_index(w.size(), [&](std::size_t v) {
-    const auto i = std::uint32_t(v);
-    const Incidence at = w.graph.incidence(i);
-    const auto higher = at.higher();
-    for (std::size_t k = 0; k < higher.size(); ++k) {
-      const auto j = higher[k];
-      double& trust = w.trust[at.first_higher_edge + k];
-      double t = trust;
-      if (part[i] == broke || part[j] == broke) {
-        t -= p.trust_loss * t;
-      } else if (part[i] == kept && part[j] == kept) {
-        // A leader with time to broker helps trust grow inside the system.
-        const double skill = o.system[i] == o.system[j] ? leader[o.system[i]] : 0.5;
-        t += p.trust_gain * (0.5 + 0.5 * skill) * (1.0 - t);
-      }
-      trust = std::clamp(t * erosion, 0.0, 1.0);
-    }
-  }, 512);
-}
-
-// The systems' year: record on target, mean trust, collaboratives, joined-up care.
-void summarise_systems(World& w) {
-  const Params& p = w.params;
-  const auto& o = w.orgs;
-  auto& s = w.system_ledger;
-  const std::size_t ns = w.systems.size();
-  const auto& d = w.current;
   const auto flows = w.graph.flows();
-  std::vector<double> trust_sum(ns, 0.0), trust_count(ns, 0.0), flow(ns, 0.0), joined(ns, 0.0);
   const auto share_collaborative = [&](std::uint32_t i, std::uint32_t j) {
-    for (const auto a : w.slots_of_org[i]) {
+    for (const auto a : w.links.slots(i)) {
       if (!d.member[a]) continue;
-      for (const auto b : w.slots_of_org[j])
+      for (const auto b : w.links.slots(j))
         if (d.member[b] && w.collaborative_of_slot[a] == w.collaborative_of_slot[b]) return true;
     }
     return false;
   };
-  // Per system, its inner edges in edge order: members ascending, each with its edges to higher
-  // neighbours, so that the sums are the same whatever the number of threads.
+
+  InnerEdges inner{std::vector<double>(ns), std::vector<double>(ns), std::vector<double>(ns),
+                   std::vector<double>(ns)};
   detail::for_each_index(ns, [&](std::size_t sys) {
+    double trust_sum = 0, count = 0, flow = 0, joined = 0;
     for (const auto i : w.systems.members[sys]) {
       const Incidence at = w.graph.incidence(i);
       const auto higher = at.higher();
       for (std::size_t k = 0; k < higher.size(); ++k) {
         const auto j = higher[k];
-        if (o.system[j] != o.system[i]) continue;
         const std::size_t e = at.first_higher_edge + k;
-        trust_sum[sys] += w.trust[e];
-        trust_count[sys] += 1;
-        flow[sys] += flows[e];
+        double t = w.trust[e];
+        if (part[i] == broke || part[j] == broke) {
+          t -= p.trust_loss * t;
+        } else if (part[i] == kept && part[j] == kept) {
+          // A leader with time to broker helps trust grow inside the system.
+          const double skill = o.system[i] == o.system[j] ? leader[o.system[i]] : 0.5;
+          t += p.trust_gain * (0.5 + 0.5 * skill) * (1.0 - t);
+        }
+        t = std::clamp(t * erosion, 0.0, 1.0);
+        w.trust[e] = t;
+        if (o.system[j] != o.system[i]) continue;
+        trust_sum += t;
+        count += 1;
+        flow += flows[e];
         // Integration index: patient flow between organisations sharing a collaborative,
         // weighted by trust (the long-term plan's joined-up care).
-        if (share_collaborative(i, j)) joined[sys] += flows[e] * w.trust[e];
+        if (share_collaborative(i, j)) joined += flows[e] * t;
       }
     }
+    inner.trust[sys] = trust_sum;
+    inner.count[sys] = count;
+    inner.flow[sys] = flow;
+    inner.joined[sys] = joined;
   }, 1);
+  return inner;
+}
+
+// The systems' year: record on target, mean trust, collaboratives, joined-up care.
+void summarise_systems(World& w, const InnerEdges& inner) {
+  const Params& p = w.params;
+  auto& s = w.system_ledger;
+  const std::size_t ns = w.systems.size();
+  const auto& d = w.current;
   const CollaborativeState collab = collaborative_state(w, d);
   std::fill(s.collaboratives.begin(), s.collaboratives.end(), 0);
   for (std::size_t c = 0; c < w.collaboratives.size(); ++c) {
@@ -129,8 +133,8 @@ void summarise_systems(World& w) {
   }
   for (std::size_t sys = 0; sys < ns; ++sys) {
     s.years_on_target[sys] = s.met[sys] ? s.years_on_target[sys] + 1 : 0;
-    s.mean_trust[sys] = trust_count[sys] > 0 ? trust_sum[sys] / trust_count[sys] : 0.0;
-    s.integration_index[sys] = flow[sys] > 0 ? joined[sys] / flow[sys] : 0.0;
+    s.mean_trust[sys] = inner.count[sys] > 0 ? inner.trust[sys] / inner.count[sys] : 0.0;
+    s.integration_index[sys] = inner.flow[sys] > 0 ? inner.joined[sys] / inner.flow[sys] : 0.0;
     s.in_name_only[sys] =
         s.stake_share[sys] < p.name_only_stake && s.mean_trust[sys] < p.name_only_trust;
   }
@@ -140,8 +144,7 @@ void summarise_systems(World& w) {
 
 void learn(World& w) {
   update_rules(w);
-  update_trust(w);
-  summarise_systems(w);
+  summarise_systems(w, update_trust(w));
 }
 
 }  // namespace icsim

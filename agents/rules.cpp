@@ -47,15 +47,12 @@ bool accepts(const World& w, std::size_t i) {
 }
 
 double partner_trust(const World& w, std::size_t i) {
-  const Incidence at = w.graph.incidence(std::uint32_t(i));
-  const auto nb = at.neighbours;
   double sum = 0;
   int count = 0;
-  for (std::size_t k = 0; k < nb.size(); ++k)
-    if (w.orgs.system[nb[k]] == w.orgs.system[i] && holds_control_total(w.orgs.kind[nb[k]])) {
-      sum += w.trust[at.edge(k)];
-      ++count;
-    }
+  for (const auto e : w.links.partner_edges(i)) {
+    sum += w.trust[e];
+    ++count;
+  }
   return count ? sum / count : w.params.initial_trust;
 }
 

@@ -57,7 +57,8 @@ Outlook outlook(const World& w, std::size_t i);
 double stake_floor(const World& w, std::size_t i);
 // Whether the organisation believes its control total attainable at full effort.
 bool accepts(const World& w, std::size_t i);
-// Mean trust on the organisation's edges to partners in its own system.
+// Mean trust on the edges of an organisation holding a control total to its partners (those in
+// its own system holding one too); the initial trust if it has none.
 double partner_trust(const World& w, std::size_t i);
 
 Choice choose_expected_utility(const DecideContext& ctx, std::size_t i, Random& rng);

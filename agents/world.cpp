@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <numeric>
 #include <optional>
+#include <stdexcept>
+#include <string>
 
 #include "agents/random.hpp"
 #include "network/england.hpp"
@@ -64,37 +66,65 @@ World make_world(const Params& params, Structure structure, std::uint64_t run) {
   w.collaboratives = std::move(structure.collaboratives);
   w.graph = std::move(structure.graph);
   const std::size_t n = w.size();
-  // Members in organisation order: per-system sums then run in the order of the organisations
-  // (and of the edges), so they come out the same whether systems run in parallel or not.
+  // Members in organisation order: per-system loops then run in the order of the organisations
+  // (and of the edges), so their sums come out the same whether systems run in parallel or not.
+  // Every organisation must be a member of its own system, and of that one only.
+  auto& members = w.systems.members;
+  if (members.items.size() != n)
+    throw std::runtime_error("world: systems' members do not list every organisation once");
   for (std::size_t sys = 0; sys < w.systems.size(); ++sys) {
-    auto& items = w.systems.members.items;
-    std::sort(items.begin() + w.systems.members.offsets[sys],
-              items.begin() + w.systems.members.offsets[sys + 1]);
+    std::sort(members.items.begin() + members.offsets[sys],
+              members.items.begin() + members.offsets[sys + 1]);
+    for (const auto i : members[sys])
+      if (i >= n || w.orgs.system[i] != std::int32_t(sys))
+        throw std::runtime_error("world: organisation " + std::to_string(i) +
+                                 " is listed as a member of a system not its own");
   }
   w.trust.assign(w.graph.edge_count(), params.initial_trust);
 
-  // Candidate slots: which collaborative each slot belongs to, and each organisation's slots in
-  // slot order (counted, then placed from the back: no per-organisation lists on the way).
+  // Each organisation's candidate slots (in slot order) and partner edges (in neighbour order),
+  // counted first, then filled with slot_count as the cursor: no per-organisation lists.
   const auto& cand = w.collaboratives.candidates;
   w.collaborative_of_slot.resize(cand.items.size());
-  auto& slots = w.slots_of_org;
-  slots.offsets.assign(n + 1, 0);
-  slots.items.resize(cand.items.size());
+  auto& links = w.links;
+  links.slot_count.assign(n, 0);
   for (std::uint32_t c = 0; c < w.collaboratives.size(); ++c)
     for (std::uint32_t k = cand.offsets[c]; k < cand.offsets[c + 1]; ++k) {
       w.collaborative_of_slot[k] = c;
-      ++slots.offsets[cand.items[k]];
+      if (links.slot_count[cand.items[k]]++ == 255)
+        throw std::runtime_error("world: an organisation is candidate in over 255 collaboratives");
     }
-  std::partial_sum(slots.offsets.begin(), slots.offsets.end() - 1, slots.offsets.begin());
-  slots.offsets[n] = static_cast<std::uint32_t>(cand.items.size());
-  for (std::size_t k = cand.items.size(); k-- > 0;)
-    slots.items[--slots.offsets[cand.items[k]]] = static_cast<std::uint32_t>(k);
+  const auto is_partner = [&](std::uint32_t i, std::uint32_t j) {
+    return w.orgs.system[j] == w.orgs.system[i] && holds_control_total(w.orgs.kind[j]);
+  };
+  const auto partners = [&](std::uint32_t i) {
+    std::uint32_t count = 0;
+    if (holds_control_total(w.orgs.kind[i]))
+      for (const auto j : w.graph.neighbours(i)) count += is_partner(i, j);
+    return count;
+  };
+  links.offsets.assign(n + 1, 0);
+  for (std::uint32_t i = 0; i < n; ++i)
+    links.offsets[i + 1] = links.offsets[i] + links.slot_count[i] + partners(i);
+  links.items.resize(links.offsets[n]);
+  std::fill(links.slot_count.begin(), links.slot_count.end(), std::uint8_t{0});
+  for (std::uint32_t k = 0; k < cand.items.size(); ++k) {
+    const auto i = cand.items[k];
+    links.items[links.offsets[i] + links.slot_count[i]++] = k;
+  }
+  for (std::uint32_t i = 0; i < n; ++i) {
+    if (!holds_control_total(w.orgs.kind[i])) continue;
+    std::uint32_t at_item = links.offsets[i] + links.slot_count[i];
+    const Incidence at = w.graph.incidence(i);
+    for (std::size_t k = 0; k < at.neighbours.size(); ++k)
+      if (is_partner(i, at.neighbours[k])) links.items[at_item++] = at.edge(k);
+  }
 
   // Edges among each collaborative's candidates, for its mean trust, with the ends' slots (an
   // organisation listed twice answers by its last slot).
   const auto slot_in = [&](std::uint32_t i, std::uint32_t c) -> std::optional<std::uint32_t> {
     std::optional<std::uint32_t> last;
-    for (const auto k : slots[i])
+    for (const auto k : links.slots(i))
       if (w.collaborative_of_slot[k] == c) last = k;
     return last;
   };

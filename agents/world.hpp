@@ -29,6 +29,22 @@ struct Groups {
   }
 };
 
+// Two short lists per organisation in one flat array: its candidate slots in collaboratives,
+// then the edges to its partners (organisations of its own system that hold control totals) in
+// neighbour order. One offset an organisation serves both.
+struct OrgLinks {
+  std::vector<std::uint32_t> offsets{0};
+  std::vector<std::uint8_t> slot_count;
+  std::vector<std::uint32_t> items;
+
+  std::span<const std::uint32_t> slots(std::size_t i) const {
+    return {items.data() + offsets[i], slot_count[i]};
+  }
+  std::span<const std::uint32_t> partner_edges(std::size_t i) const {
+    return {items.data() + offsets[i] + slot_count[i], items.data() + offsets[i + 1]};
+  }
+};
+
 // Static attributes of organisations; money in GBP m per year.
 struct Organisations {
   std::vector<std::string> code, name;
@@ -117,7 +133,7 @@ struct World {
   RelationshipGraph graph;
   std::vector<double> trust;  // per edge, 0-1
   std::vector<std::uint32_t> collaborative_of_slot;  // slot -> collaborative
-  Groups slots_of_org;                                // organisation -> its candidate slots
+  OrgLinks links;                                     // organisation -> its slots, partners
   Groups collaborative_edges;                         // collaborative -> edges among candidates
   // Beside each of those edges, the slots of its two ends in that collaborative.
   std::vector<std::array<std::uint32_t, 2>> collaborative_edge_slots;
