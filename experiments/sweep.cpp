@@ -1,4 +1,7 @@
 #include "experiments/sweep.hpp"
+#ifdef ICSIM_WITH_MPI
+#include "experiments/mpi_sweep.hpp"
+#endif
 
 #include <tbb/parallel_pipeline.h>
 #include <tbb/task_arena.h>
@@ -723,6 +726,14 @@ SweepResult run_sweep(const Sweep& sweep, const SweepOptions& options) {
       tbb::make_filter<void, std::uint64_t>(
           tbb::filter_mode::serial_in_order,
           [&](tbb::flow_control& control) -> std::uint64_t {
+            if (options.next_run) {
+              std::uint64_t run = 0;
+              while (options.next_run(run))
+                if (!std::binary_search(done.begin(), done.end(), static_cast<std::int64_t>(run)))
+                  return run;
+              control.stop();
+              return 0;
+            }
             while (next < result.shard_runs) {
               const std::uint64_t run = shard_run(shard, next++);
               if (!std::binary_search(done.begin(), done.end(), static_cast<std::int64_t>(run)))
@@ -768,6 +779,9 @@ void check_writable(const fs::path& path) {
 
 int command_sweep(const SweepCommand& c, std::ostream& out, std::ostream& err) {
   if (c.resume && c.overwrite) throw InputError("--resume and --overwrite exclude each other");
+#ifdef ICSIM_WITH_MPI
+  if (mpi_launched()) return command_sweep_mpi(c, out, err);
+#endif
   const Sweep sweep = load_sweep(c.sweep_file);
   SweepOptions o;
   o.output = c.output;

@@ -102,6 +102,9 @@ struct SweepOptions {
   // Called on the simulation thread with each run's world before it is simulated (an embedder
   // may adjust it; tests make runs fail). An exception fails that run only.
   std::function<void(const RunSpec&, World&)> before_run;
+  // When set, runs come from here instead of the shard (false: no more); called from one thread
+  // at a time. MPI workers (experiments/mpi_sweep.cpp) ask rank 0 for batches through it.
+  std::function<bool(std::uint64_t&)> next_run;
 };
 
 struct SweepResult {
