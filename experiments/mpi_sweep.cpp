@@ -26,10 +26,36 @@ namespace {
 
 constexpr int request_tag = 1, batch_tag = 2;
 
-fs::path shard_path(const fs::path& output, int worker, int workers) {
+// Worker W of a run of the job (generation G: 1, then one more per --resume) writes
+// OUT.mpi-G-W.h5. A resumed job writes new shards rather than appending to the old ones, so every
+// shard keeps its rows in run order, as merge_sweeps requires; the merge takes all generations.
+std::string shard_prefix(const fs::path& output) {
   fs::path p = output;
   p.replace_extension();
-  return p.string() + ".mpi-" + std::to_string(worker) + "-of-" + std::to_string(workers) + ".h5";
+  return p.filename().string() + ".mpi-";
+}
+fs::path shard_path(const fs::path& output, int generation, int worker) {
+  return output.parent_path() /
+         (shard_prefix(output) + std::to_string(generation) + "-" + std::to_string(worker) + ".h5");
+}
+// The shards of earlier runs of the job (files OUT.mpi-G-W.h5) and their highest generation.
+std::vector<fs::path> existing_shards(const fs::path& output, int& generation) {
+  std::vector<fs::path> found;
+  generation = 0;
+  const fs::path dir = output.has_parent_path() ? output.parent_path() : fs::path(".");
+  const std::string prefix = shard_prefix(output);
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind(prefix, 0) != 0) continue;
+    const std::string rest = name.substr(prefix.size());
+    const auto dash = rest.find('-');
+    if (dash == std::string::npos || dash == 0) continue;
+    if (rest.size() < 3 || rest.compare(rest.size() - 3, 3, ".h5") != 0) continue;  // .next/.spare
+    generation = std::max(generation, std::atoi(rest.substr(0, dash).c_str()));
+    found.push_back(output.parent_path() / name);
+  }
+  std::sort(found.begin(), found.end());
+  return found;
 }
 
 // Rank 0: hands out the runs not yet in any shard, in batches, until every worker is told to stop.
@@ -75,23 +101,30 @@ int command_sweep_mpi(const SweepCommand& c, std::ostream& out, std::ostream& er
       if (fs::exists(output) && !c.resume && !c.overwrite)
         throw InputError(output.string() + " already exists: pass --resume to continue its sweep, "
                                            "or --overwrite to start again");
-      // Runs already committed to a worker's shard (a resumed sweep) are not handed out again.
+      // Runs already committed to a worker's shard (a resumed sweep) are not handed out again;
+      // a fresh sweep removes the shards of an earlier one.
+      int generation = 0;
+      std::vector<fs::path> shards = existing_shards(output, generation);
       std::set<std::int64_t> done;
-      std::vector<fs::path> shards;
-      for (int w = 1; w <= workers; ++w) {
-        const fs::path p = shard_path(output, w, workers);
-        shards.push_back(p);
-        if (c.resume && fs::exists(p))
+      for (const auto& p : shards) {
+        fs::remove(SweepRecorder::working_path(p));  // left by a killed worker
+        fs::remove(SweepRecorder::spare_path(p));
+        if (c.resume) {
           for (auto r : SweepRecorder::recorded_runs(p)) done.insert(r);
+        } else {
+          fs::remove(p);
+        }
       }
+      if (!c.resume) shards.clear(), generation = 0;
+      ++generation;
+      for (int w = 1; w <= workers; ++w) shards.push_back(shard_path(output, generation, w));
       std::vector<std::uint64_t> todo;
       for (std::uint64_t r = 0; r < sweep.runs(); ++r)
         if (!done.count(static_cast<std::int64_t>(r))) todo.push_back(r);
       if (!c.quiet)
         out << "icsim sweep (MPI): " << sweep.source << ": " << sweep.runs() << " runs, "
             << done.size() << " already recorded; " << workers << " workers\n" << std::flush;
-      int ok = 1;
-      MPI_Bcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
+      MPI_Bcast(&generation, 1, MPI_INT, 0, MPI_COMM_WORLD);
       dispatch(todo, workers);
       std::uint64_t totals[2] = {0, 0}, mine[2] = {0, 0};
       MPI_Reduce(mine, totals, 2, MPI_UINT64_T, MPI_SUM, 0, MPI_COMM_WORLD);
@@ -107,14 +140,13 @@ int command_sweep_mpi(const SweepCommand& c, std::ostream& out, std::ostream& er
             << " runs (" << totals[0] << " now) from " << present.size() << " worker shards\n";
       if (m.runs != m.expected) status = 1;
     } else {
-      int ok = 0;
-      MPI_Bcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
+      int generation = 0;
+      MPI_Bcast(&generation, 1, MPI_INT, 0, MPI_COMM_WORLD);
       SweepOptions o;
-      o.output = shard_path(output, rank, workers);
+      o.output = shard_path(output, generation, rank);
       o.shard = Shard{static_cast<std::uint64_t>(rank), static_cast<std::uint64_t>(workers),
                       "MPI rank " + std::to_string(rank)};
-      o.resume = c.resume;
-      o.overwrite = !c.resume || c.overwrite;  // a fresh MPI sweep replaces stale worker shards
+      o.overwrite = true;  // a new shard each time (rank 0 has removed or kept the old ones)
       o.commit_interval = c.commit_interval;
       o.command_line = c.command_line;
       o.progress = ProgressStyle::quiet;
