@@ -13,3 +13,17 @@ for preset in release asan tsan; do
   echo "=== ${preset}: test"
   ctest --preset "$preset" -j "$jobs"
 done
+
+# MPI sweeps (issue 8), unless ICSIM_SKIP_MPI is set: the optional -DICSIM_MPI=ON build (icsim
+# only) and a 12-run sweep under `mpirun -n 3` compared with the same sweep without MPI.
+if [ -z "${ICSIM_SKIP_MPI:-}" ]; then
+  echo "=== mpi: configure and build"
+  tools/install-mpi-deps.sh
+  cmake -S . -B build/mpi -DCMAKE_BUILD_TYPE=Release -DICSIM_MPI=ON \
+    -DICSIM_BUILD_TESTS=OFF -DICSIM_BUILD_BENCH=OFF >/dev/null
+  cmake --build build/mpi --target icsim -j "$jobs"
+  echo "=== mpi: test"
+  mpi_work=$(mktemp -d)
+  tests/mpi/compare.sh build/mpi/icsim "$mpi_work"
+  rm -rf "$mpi_work"
+fi
