@@ -80,7 +80,8 @@ void dispatch(const std::vector<std::uint64_t>& todo, int workers) {
 }  // namespace
 
 bool mpi_launched() {
-  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE"}) {
+  // mpirun (Open MPI), PMI launchers, srun (SLURM) with more than one task.
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "SLURM_STEP_NUM_TASKS"}) {
     if (const char* v = std::getenv(name)) return std::atoi(v) > 1;
   }
   return false;
