@@ -81,34 +81,45 @@ InnerEdges update_trust(World& w) {
     }
     return false;
   };
+  const auto in_any_collaborative = [&](std::uint32_t i) {
+    for (const auto a : w.links.slots(i))
+      if (d.member[a]) return true;
+    return false;
+  };
 
   InnerEdges inner{std::vector<double>(ns), std::vector<double>(ns), std::vector<double>(ns),
                    std::vector<double>(ns)};
+  double* const trust = w.trust.data();
+  const std::int32_t* const system = o.system.data();
+  const std::uint8_t* const parts = part.data();
   detail::for_each_index(ns, [&](std::size_t sys) {
     double trust_sum = 0, count = 0, flow = 0, joined = 0;
     for (const auto i : w.systems.members[sys]) {
       const Incidence at = w.graph.incidence(i);
       const auto higher = at.higher();
+      const std::uint8_t part_i = parts[i];
+      const bool member_i = in_any_collaborative(i);
       for (std::size_t k = 0; k < higher.size(); ++k) {
         const auto j = higher[k];
         const std::size_t e = at.first_higher_edge + k;
-        double t = w.trust[e];
-        if (part[i] == broke || part[j] == broke) {
+        const bool inside = system[j] == system[i];
+        double t = trust[e];
+        if (part_i == broke || parts[j] == broke) {
           t -= p.trust_loss * t;
-        } else if (part[i] == kept && part[j] == kept) {
+        } else if (part_i == kept && parts[j] == kept) {
           // A leader with time to broker helps trust grow inside the system.
-          const double skill = o.system[i] == o.system[j] ? leader[o.system[i]] : 0.5;
+          const double skill = inside ? leader[sys] : 0.5;
           t += p.trust_gain * (0.5 + 0.5 * skill) * (1.0 - t);
         }
         t = std::clamp(t * erosion, 0.0, 1.0);
-        w.trust[e] = t;
-        if (o.system[j] != o.system[i]) continue;
+        trust[e] = t;
+        if (!inside) continue;
         trust_sum += t;
         count += 1;
         flow += flows[e];
         // Integration index: patient flow between organisations sharing a collaborative,
         // weighted by trust (the long-term plan's joined-up care).
-        if (share_collaborative(i, j)) joined += flows[e] * t;
+        if (member_i && share_collaborative(i, j)) joined += flows[e] * t;
       }
     }
     inner.trust[sys] = trust_sum;

@@ -32,15 +32,23 @@ struct VisibleToSanitizer {
 };
 #endif
 
+// f(begin, end) over consecutive ranges covering [0, n), for loops that work in batches.
 template <class F>
-void for_each_index(std::size_t n, F&& f, std::size_t grain = 512) {
+void for_each_range(std::size_t n, F&& f, std::size_t grain = 512) {
   VisibleToSanitizer order;
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, grain),
                     [&](const tbb::blocked_range<std::size_t>& r) {
                       order.task_begins();
-                      for (std::size_t i = r.begin(); i != r.end(); ++i) f(i);
+                      f(r.begin(), r.end());
                       order.task_ends();
                     });
+}
+
+template <class F>
+void for_each_index(std::size_t n, F&& f, std::size_t grain = 512) {
+  for_each_range(n, [&](std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i != end; ++i) f(i);
+  }, grain);
 }
 
 }  // namespace icsim::detail

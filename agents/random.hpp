@@ -64,18 +64,32 @@ class Random {
     return buffer_[used_++];
   }
   // Uniform on [0, 1) with 53 random bits.
-  double uniform() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
+  double uniform() { return to_uniform(next_u64()); }
   // Uniform on (0, 1], safe for logarithms.
-  double uniform_open() { return (static_cast<double>(next_u64() >> 11) + 1.0) * 0x1.0p-53; }
+  double uniform_open() { return to_uniform_open(next_u64()); }
   // Uniform on {0, ..., n-1} (Lemire's multiply-shift on 32 random bits).
   std::uint32_t below(std::uint32_t n) {
     return static_cast<std::uint32_t>(((next_u64() >> 32) * n) >> 32);
   }
+  // Standard normal from two draws (Box-Muller).
   double normal() {
-    const double r = std::sqrt(-2.0 * std::log(uniform_open()));
-    return r * std::cos(2.0 * std::numbers::pi * uniform());
+    const std::uint64_t first = next_u64();
+    return to_normal(first, next_u64());
   }
-  double exponential(double mean) { return -mean * std::log(uniform_open()); }
+  double exponential(double mean) { return to_exponential(next_u64(), mean); }
+
+  // The same transforms of given 64-bit draws, for draws made in batches (philox_blocks).
+  static double to_uniform(std::uint64_t bits) { return static_cast<double>(bits >> 11) * 0x1.0p-53; }
+  static double to_uniform_open(std::uint64_t bits) {
+    return (static_cast<double>(bits >> 11) + 1.0) * 0x1.0p-53;
+  }
+  static double to_normal(std::uint64_t first, std::uint64_t second) {
+    const double r = std::sqrt(-2.0 * std::log(to_uniform_open(first)));
+    return r * std::cos(2.0 * std::numbers::pi * to_uniform(second));
+  }
+  static double to_exponential(std::uint64_t bits, double mean) {
+    return -mean * std::log(to_uniform_open(bits));
+  }
 
  private:
   void refill() {
@@ -89,5 +103,14 @@ class Random {
   std::array<std::uint64_t, 2> buffer_{};
   int used_ = 2;
 };
+
+// The draws of blocks `first_block` .. `first_block + blocks - 1` of the streams (key, year,
+// agent, purpose) for `count` agents from `first_agent`, agent by agent: out[(a * blocks + b) * 2]
+// and the word after are draws 2(first_block + b) and 2(first_block + b) + 1 of agent
+// first_agent + a, as Random would give them. The Philox rounds of neighbouring agents are
+// independent, so a batch keeps the core busy (and uses vector units where the CPU has them).
+void philox_blocks(std::uint64_t key, std::uint32_t year, Purpose purpose,
+                   std::uint32_t first_agent, std::uint32_t count, std::uint32_t first_block,
+                   std::uint32_t blocks, std::uint64_t* out);
 
 }  // namespace icsim

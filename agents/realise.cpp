@@ -1,5 +1,7 @@
 // Stage 3, realise: cost shocks (persistent, with a common part per system and a fat tail: the
 // unexpected overspend). The cost improvement that effort delivers is improvement() (world.hpp).
+#include <algorithm>
+#include <array>
 #include <cmath>
 
 #include "agents/parallel.hpp"
@@ -15,13 +17,25 @@ void realise(World& w) {
   for (std::size_t s = 0; s < common.size(); ++s)
     common[s] = Random(w.key, year, std::uint32_t(s), Purpose::common_shock).normal();
   auto& l = w.ledger;
-  detail::for_each_index(w.size(), [&](std::size_t i) {
-    Random rng(w.key, year, std::uint32_t(i), Purpose::shock);
-    const double own = rng.normal();
-    const double tail = rng.uniform() < p.tail_probability ? rng.exponential(p.tail_scale) : 0.0;
-    l.shock[i] = p.persistence * l.shock[i] + p.volatility * own +
-                 p.common_volatility * common[w.orgs.system[i]] + tail;
-    l.cost_shock[i] = l.shock[i] * w.orgs.base_cost[i];
+  // Each organisation's four draws (own shock, tail, tail size) made for a batch at a time.
+  detail::for_each_range(w.size(), [&](std::size_t begin, std::size_t end) {
+    constexpr std::size_t batch = 64;
+    std::array<std::uint64_t, 4 * batch> draws;
+    for (std::size_t first = begin; first < end; first += batch) {
+      const auto count = static_cast<std::uint32_t>(std::min(batch, end - first));
+      philox_blocks(w.key, year, Purpose::shock, static_cast<std::uint32_t>(first), count, 0, 2,
+                    draws.data());
+      for (std::size_t i = first; i < first + count; ++i) {
+        const std::uint64_t* draw = draws.data() + 4 * (i - first);
+        const double own = Random::to_normal(draw[0], draw[1]);
+        const double tail = Random::to_uniform(draw[2]) < p.tail_probability
+                                ? Random::to_exponential(draw[3], p.tail_scale)
+                                : 0.0;
+        l.shock[i] = p.persistence * l.shock[i] + p.volatility * own +
+                     p.common_volatility * common[w.orgs.system[i]] + tail;
+        l.cost_shock[i] = l.shock[i] * w.orgs.base_cost[i];
+      }
+    }
   });
 }
 
