@@ -69,9 +69,14 @@ void decide_one(const DecideContext& ctx, const std::array<ChooseFn, kind_count>
 }
 
 DecideContext make_context(const World& w, const Decisions& view) {
-  DecideContext ctx{w, view, std::vector<double>(w.systems.size(), 0.0),
+  const Params& p = w.params;
+  DecideContext ctx{w,
+                    view,
+                    std::vector<double>(w.systems.size(), 0.0),
                     std::vector<double>(w.collaboratives.size(), 0.0),
-                    std::vector<double>(w.collaboratives.size(), 0.0)};
+                    std::vector<double>(w.collaboratives.size(), 0.0),
+                    p.common_volatility /
+                        std::max(std::hypot(p.volatility, p.common_volatility), 1e-12)};
   for (std::size_t i = 0; i < w.size(); ++i)
     ctx.system_staked[w.orgs.system[i]] += view.stake[i] * w.ledger.allocation[i];
   auto state = collaborative_state(w, view);

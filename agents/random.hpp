@@ -79,7 +79,9 @@ class Random {
   double exponential(double mean) { return to_exponential(next_u64(), mean); }
 
   // The same transforms of given 64-bit draws, for draws made in batches (philox_blocks).
-  static double to_uniform(std::uint64_t bits) { return static_cast<double>(bits >> 11) * 0x1.0p-53; }
+  static double to_uniform(std::uint64_t bits) {
+    return static_cast<double>(bits >> 11) * 0x1.0p-53;
+  }
   static double to_uniform_open(std::uint64_t bits) {
     return (static_cast<double>(bits >> 11) + 1.0) * 0x1.0p-53;
   }

@@ -81,8 +81,7 @@ Choice choose_expected_utility(const DecideContext& ctx, std::size_t i, Random& 
   const double belief = w.rules.belief[i];
   const double others = std::max(0.0, ctx.system_staked[sys] - ctx.view.stake[i] * a);
   const double care = p.solidarity * partner_trust(w, i);
-  const double rho = p.common_volatility /
-                     std::max(std::hypot(p.volatility, p.common_volatility), 1e-12);
+  const double rho = ctx.system_correlation;
   const double ra = w.orgs.risk_aversion[i];
   // What a staked pound is expected to bring back when the system meets its total: under
   // pro rata only members that met their own totals share the pool; a leader shares part by
@@ -91,6 +90,14 @@ Choice choose_expected_utility(const DecideContext& ctx, std::size_t i, Random& 
   if (w.system_ledger.autonomous[sys]) rule = Redistribution::leader;
   const double q = rule == Redistribution::leader ? leader_skill(w, sys) : 0.0;
 
+  // Per stake level, the weights of the own and the system outcome's variances and covariance.
+  std::array<double, stake_levels> own_weight{}, system_weight{}, cross_weight{};
+  for (int si = 0; si < stake_levels; ++si) {
+    const double s = stake_level(si * effort_levels, floor);
+    own_weight[si] = (1 - s) * (1 - s);
+    system_weight[si] = s * s;
+    cross_weight[si] = 2 * s * (1 - s) * rho;
+  }
   std::array<double, action_count> accept_u{};
   std::array<double, effort_levels> decline_u{};
   for (int ei = 0; ei < effort_levels; ++ei) {
@@ -103,13 +110,13 @@ Choice choose_expected_utility(const DecideContext& ctx, std::size_t i, Random& 
     const double own = w.orgs.duty[i] * p.cip_max * e * cost - p.effort_cost * e * e * cost;
     const double shared = care * weight * (pm - p_prev) * others;
     decline_u[ei] = own;
+    const double vo = pm * (1 - pm), vs = b * (1 - b), spread = std::sqrt(vo * vs);
     for (int si = 0; si < stake_levels; ++si) {
       const int action = si * effort_levels + ei;
       const double s = stake_level(action, floor);
       const double mean = a * ((1 - s) * pm + s * b);
-      const double vo = pm * (1 - pm), vs = b * (1 - b);
-      const double var = a * a * ((1 - s) * (1 - s) * vo + s * s * vs +
-                                  2 * s * (1 - s) * rho * std::sqrt(vo * vs));
+      const double var = a * a *
+                         (own_weight[si] * vo + system_weight[si] * vs + cross_weight[si] * spread);
       accept_u[action] = mean - (a > 0 ? ra * var / (2 * a) : 0.0) + own + shared;
     }
   }

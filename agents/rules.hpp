@@ -27,6 +27,8 @@ struct DecideContext {
   std::vector<double> system_staked;      // sum of stake x allocation last year
   std::vector<double> collab_members;     // members last year
   std::vector<double> collab_trust;       // mean trust among last year's members
+  // Correlation of an organisation's outcome with its system's (own and common shocks).
+  double system_correlation = 0;
 };
 
 // The discrete action grid shared by the rules: stake levels from the floor to 1, efforts 0-1.
