@@ -1,10 +1,12 @@
 #include "agents/world.hpp"
 
 #include <algorithm>
+#include <mutex>
 #include <numeric>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 
 #include "agents/random.hpp"
 #include "network/england.hpp"
@@ -49,10 +51,38 @@ double leader_skill(const World& w, std::size_t system) {
       1.0);
 }
 
+bool same_structure(const Params& a, const Params& b) {
+  const auto key = [](const Params& p) {
+    return std::tie(p.population_source, p.commissioners, p.finance_seed, p.provider_cost_total,
+                    p.deficit_share, p.margin_sd, p.commissioner_allocation_per_patient,
+                    p.council_spend_per_resident, p.pcn_income_per_patient,
+                    p.synthetic_organisations, p.synthetic_systems, p.synthetic_mean_degree,
+                    p.synthetic_mix, p.management_capacity, p.risk_aversion, p.threshold);
+  };
+  return key(a) == key(b);
+}
+
+namespace {
+// The last England structure built, with the parameters it was built from. Synthetic ones are
+// not kept: they can be large, and they build quickly.
+Structure england_structure(const Params& params) {
+  static std::mutex mutex;
+  static std::optional<std::pair<Params, Structure>> last;
+  {
+    const std::lock_guard lock(mutex);
+    if (last && same_structure(last->first, params)) return last->second;
+  }
+  Structure built = load_england(params);
+  const std::lock_guard lock(mutex);
+  last.emplace(params, built);
+  return built;
+}
+}  // namespace
+
 World make_world(const Params& params, std::uint64_t run) {
   Structure s = params.population_source == PopulationSource::synthetic
                     ? make_synthetic(params)
-                    : load_england(params);
+                    : england_structure(params);
   return make_world(params, std::move(s), run);
 }
 

@@ -172,7 +172,12 @@ double leader_skill(const World& w, std::size_t system);
 
 // Builds a run's world from the parameters: the population they name (England by default),
 // synthesised finance and initial state. Throws std::runtime_error on inconsistent data.
+// England's structure is built once for a set of structure parameters and copied after that,
+// so that the runs of a sweep do not each parse the population's files.
 World make_world(const Params& params, std::uint64_t run = 0);
+// Whether two sets of parameters give the same structure: they agree on every parameter that
+// the loaders, the synthetic generator and the synthesised finance read.
+bool same_structure(const Params& a, const Params& b);
 // Initial state over an existing structure (used by make_world and by tests).
 World make_world(const Params& params, Structure structure, std::uint64_t run = 0);
 
