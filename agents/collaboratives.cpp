@@ -1,5 +1,7 @@
 #include "agents/collaboratives.hpp"
 
+#include "agents/parallel.hpp"
+
 namespace icsim {
 
 CollaborativeState collaborative_state(const World& w, const Decisions& d) {
@@ -7,7 +9,7 @@ CollaborativeState collaborative_state(const World& w, const Decisions& d) {
   const std::size_t nc = w.collaboratives.size();
   CollaborativeState s{std::vector<double>(nc, 0.0), std::vector<double>(nc, 0.0)};
   const auto& edges = w.collaborative_edges;
-  for (std::size_t c = 0; c < nc; ++c) {
+  detail::for_each_index(nc, [&](std::size_t c) {
     for (std::uint32_t k = cand.offsets[c]; k < cand.offsets[c + 1]; ++k) s.members[c] += d.member[k];
     double sum = 0;
     int count = 0;
@@ -19,7 +21,7 @@ CollaborativeState collaborative_state(const World& w, const Decisions& d) {
       }
     }
     s.trust[c] = count ? sum / count : w.params.initial_trust;
-  }
+  }, 1);
   return s;
 }
 

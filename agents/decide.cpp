@@ -77,8 +77,12 @@ DecideContext make_context(const World& w, const Decisions& view) {
                     std::vector<double>(w.collaboratives.size(), 0.0),
                     p.common_volatility /
                         std::max(std::hypot(p.volatility, p.common_volatility), 1e-12)};
-  for (std::size_t i = 0; i < w.size(); ++i)
-    ctx.system_staked[w.orgs.system[i]] += view.stake[i] * w.ledger.allocation[i];
+  // Per system over its members, in organisation order.
+  detail::for_each_index(w.systems.size(), [&](std::size_t sys) {
+    double staked = 0;
+    for (const auto i : w.systems.members[sys]) staked += view.stake[i] * w.ledger.allocation[i];
+    ctx.system_staked[sys] = staked;
+  }, 1);
   auto state = collaborative_state(w, view);
   ctx.collab_members = std::move(state.members);
   ctx.collab_trust = std::move(state.trust);

@@ -22,9 +22,8 @@ void plan(World& w) {
   // Support: PSF-style to every trust by cost, or FRF-style to deficit organisations by the
   // size of their planned deficit (2020/21: the recovery fund is for organisations in deficit).
   const bool deficit_only = p.support_eligibility == Eligibility::deficit_only;
-  // The weights go in the allocation column first (summed in organisation order), then scale.
-  double weight_total = 0;
-  for (std::size_t i = 0; i < n; ++i) {
+  // The weights go in the allocation column first, are summed in organisation order, then scale.
+  detail::for_each_index(n, [&](std::size_t i) {
     double weight = 0.0;
     if (deficit_only) {
       if (holds_control_total(o.kind[i])) weight = std::max(0.0, o.base_cost[i] - o.income[i]);
@@ -32,8 +31,9 @@ void plan(World& w) {
       weight = o.base_cost[i];
     }
     l.allocation[i] = weight;
-    weight_total += weight;
-  }
+  }, 4096);
+  double weight_total = 0;
+  for (std::size_t i = 0; i < n; ++i) weight_total += l.allocation[i];
   detail::for_each_index(n, [&](std::size_t i) {
     l.allocation[i] = weight_total > 0 ? p.support_pot * l.allocation[i] / weight_total : 0.0;
   }, 4096);

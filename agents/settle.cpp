@@ -156,9 +156,10 @@ void settle(World& w) {
     l.writeoff[i] = 0;
   }, 4096);
   double need = 0;
-  for (std::size_t i = 0; i < n; ++i)
-    if (holds_control_total(o.kind[i]))
-      need += std::max(0.0, -l.balance[i] - p.bailout_threshold * o.income[i]);
+  if (p.bailout > 0)
+    for (std::size_t i = 0; i < n; ++i)
+      if (holds_control_total(o.kind[i]))
+        need += std::max(0.0, -l.balance[i] - p.bailout_threshold * o.income[i]);
   if (p.bailout > 0 && need > 0) {
     const double share = std::min(1.0, p.bailout / need);
     for (std::size_t i = 0; i < n; ++i) {
