@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages icsim needs, only those missing; quiet when none are.
+# With arguments, installs those packages instead (tools/install-mpi-deps.sh uses this).
 set -euo pipefail
-packages=(build-essential cmake ninja-build pkg-config
+default_packages=(build-essential cmake ninja-build pkg-config
   libboost-graph-dev libtbb-dev libhdf5-dev hdf5-tools catch2 libcli11-dev libtomlplusplus-dev
   libspdlog-dev
   python3-h5py python3-pandas python3-xarray python3-h5netcdf python3-matplotlib python3-scipy
   python3-pytest jupyter-nbconvert python3-ipykernel python3-nbformat)
+if (($#)); then packages=("$@"); else packages=("${default_packages[@]}"); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
