@@ -1,6 +1,7 @@
 #include "agents/world.hpp"
 
 #include <algorithm>
+#include <memory>
 #include <mutex>
 #include <numeric>
 #include <optional>
@@ -66,16 +67,19 @@ namespace {
 // The last England structure built, with the parameters it was built from. Synthetic ones are
 // not kept: they can be large, and they build quickly.
 Structure england_structure(const Params& params) {
+  using Kept = std::pair<Params, Structure>;
   static std::mutex mutex;
-  static std::optional<std::pair<Params, Structure>> last;
+  static std::shared_ptr<const Kept> last;
+  std::shared_ptr<const Kept> kept;
   {
     const std::lock_guard lock(mutex);
-    if (last && same_structure(last->first, params)) return last->second;
+    kept = last;
   }
-  Structure built = load_england(params);
+  if (kept && same_structure(kept->first, params)) return kept->second;  // copied unlocked
+  auto built = std::make_shared<const Kept>(params, load_england(params));
   const std::lock_guard lock(mutex);
-  last.emplace(params, built);
-  return built;
+  last = built;
+  return built->second;
 }
 }  // namespace
 
