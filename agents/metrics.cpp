@@ -25,7 +25,8 @@ std::function<Column(const World&)> national(double (*f)(const World&)) {
   return [f](const World& w) -> Column { return Doubles{f(w)}; };
 }
 
-double holders_sum(const World& w, const std::function<double(std::size_t)>& f) {
+template <class F>
+double holders_sum(const World& w, F f) {
   double total = 0;
   for (std::size_t i = 0; i < w.size(); ++i)
     if (holds_control_total(w.orgs.kind[i])) total += f(i);
