@@ -10,7 +10,8 @@ CollaborativeState collaborative_state(const World& w, const Decisions& d) {
   CollaborativeState s{std::vector<double>(nc, 0.0), std::vector<double>(nc, 0.0)};
   const auto& edges = w.collaborative_edges;
   detail::for_each_index(nc, [&](std::size_t c) {
-    for (std::uint32_t k = cand.offsets[c]; k < cand.offsets[c + 1]; ++k) s.members[c] += d.member[k];
+    for (std::uint32_t k = cand.offsets[c]; k < cand.offsets[c + 1]; ++k)
+      s.members[c] += d.member[k];
     double sum = 0;
     int count = 0;
     for (std::uint32_t k = edges.offsets[c]; k < edges.offsets[c + 1]; ++k) {

@@ -27,7 +27,8 @@ Outlook outlook(const World& w, std::size_t i) {
   const Params& p = w.params;
   const auto& l = w.ledger;
   const double cost = w.orgs.base_cost[i];
-  const double levy_seen = -levy_paid(p, w.orgs, i) * (1.0 - p.savings_visibility * p.purchasing_return);
+  const double levy_seen =
+      -levy_paid(p, w.orgs, i) * (1.0 - p.savings_visibility * p.purchasing_return);
   const double carried = -p.persistence * l.shock[i] * cost;
   const double tail_mean = p.tail_probability * p.tail_scale * cost;
   const double margin0 = w.orgs.income[i] - cost * (1.0 + p.efficiency_requirement) -

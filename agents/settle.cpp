@@ -87,7 +87,8 @@ void settle(World& w) {
   detail::for_each_index(n, [&](std::size_t i) {
     l.surplus[i] = o.income[i] - o.base_cost[i] * (1.0 + p.efficiency_requirement) -
                    l.cost_shock[i] + improvement(w, i) +
-                   l.collab_savings[i] - l.overhead[i] - levy_paid(p, o, i) * (1.0 - p.purchasing_return);
+                   l.collab_savings[i] - l.overhead[i] -
+                   levy_paid(p, o, i) * (1.0 - p.purchasing_return);
     l.met[i] = l.surplus[i] >= l.control_total[i];
   });
 

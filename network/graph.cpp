@@ -15,7 +15,7 @@ RelationshipGraph::RelationshipGraph(std::size_t nodes, EdgeList edges) : nodes_
   std::iota(order.begin(), order.end(), 0u);
   for (std::size_t e = 0; e < edges.size(); ++e) {
     if (edges.source[e] >= nodes || edges.target[e] >= nodes)
-      throw std::out_of_range("relationship graph: an edge names an organisation that is not there");
+      throw std::out_of_range("relationship graph: an edge names a missing organisation");
     if (edges.source[e] > edges.target[e]) std::swap(edges.source[e], edges.target[e]);
   }
   std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
