@@ -96,22 +96,30 @@ RelationshipGraph make_graph(const Structure& s, const Blocks& blocks, const Par
                                 " edges are more than the graph indexes (2^31)");
   EdgeList edges;
   edges.reserve(static_cast<std::size_t>(most));
-  for (std::size_t i = 0; i < n; ++i) {
-    Random rng(key, 1, static_cast<std::uint32_t>(i), Purpose::network);
-    auto draws = static_cast<std::uint32_t>(std::floor(half));
-    if (rng.uniform() < half - std::floor(half)) ++draws;
-    const std::size_t sys = blocks.of(i), first = blocks.first(sys);
-    const auto size = static_cast<std::uint32_t>(blocks.first(sys + 1) - first);
-    for (std::uint32_t d = 0; d < draws; ++d) {
-      const bool inside = rng.uniform() < 0.9 || blocks.ns == 1;
-      const auto j = static_cast<std::uint32_t>(inside ? first + rng.below(size)
-                                                       : rng.below(static_cast<std::uint32_t>(n)));
-      if (j == i) continue;
+  // Partners are drawn for a batch of organisations first, then their kinds and costs read:
+  // those reads land anywhere in memory, and a batch lets many of them be in flight at once.
+  constexpr std::size_t batch = 256;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> pairs;
+  for (std::size_t begin = 0; begin < n; begin += batch) {
+    pairs.clear();
+    for (std::size_t i = begin; i < std::min(n, begin + batch); ++i) {
+      Random rng(key, 1, static_cast<std::uint32_t>(i), Purpose::network);
+      auto draws = static_cast<std::uint32_t>(std::floor(half));
+      if (rng.uniform() < half - std::floor(half)) ++draws;
+      const std::size_t sys = blocks.of(i), first = blocks.first(sys);
+      const auto size = static_cast<std::uint32_t>(blocks.first(sys + 1) - first);
+      for (std::uint32_t d = 0; d < draws; ++d) {
+        const bool inside = rng.uniform() < 0.9 || blocks.ns == 1;
+        const auto j = static_cast<std::uint32_t>(
+            inside ? first + rng.below(size) : rng.below(static_cast<std::uint32_t>(n)));
+        if (j != i) pairs.emplace_back(static_cast<std::uint32_t>(i), j);
+      }
+    }
+    for (const auto& [i, j] : pairs) {
       const EdgeKind kind = o.kind[i] == Kind::commissioner || o.kind[j] == Kind::commissioner
                                 ? EdgeKind::contract
                                 : EdgeKind::referral;
-      edges.add(static_cast<std::uint32_t>(i), j, kind,
-                0.02 * std::min(o.base_cost[i], o.base_cost[j]));
+      edges.add(i, j, kind, 0.02 * std::min(o.base_cost[i], o.base_cost[j]));
     }
   }
   return RelationshipGraph(n, std::move(edges));
