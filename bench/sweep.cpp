@@ -57,7 +57,7 @@ void sweep_throughput(Table& table, const Options& options) {
   };
 
   std::vector<double> rec1, recn, off1, offn, fixed_rec, fixed_off;
-  for (int round = 0; round < (options.quick ? 1 : 3); ++round) {
+  for (int round = 0; round < (options.quick ? 1 : 5); ++round) {
     const Throughput r1 = measure(true, 1), o1 = measure(false, 1);
     const Throughput rn = measure(true, cores), on = measure(false, cores);
     rec1.push_back(r1.runs_per_second);

@@ -2,6 +2,7 @@
 find_package(Boost 1.74 REQUIRED)          # Boost.Graph is header-only here
 find_package(TBB REQUIRED)
 find_package(HDF5 REQUIRED COMPONENTS C HL)
+find_package(ZLIB REQUIRED)               # the sweep recorder deflates chunks itself
 find_package(CLI11 REQUIRED)
 find_package(tomlplusplus REQUIRED)
 find_package(spdlog REQUIRED)

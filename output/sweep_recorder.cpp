@@ -15,6 +15,7 @@
 #include <mutex>
 #include <thread>
 
+#include "output/chunk_codec.hpp"
 #include "output/hdf5.hpp"
 #include "output/writer.hpp"
 
@@ -24,9 +25,9 @@
 // files take turns. Runs are appended to a working file (OUT.h5.next); a commit closes it, keeps
 // the current OUT.h5 alive under a second name with link(2), renames the working file over
 // OUT.h5, and makes the old file the new working file by appending to it the runs it lacks (the
-// batch just committed, held in memory until then). Every run is written twice and no commit
-// copies the file, so a commit costs the same however large the sweep grows, and memory holds at
-// most one batch. A reader that has the old file open keeps it: HDF5's file lock then refuses us,
+// batch just committed, held in memory until then, compressed). Every run is written twice but
+// compressed once, and no commit copies the file, so a commit costs the same however large the
+// sweep grows, and memory holds at most one batch. A reader that has the old file open keeps it: HDF5's file lock then refuses us,
 // and the working file is made by copying OUT.h5 instead (as also where hard links fail).
 
 namespace icsim {
@@ -88,8 +89,8 @@ class Rows {
     h5::Handle plist(h5::check(H5Pcreate(H5P_DATASET_CREATE), name));
     h5::check(H5Pset_chunk(plist, rank, chunk.data()), "chunking " + name);
     h5::check(H5Pset_shuffle(plist), "shuffle filter");
-    // Level 1: the writer thread compresses every run twice (see the top of this file), and
-    // on shuffled model output level 4 saves only ~3% more space for ~30% more time.
+    // The filters a reader applies. ChunkedRows compresses the fixed-size datasets' chunks
+    // itself (h5::ChunkEncoder); HDF5 compresses only the string columns' heap references.
     h5::check(H5Pset_deflate(plist, 1), "deflate filter");
     if (fill) h5::check(H5Pset_fill_value(plist, type, fill->data()), "fill value of " + name);
     set_ = h5::Handle(h5::check(
@@ -122,7 +123,12 @@ class Rows {
               name_);
     h5::Handle memory_space(
         h5::check(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr), name_));
-    h5::check(H5Dwrite(set_, type, memory_space, file_space, H5P_DEFAULT, data),
+    // HDF5 converts strings through a buffer it zeroes on every write, 1 MiB unless told.
+    if (transfer_.get() < 0) {
+      transfer_ = h5::Handle(h5::check(H5Pcreate(H5P_DATASET_XFER), name_));
+      h5::check(H5Pset_buffer(transfer_, 16u << 10, nullptr, nullptr), "conversion buffer");
+    }
+    h5::check(H5Dwrite(set_, type, memory_space, file_space, transfer_, data),
               "cannot write " + name_);
     dims_[0] += rows;
   }
@@ -130,9 +136,120 @@ class Rows {
   hsize_t rows() const { return dims_[0]; }
 
  private:
-  h5::Handle set_;
+  h5::Handle set_, transfer_;
   std::vector<hsize_t> dims_;
   std::string name_;
+};
+
+// The rows of a fixed-size dataset on their way to the files. The chunk being filled is kept in
+// memory; a chunk is compressed once, when full (or, partly filled, at a commit), written raw to
+// the working file, and kept until the next commit, which writes the same bytes to the spare
+// file. HDF5 would compress it again for the spare file, and again whenever a partly filled
+// chunk is read back to be completed: that was most of the writer thread's time.
+class ChunkedRows {
+ public:
+  ChunkedRows(hid_t set, std::size_t element_size, std::vector<std::byte> fill_element)
+      : element_size_(element_size) {
+    h5::Handle plist(h5::check(H5Dget_create_plist(set), "dataset creation properties"));
+    h5::Handle space(h5::check(H5Dget_space(set), "dataspace"));
+    const int rank = H5Sget_simple_extent_ndims(space);
+    std::vector<hsize_t> chunk(static_cast<std::size_t>(rank)), dims(chunk.size());
+    h5::check(H5Pget_chunk(plist, rank, chunk.data()), "chunk shape");
+    H5Sget_simple_extent_dims(space, dims.data(), nullptr);
+    chunk_rows_ = chunk[0];
+    row_bytes_ = element_size;
+    for (std::size_t d = 1; d < dims.size(); ++d) {
+      if (chunk[d] != dims[d]) throw h5::Error("a chunk of the sweep file does not span whole rows");
+      row_bytes_ *= dims[d];
+    }
+    rows_ = dims[0];
+    extent_ = dims;
+    offset_.assign(dims.size(), 0);
+    tail_.resize(chunk_rows_ * row_bytes_);
+    fill_ = std::move(fill_element);
+    if (fill_.empty()) fill_.assign(element_size, std::byte{0});
+  }
+
+  // Takes up a file's rows: the chunk it was filling comes back to memory.
+  void resume(hid_t set) {
+    const hsize_t partial = rows_ % chunk_rows_;
+    if (partial == 0) return;
+    std::vector<hsize_t> start(offset_.size(), 0), count = dims(partial);
+    start[0] = rows_ - partial;
+    h5::Handle file_space(h5::check(H5Dget_space(set), "dataspace"));
+    h5::check(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start.data(), nullptr,
+                                  count.data(), nullptr), "selection");
+    h5::Handle memory_space(h5::check(
+        H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr), "dataspace"));
+    h5::Handle stored(h5::check(H5Dget_type(set), "datatype"));
+    h5::Handle type(h5::check(H5Tget_native_type(stored, H5T_DIR_ASCEND), "datatype"));
+    h5::check(H5Dread(set, type, memory_space, file_space, H5P_DEFAULT, tail_.data()),
+              "cannot read the last rows back");
+  }
+
+  // Appends rows laid out one after another; writes each chunk they complete.
+  void append(hid_t set, const std::byte* data, hsize_t rows, h5::ChunkEncoder& encoder) {
+    if (rows == 0) return;
+    const std::vector<hsize_t> grown = dims(rows_ + rows);
+    h5::check(H5Dset_extent(set, grown.data()), "cannot extend a dataset");
+    while (rows > 0) {
+      const hsize_t at = rows_ % chunk_rows_, take = std::min(rows, chunk_rows_ - at);
+      std::memcpy(tail_.data() + at * row_bytes_, data, take * row_bytes_);
+      data += take * row_bytes_;
+      rows -= take;
+      rows_ += take;
+      if (rows_ % chunk_rows_ == 0) write_chunk(set, rows_ / chunk_rows_ - 1, true, encoder);
+    }
+  }
+
+  // Writes the chunk being filled, the rest of it fill values, so that the file holds every row.
+  void write_partial(hid_t set, h5::ChunkEncoder& encoder) {
+    const hsize_t partial = rows_ % chunk_rows_;
+    if (partial == 0) return;
+    for (std::size_t b = partial * row_bytes_; b < tail_.size(); b += element_size_)
+      std::memcpy(tail_.data() + b, fill_.data(), element_size_);
+    write_chunk(set, rows_ / chunk_rows_, false, encoder);
+  }
+
+  // Brings a file that holds the rows of the last commit up to date; forgets the chunks.
+  void replay(hid_t set) {
+    const std::vector<hsize_t> grown = dims(rows_);
+    h5::check(H5Dset_extent(set, grown.data()), "cannot extend a dataset");
+    for (const auto& [index, bytes] : carry_) write_raw(set, index, bytes);
+    forget();
+  }
+  void forget() {
+    carry_.clear();
+    carry_bytes_ = 0;
+  }
+  std::size_t carry_bytes() const { return carry_bytes_; }
+
+ private:
+  std::vector<hsize_t> dims(hsize_t rows) const {
+    std::vector<hsize_t> out = extent_;
+    out[0] = rows;
+    return out;
+  }
+  void write_chunk(hid_t set, hsize_t index, bool full, h5::ChunkEncoder& encoder) {
+    std::vector<std::byte>& bytes = carry_[index];
+    carry_bytes_ -= bytes.size();
+    encoder.encode(tail_, element_size_, choice_, full, bytes);
+    carry_bytes_ += bytes.size();
+    write_raw(set, index, bytes);
+  }
+  void write_raw(hid_t set, hsize_t index, const std::vector<std::byte>& bytes) {
+    offset_[0] = index * chunk_rows_;
+    h5::check(H5Dwrite_chunk(set, H5P_DEFAULT, 0, offset_.data(), bytes.size(), bytes.data()),
+              "cannot write a chunk");
+  }
+
+  std::size_t element_size_ = 0;
+  hsize_t chunk_rows_ = 1, row_bytes_ = 0, rows_ = 0;
+  std::vector<hsize_t> extent_, offset_;  // the dataset's shape; a chunk's offset, in elements
+  std::vector<std::byte> tail_, fill_;
+  h5::PlaneChoice choice_;
+  std::map<hsize_t, std::vector<std::byte>> carry_;  // compressed chunks the spare file lacks
+  std::size_t carry_bytes_ = 0;
 };
 
 // One dataset of the sweep file that gains a row per run, and how a run fills its row.
@@ -336,25 +453,34 @@ RunCapture::RunCapture(const SweepSchema& schema, std::size_t years,
       summarised_.push_back(s.metric);
   sum_.assign(summarised_.size(), 0.0);
   last_.assign(summarised_.size(), nan);
+  summarised_seen_.assign(summarised_.size(), false);
   for (std::size_t level = 0; level < 3; ++level) series_[level].resize(schema.series[level].size());
 }
 
 void RunCapture::record(const World& w) {
-  for (std::size_t i = 0; i < summarised_.size(); ++i) {
-    const double value = column_mean(summarised_[i]->compute(w));
+  // A metric both summarised and recorded as a series is computed once.
+  std::fill(summarised_seen_.begin(), summarised_seen_.end(), false);
+  const auto summarise = [&](std::size_t i, const Column& c) {
+    const double value = column_mean(c);
     sum_[i] += value;
     last_[i] = value;
-  }
+    summarised_seen_[i] = true;
+  };
   for (std::size_t level = 0; level < 3; ++level)
     for (std::size_t i = 0; i < schema_.series[level].size(); ++i) {
-      Column c = schema_.series[level][i]->compute(w);
+      const Metric* metric = schema_.series[level][i];
+      Column c = metric->compute(w);
       if (column_size(c) != widths_[level])
         throw std::runtime_error("the run has " + std::to_string(column_size(c)) + " " +
                                  level_names[level] + "s, the sweep's tables " +
                                  std::to_string(widths_[level]) + ": an axis changes the population");
+      const auto summary = std::find(summarised_.begin(), summarised_.end(), metric);
+      if (summary != summarised_.end())
+        summarise(static_cast<std::size_t>(summary - summarised_.begin()), c);
       auto& target = series_[level][i];
       if (seen_ == 0) {
         target = std::move(c);
+        std::visit([&](auto& out) { out.reserve(years_ * widths_[level]); }, target);
         continue;
       }
       std::visit(
@@ -364,6 +490,8 @@ void RunCapture::record(const World& w) {
           },
           target);
     }
+  for (std::size_t i = 0; i < summarised_.size(); ++i)
+    if (!summarised_seen_[i]) summarise(i, summarised_[i]->compute(w));
   ++seen_;
 }
 
@@ -394,11 +522,14 @@ struct SweepRecorder::State {
   std::vector<std::unique_ptr<Rows>> sets;  // parallel to entries
   std::vector<std::byte> buffer;
 
-  std::vector<std::shared_ptr<const RunRow>> carry;  // runs the spare file lacks
-  std::size_t carry_bytes = 0;
+  // What the spare file lacks: compressed chunks (in `chunked`) and the text of string columns.
+  std::vector<std::unique_ptr<ChunkedRows>> chunked;  // parallel to entries; null for strings
+  std::vector<std::vector<std::string>> carry_text;   // parallel to entries
+  std::size_t carry_text_bytes = 0;
+  h5::ChunkEncoder encoder;
   std::uint64_t written = 0;  // rows accepted: in the working file, or pending for it
   // Rows not yet in the working file. They are written in batches: each write to each of the
-  // ~80 datasets costs an extend, a selection and a chunk lookup, far more than a row's data.
+  // ~80 datasets costs an extend and a chunk lookup, far more than a row's data.
   std::vector<std::shared_ptr<const RunRow>> pending;
   std::size_t pending_bytes = 0;
   static constexpr std::size_t batch_rows = 64, batch_bytes = 8u << 20;
@@ -417,19 +548,40 @@ struct SweepRecorder::State {
     if (lock_fd >= 0) ::close(lock_fd);
   }
 
-  hid_t type_of(const Entry& e) const { return e.type == -1 ? string_type.get() : e.type; }
-
   void open_working() {
     file = h5::open_file(working.string(), true);
     sets.clear();
     for (const auto& e : entries) sets.push_back(std::make_unique<Rows>(file, e.path()));
   }
+  // The in-memory side of the fixed-size datasets, from the working file just opened.
+  void start_chunks(bool resume) {
+    chunked.clear();
+    carry_text.assign(entries.size(), {});
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      const Entry& e = entries[i];
+      if (e.type == -1) {
+        chunked.emplace_back();
+        continue;
+      }
+      chunked.push_back(std::make_unique<ChunkedRows>(
+          sets[i]->id(), H5Tget_size(e.type), e.fill ? fill_of(e.type) : std::vector<std::byte>{}));
+      if (resume) chunked.back()->resume(sets[i]->id());
+    }
+  }
   // Opens the spare file, if nobody holds it, and brings it up to date.
   bool reuse_spare() {
     try {
       open_working();
-      write(carry);
-      if (sets.front()->rows() == written) return true;
+      for (std::size_t i = 0; i < entries.size(); ++i) {
+        if (chunked[i]) {
+          chunked[i]->replay(sets[i]->id());
+          continue;
+        }
+        std::vector<const char*> text;
+        for (const auto& t : carry_text[i]) text.push_back(t.c_str());
+        sets[i]->append(text.data(), text.size(), string_type);
+      }
+      if (h5::shape(file, entries.front().path()).front() == written) return true;
     } catch (const h5::Error&) {  // locked by a reader, or not ours
     }
     close_working();
@@ -448,8 +600,29 @@ struct SweepRecorder::State {
     for (std::size_t i = 0; i < entries.size(); ++i) {
       buffer.clear();
       for (const auto& r : rows) entries[i].put(*r, buffer);
-      sets[i]->append(buffer.data(), rows.size(), type_of(entries[i]));
+      if (chunked[i]) {
+        chunked[i]->append(sets[i]->id(), buffer.data(), rows.size(), encoder);
+        continue;
+      }
+      const auto* text = reinterpret_cast<const char* const*>(buffer.data());
+      for (std::size_t k = 0; k < rows.size(); ++k) {
+        carry_text[i].emplace_back(text[k]);
+        carry_text_bytes += carry_text[i].back().size() + sizeof(std::string);
+      }
+      sets[i]->append(buffer.data(), rows.size(), string_type);
     }
+  }
+  void forget_carry() {
+    for (auto& c : chunked)
+      if (c) c->forget();
+    for (auto& t : carry_text) t.clear();
+    carry_text_bytes = 0;
+  }
+  std::size_t carry_bytes() const {
+    std::size_t n = carry_text_bytes + pending_bytes;
+    for (const auto& c : chunked)
+      if (c) n += c->carry_bytes();
+    return n;
   }
 
   void flush_pending() {
@@ -462,8 +635,6 @@ struct SweepRecorder::State {
     pending.push_back(row);
     pending_bytes += row->bytes();
     ++written;
-    carry.push_back(row);
-    carry_bytes += row->bytes();
     if (pending.size() >= batch_rows || pending_bytes >= batch_bytes) flush_pending();
     maybe_commit();
   }
@@ -471,13 +642,15 @@ struct SweepRecorder::State {
   void maybe_commit() {
     const double since = std::chrono::duration<double>(Clock::now() - last_commit).count();
     if (written > committed.load() &&
-        (since >= options.commit_interval || carry_bytes >= options.carry_limit))
+        (since >= options.commit_interval || carry_bytes() >= options.carry_limit))
       commit();
   }
 
   // `last`: no further runs, so the old file is not brought up to date but removed.
   void commit(bool last = false) {
     flush_pending();
+    for (std::size_t i = 0; i < entries.size(); ++i)
+      if (chunked[i]) chunked[i]->write_partial(sets[i]->id(), encoder);
     close_working();
     sync(working, false);
     std::error_code ignored;
@@ -490,23 +663,20 @@ struct SweepRecorder::State {
     if (options.on_commit) options.on_commit(written);
     if (last) {
       fs::remove(spare, ignored);
-      carry.clear();
-      carry_bytes = 0;
+      forget_carry();
       return;
     }
     if (kept) {
       fs::rename(spare, working);
       if (reuse_spare()) {
-        carry.clear();
-        carry_bytes = 0;
+        forget_carry();
         return;
       }
     }
     fs::remove(working, ignored);
     fs::copy_file(path, working, fs::copy_options::overwrite_existing);
     open_working();
-    carry.clear();
-    carry_bytes = 0;
+    forget_carry();
   }
 
   void run_timer() {
@@ -658,6 +828,7 @@ SweepRecorder::SweepRecorder(const fs::path& path, const SweepFileInfo& info,
   }
   s.committed = s.written;
   s.open_working();
+  s.start_chunks(resume);
   // HDF5 keeps its error printing per thread: the writer thread's errors are exceptions too.
   s.writer.submit([] { h5::quiet(); });
   s.timer = std::thread([&s] { s.run_timer(); });

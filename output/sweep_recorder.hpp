@@ -63,6 +63,7 @@ class RunCapture {
   std::size_t years_ = 0, seen_ = 0;
   std::vector<const Metric*> summarised_;  // distinct metrics behind the summaries
   std::vector<double> sum_, last_;
+  std::vector<bool> summarised_seen_;  // this year
   std::array<std::vector<Column>, 3> series_;
   std::array<std::size_t, 3> widths_{};
 };

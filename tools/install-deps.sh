@@ -3,7 +3,7 @@
 # With arguments, installs those packages instead (tools/install-mpi-deps.sh uses this).
 set -euo pipefail
 default_packages=(build-essential cmake ninja-build pkg-config
-  libboost-graph-dev libtbb-dev libhdf5-dev hdf5-tools catch2 libcli11-dev libtomlplusplus-dev
+  libboost-graph-dev libtbb-dev libhdf5-dev zlib1g-dev hdf5-tools catch2 libcli11-dev libtomlplusplus-dev
   libspdlog-dev
   python3-h5py python3-pandas python3-xarray python3-h5netcdf python3-matplotlib python3-scipy
   python3-pytest jupyter-nbconvert python3-ipykernel python3-nbformat)

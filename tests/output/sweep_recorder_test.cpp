@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <numeric>
 #include <set>
 
 #include "experiments/scenario.hpp"
@@ -95,4 +96,91 @@ TEST_CASE("sweep recorder: summaries come from the metric registry, named by sta
   for (const auto& m : metrics()) system_metrics += m.level == Level::system;
   CHECK(schema.series[static_cast<int>(Level::system)].size() == system_metrics);
   CHECK(schema.series[static_cast<int>(Level::organisation)].empty());
+}
+
+namespace {
+
+// A run's series row where every element names its run, year and entity, of the metric's type.
+Column tagged_series(const Column& like, std::int64_t run, std::size_t years, std::size_t width) {
+  return std::visit(
+      [&](const auto& typed) -> Column {
+        using T = typename std::decay_t<decltype(typed)>::value_type;
+        std::vector<T> out(years * width);
+        for (std::size_t k = 0; k < out.size(); ++k)
+          out[k] = static_cast<T>(std::is_same_v<T, std::uint8_t> ? (run * 7 + k) % 250
+                                                                  : run * 100000 + k);
+        return out;
+      },
+      like);
+}
+
+}  // namespace
+
+TEST_CASE("sweep recorder: series rows survive commits in the middle of chunks, failed runs and "
+          "a resume", "[sweep_recorder]") {
+  const World base = make_world(load_scenario("england-2020").params);
+  const SweepSchema schema(SweepRecord{true, false, true, false});
+  const auto& series = schema.series[static_cast<int>(Level::system)];
+  const std::size_t years = static_cast<std::size_t>(base.params.years), width = base.systems.size();
+  const auto path = test::sweep_folder() / "series.h5";
+  const auto run_row = [&](std::int64_t run) {
+    auto r = row(run, schema.summaries.size());
+    if (run % 11 == 5) {  // failed: no summaries, no series
+      r->error = "failed on purpose";
+      r->summaries.clear();
+      return r;
+    }
+    for (const Metric* m : series)
+      r->series[static_cast<int>(Level::system)].push_back(
+          tagged_series(m->compute(base), run, years, width));
+    return r;
+  };
+  SweepRecorder::Options options;
+  const auto record = [&](std::int64_t from, std::int64_t to, bool resume, double interval) {
+    options.commit_interval = interval;
+    SweepRecorder recorder(path, info_for(find_param("policy.bailout")), schema, base, options, resume);
+    for (std::int64_t run = from; run < to; ++run) recorder.add(run_row(run));
+    recorder.finish();
+  };
+  // 45 runs committed one by one (a double series' chunk holds 64 KiB / (years x systems x 8)
+  // rows, 19 for England), then 90 more in one commit, resumed from a file ending mid-chunk.
+  record(0, 45, false, 0);
+  record(45, 135, true, 1000);
+  const h5::Handle file = h5::open_file(path.string(), false);
+  std::vector<std::int64_t> runs(135);
+  std::iota(runs.begin(), runs.end(), 0);
+  CHECK(h5::read_all<std::int64_t>(file, "runs/run") == runs);
+  CHECK(h5::read_strings(file, "runs/status").at(5) == "failed");
+  CHECK(h5::read_strings(file, "runs/message").at(16) == "failed on purpose");
+  CHECK(std::isnan(h5::read_all<double>(file, "summary/final_mean_trust").at(27)));
+  CHECK(h5::read_all<double>(file, "summary/final_mean_trust").at(134) == 134.0);
+  for (std::size_t i = 0; i < series.size(); ++i) {
+    const Metric* m = series[i];
+    INFO(m->name);
+    const std::string name = "timeseries/system/" + m->name;
+    REQUIRE(h5::shape(file, name) == std::vector<hsize_t>{135, years, width});
+    std::visit(
+        [&](const auto& typed) {
+          using T = typename std::decay_t<decltype(typed)>::value_type;
+          const auto stored = h5::read_all<T>(file, name);
+          std::size_t wrong = 0;
+          for (std::int64_t run = 0; run < 135; ++run) {
+            const auto expected = run_row(run)->series[static_cast<int>(Level::system)];
+            for (std::size_t k = 0; k < years * width; ++k) {
+              const T got = stored[static_cast<std::size_t>(run) * years * width + k];
+              if (expected.empty()) {  // the fill value: NaN, or an impossible count or flag
+                const bool fill = std::is_floating_point_v<T> ? std::isnan(static_cast<double>(got))
+                                  : std::is_same_v<T, std::uint8_t> ? got == T(255)
+                                                                    : got == T(-1);
+                wrong += !fill;
+              } else {
+                const auto& want = std::get<std::vector<T>>(expected[i]);
+                wrong += got != want[k];
+              }
+            }
+          }
+          CHECK(wrong == 0);
+        },
+        m->compute(base));
+  }
 }

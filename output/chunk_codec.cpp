@@ -1,0 +1,74 @@
+#include "output/chunk_codec.hpp"
+
+#include <zlib.h>
+
+#include <stdexcept>
+#include <string>
+
+namespace icsim::h5 {
+
+struct ChunkEncoder::Stream {
+  z_stream z{};
+  Stream() {
+    // The parameters of zlib's compress2, which HDF5's deflate filter calls: a zlib stream with
+    // header and checksum, 32 KiB window.
+    // memLevel 6: a 16 KiB hash table, cleared for every chunk, rather than zlib's default
+    // 64 KiB (the clearing cost as much as compressing a sweep's small chunks).
+    if (deflateInit2(&z, level, Z_DEFLATED, MAX_WBITS, 6, Z_DEFAULT_STRATEGY) != Z_OK)
+      throw std::runtime_error("zlib: cannot start a deflate stream (out of memory)");
+  }
+  ~Stream() { deflateEnd(&z); }
+};
+
+ChunkEncoder::ChunkEncoder() : stream_(std::make_unique<Stream>()) {}
+ChunkEncoder::~ChunkEncoder() = default;
+
+void ChunkEncoder::encode(std::span<const std::byte> chunk, std::size_t element_size,
+                          PlaneChoice& choice, bool learn, std::vector<std::byte>& out) {
+  if (element_size == 0 || chunk.size() % element_size != 0)
+    throw std::logic_error("chunk of " + std::to_string(chunk.size()) + " bytes is not whole " +
+                           std::to_string(element_size) + "-byte elements");
+  const std::size_t n = chunk.size() / element_size, planes = element_size;
+  // HDF5's shuffle filter: byte j of element i goes to j * n + i.
+  shuffled_.resize(chunk.size());
+  if (planes == 1) {
+    std::copy(chunk.begin(), chunk.end(), shuffled_.begin());
+  } else {
+    const std::byte* in = chunk.data();
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = 0; j < planes; ++j) shuffled_[j * n + i] = in[i * planes + j];
+  }
+  choice.store_for.resize(planes, 0);
+
+  z_stream& z = stream_->z;
+  if (deflateReset(&z) != Z_OK) throw std::runtime_error("zlib: cannot reset the deflate stream");
+  // Room for every plane stored (5 bytes a 64 KiB stored block), a block boundary per plane,
+  // the header and the checksum. The buffer is kept: growing a vector zeroes it.
+  const std::size_t room = chunk.size() + (chunk.size() >> 12) + 32 * planes + 64;
+  if (encoded_.size() < room) encoded_.resize(room);
+  z.next_out = reinterpret_cast<Bytef*>(encoded_.data());
+  z.avail_out = static_cast<uInt>(room);
+  const auto fail = [&](const char* what) {
+    throw std::runtime_error(std::string("zlib: ") + what + (z.msg ? std::string(": ") + z.msg : ""));
+  };
+  for (std::size_t j = 0; j < planes; ++j) {
+    const bool store = choice.store_for[j] > 0;
+    if (deflateParams(&z, store ? 0 : level, Z_DEFAULT_STRATEGY) != Z_OK)
+      fail("cannot change the level between byte planes");
+    const uLong before = z.total_out;
+    z.next_in = reinterpret_cast<Bytef*>(shuffled_.data() + j * n);
+    z.avail_in = static_cast<uInt>(n);
+    // Z_BLOCK ends the plane's block, so that its compressed size is known.
+    if (deflate(&z, Z_BLOCK) != Z_OK || z.avail_in != 0) fail("cannot compress a byte plane");
+    if (!learn) continue;
+    if (store) {
+      --choice.store_for[j];
+    } else if (2 * (z.total_out - before) > n) {  // saved less than half
+      choice.store_for[j] = retry_after;
+    }
+  }
+  if (deflate(&z, Z_FINISH) != Z_STREAM_END) fail("cannot finish the chunk's stream");
+  out.assign(encoded_.begin(), encoded_.begin() + static_cast<std::ptrdiff_t>(z.total_out));
+}
+
+}  // namespace icsim::h5
