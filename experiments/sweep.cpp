@@ -507,7 +507,7 @@ Sweep parse_sweep(std::string_view text, const std::string& label, const fs::pat
   }
   if (const auto* node = table.get("record")) {
     const auto* list = node->as_array();
-    if (!list || list->empty())
+    if (!list)  // empty: /runs alone (indices, seeds, status and the varied parameters)
       r.fail(*node, "key 'record': expected a list of " + listed(record_names));
     sweep.record = SweepRecord{false, false, false, false};
     for (const auto& item : *list) {

@@ -186,7 +186,7 @@ Handle write_strings(hid_t group, const std::string& name, const std::vector<std
   Handle plist = chunked_compressed(1, &chunk);
   Handle set(check(H5Dcreate2(group, name.c_str(), type, space, H5P_DEFAULT, plist, H5P_DEFAULT),
                    "cannot create dataset " + name));
-  if (n) check(H5Dwrite(set, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, text.data()),
+  if (n) check(H5Dwrite(set, type, H5S_ALL, H5S_ALL, string_transfer(), text.data()),
                "cannot write " + name);
   return set;
 }
@@ -216,17 +216,43 @@ Appendable::Appendable(hid_t group, const std::string& name) : name_(name) {
 }
 
 void Appendable::append(const void* data, std::size_t rows, hid_t memory_type) {
-  if (rows == 0) return;
-  const int rank = width_ ? 2 : 1;
-  const hsize_t grown[2] = {rows_ + rows, width_};
-  check(H5Dset_extent(dataset_, grown), "cannot extend " + name_);
-  Handle file_space(check(H5Dget_space(dataset_), name_));
-  const hsize_t start[2] = {rows_, 0}, count[2] = {rows, width_};
-  check(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, nullptr, count, nullptr), name_);
-  Handle memory_space(check(H5Screate_simple(rank, count, nullptr), name_));
-  check(H5Dwrite(dataset_, memory_type, memory_space, file_space, H5P_DEFAULT, data),
-        "cannot write " + name_);
-  rows_ += rows;
+  rows_ = append_rows(dataset_, data, rows, memory_type, name_);
+}
+
+RowSelection select_rows(hid_t set, hsize_t first, hsize_t count, const std::string& name) {
+  RowSelection out;
+  out.file_space = Handle(check(H5Dget_space(set), name));
+  const int rank = H5Sget_simple_extent_ndims(out.file_space);
+  std::vector<hsize_t> start(static_cast<std::size_t>(std::max(rank, 1)), 0), extent(start.size());
+  H5Sget_simple_extent_dims(out.file_space, extent.data(), nullptr);
+  start[0] = first;
+  extent[0] = count;
+  check(H5Sselect_hyperslab(out.file_space, H5S_SELECT_SET, start.data(), nullptr, extent.data(),
+                            nullptr),
+        name);
+  out.memory_space = Handle(check(H5Screate_simple(rank, extent.data(), nullptr), name));
+  return out;
+}
+
+hsize_t append_rows(hid_t set, const void* data, hsize_t rows, hid_t memory_type,
+                    const std::string& name, hid_t transfer) {
+  Handle space(check(H5Dget_space(set), name));
+  std::vector<hsize_t> dims(static_cast<std::size_t>(H5Sget_simple_extent_ndims(space)));
+  H5Sget_simple_extent_dims(space, dims.data(), nullptr);
+  if (rows == 0) return dims[0];
+  const hsize_t first = dims[0];
+  dims[0] += rows;
+  check(H5Dset_extent(set, dims.data()), "cannot extend " + name);
+  const RowSelection at = select_rows(set, first, rows, name);
+  check(H5Dwrite(set, memory_type, at.memory_space, at.file_space, transfer, data),
+        "cannot write " + name);
+  return dims[0];
+}
+
+Handle string_transfer() {
+  Handle transfer(check(H5Pcreate(H5P_DATASET_XFER), "transfer properties"));
+  check(H5Pset_buffer(transfer, 16u << 10, nullptr, nullptr), "conversion buffer");
+  return transfer;
 }
 
 void make_scale(hid_t scale, const std::string& name) {

@@ -78,6 +78,20 @@ template <class T>
 Handle write_vector(hid_t group, const std::string& name, std::span<const T> values);
 Handle write_strings(hid_t group, const std::string& name, const std::vector<std::string>& values);
 
+// Rows [first, first + count) of a dataset of any rank: the selection in the file and the
+// memory dataspace of the same shape.
+struct RowSelection {
+  Handle file_space, memory_space;
+};
+RowSelection select_rows(hid_t set, hsize_t first, hsize_t count, const std::string& name);
+// Grows `set` (extendible along its first dimension) by `rows` and writes them there, laid out
+// row after row. Returns the dataset's rows.
+hsize_t append_rows(hid_t set, const void* data, hsize_t rows, hid_t memory_type,
+                    const std::string& name, hid_t transfer = H5P_DEFAULT);
+// A transfer property list for writing strings: HDF5 converts them through a buffer it zeroes
+// on every write, 1 MiB unless told otherwise; this one is 16 KiB.
+Handle string_transfer();
+
 // Extendible dataset of shape [rows..., width] (width 0 for 1-D) that grows along rows.
 class Appendable {
  public:

@@ -208,6 +208,7 @@ void merge_rows(std::vector<Shard>& shards, hid_t target, const std::string& pat
   for (std::size_t i = 1; i < dims.size(); ++i) row_bytes *= dims[i];
   const std::size_t block = std::max<std::size_t>(1, (8u << 20) / std::max<std::size_t>(row_bytes, 1));
 
+  const h5::Handle transfer = h5::string_transfer();  // harmless for numbers
   std::vector<h5::Handle> in;
   for (auto& s : shards)
     in.emplace_back(h5::check(H5Dopen2(s.file, path.c_str(), H5P_DEFAULT), s.path.string() + path));
@@ -224,17 +225,12 @@ void merge_rows(std::vector<Shard>& shards, hid_t target, const std::string& pat
     std::vector<h5::Handle> part_spaces(shards.size());
     for (std::size_t s = 0; s < shards.size(); ++s) {
       if (lo[s] == UINT64_MAX) continue;
-      std::vector<hsize_t> start(dims.size(), 0), extent = dims;
-      start[0] = lo[s];
-      extent[0] = hi[s] - lo[s] + 1;
+      const hsize_t taken = hi[s] - lo[s] + 1;
       parts[s] = std::make_unique<Values>(type, 0);
-      parts[s]->bytes.resize(extent[0] * row_bytes);
-      h5::Handle file_space(h5::check(H5Dget_space(in[s]), path));
-      h5::check(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start.data(), nullptr,
-                                    extent.data(), nullptr),
-                path);
-      part_spaces[s] = h5::Handle(h5::check(H5Screate_simple(rank, extent.data(), nullptr), path));
-      h5::check(H5Dread(in[s], parts[s]->type, part_spaces[s], file_space, H5P_DEFAULT,
+      parts[s]->bytes.resize(taken * row_bytes);
+      h5::RowSelection part = h5::select_rows(in[s], lo[s], taken, path);
+      part_spaces[s] = std::move(part.memory_space);
+      h5::check(H5Dread(in[s], parts[s]->type, part_spaces[s], part.file_space, H5P_DEFAULT,
                         parts[s]->bytes.data()),
                 "cannot read " + shards[s].path.string() + ":" + path);
     }
@@ -244,22 +240,17 @@ void merge_rows(std::vector<Shard>& shards, hid_t target, const std::string& pat
       std::memcpy(rows.data() + k * row_bytes,
                   parts[o.shard]->bytes.data() + (o.row - lo[o.shard]) * row_bytes, row_bytes);
     }
-    std::vector<hsize_t> grown = dims, start(dims.size(), 0), extent = dims;
-    grown[0] = dims[0] + count;
-    start[0] = dims[0];
-    extent[0] = count;
-    h5::check(H5Dset_extent(out, grown.data()), "cannot extend " + path);
-    h5::Handle file_space(h5::check(H5Dget_space(out), path));
-    h5::check(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start.data(), nullptr, extent.data(),
-                                  nullptr),
-              path);
-    h5::Handle memory_space(h5::check(H5Screate_simple(rank, extent.data(), nullptr), path));
-    const herr_t written =
-        H5Dwrite(out, probe.type, memory_space, file_space, H5P_DEFAULT, rows.data());
-    for (std::size_t s = 0; s < shards.size(); ++s)  // the strings belong to the shards' buffers
-      if (parts[s]) parts[s]->reclaim(part_spaces[s]);
-    h5::check(written, "cannot write " + path);
-    dims[0] += count;
+    const auto reclaim = [&] {  // the strings belong to the shards' buffers
+      for (std::size_t s = 0; s < shards.size(); ++s)
+        if (parts[s]) parts[s]->reclaim(part_spaces[s]);
+    };
+    try {
+      dims[0] = h5::append_rows(out, rows.data(), count, probe.type, path, transfer);
+    } catch (...) {
+      reclaim();
+      throw;
+    }
+    reclaim();
   }
 }
 

@@ -75,17 +75,17 @@ class Rows {
   Rows(hid_t group, const std::string& name, hid_t type, const std::vector<hsize_t>& shape,
        const std::vector<std::byte>* fill)
       : name_(name) {
-    dims_.assign(1, 0);
-    dims_.insert(dims_.end(), shape.begin(), shape.end());
-    std::vector<hsize_t> max = dims_, chunk = dims_;
+    std::vector<hsize_t> dims{0};
+    dims.insert(dims.end(), shape.begin(), shape.end());
+    std::vector<hsize_t> max = dims, chunk = dims;
     max[0] = H5S_UNLIMITED;
     hsize_t row_bytes = H5Tget_size(type);
     for (const auto d : shape) row_bytes *= std::max<hsize_t>(d, 1);
     // About 64 KiB a chunk, so that a chunk being filled stays in HDF5's 1 MiB chunk cache.
     chunk[0] = std::clamp<hsize_t>((64u << 10) / row_bytes, 1, 4096);
     for (std::size_t i = 1; i < chunk.size(); ++i) chunk[i] = std::max<hsize_t>(chunk[i], 1);
-    const int rank = static_cast<int>(dims_.size());
-    h5::Handle space(h5::check(H5Screate_simple(rank, dims_.data(), max.data()), name));
+    const int rank = static_cast<int>(dims.size());
+    h5::Handle space(h5::check(H5Screate_simple(rank, dims.data(), max.data()), name));
     h5::Handle plist(h5::check(H5Pcreate(H5P_DATASET_CREATE), name));
     h5::check(H5Pset_chunk(plist, rank, chunk.data()), "chunking " + name);
     h5::check(H5Pset_shuffle(plist), "shuffle filter");
@@ -105,39 +105,15 @@ class Rows {
   }
   Rows(hid_t file, const std::string& path) : name_(path) {
     set_ = h5::Handle(h5::check(H5Dopen2(file, path.c_str(), H5P_DEFAULT), "cannot open " + path));
-    h5::Handle space(h5::check(H5Dget_space(set_), path));
-    dims_.resize(static_cast<std::size_t>(H5Sget_simple_extent_ndims(space)));
-    H5Sget_simple_extent_dims(space, dims_.data(), nullptr);
   }
 
-  void append(const void* data, hsize_t rows, hid_t type) {
-    if (rows == 0) return;
-    std::vector<hsize_t> grown = dims_, start(dims_.size(), 0), count = dims_;
-    grown[0] += rows;
-    start[0] = dims_[0];
-    count[0] = rows;
-    h5::check(H5Dset_extent(set_, grown.data()), "cannot extend " + name_);
-    h5::Handle file_space(h5::check(H5Dget_space(set_), name_));
-    h5::check(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start.data(), nullptr, count.data(),
-                                  nullptr),
-              name_);
-    h5::Handle memory_space(
-        h5::check(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr), name_));
-    // HDF5 converts strings through a buffer it zeroes on every write, 1 MiB unless told.
-    if (transfer_.get() < 0) {
-      transfer_ = h5::Handle(h5::check(H5Pcreate(H5P_DATASET_XFER), name_));
-      h5::check(H5Pset_buffer(transfer_, 16u << 10, nullptr, nullptr), "conversion buffer");
-    }
-    h5::check(H5Dwrite(set_, type, memory_space, file_space, transfer_, data),
-              "cannot write " + name_);
-    dims_[0] += rows;
+  void append(const void* data, hsize_t rows, hid_t type, hid_t transfer) {
+    h5::append_rows(set_, data, rows, type, name_, transfer);
   }
   hid_t id() const { return set_.get(); }
-  hsize_t rows() const { return dims_[0]; }
 
  private:
-  h5::Handle set_, transfer_;
-  std::vector<hsize_t> dims_;
+  h5::Handle set_;
   std::string name_;
 };
 
@@ -174,16 +150,10 @@ class ChunkedRows {
   void resume(hid_t set) {
     const hsize_t partial = rows_ % chunk_rows_;
     if (partial == 0) return;
-    std::vector<hsize_t> start(offset_.size(), 0), count = dims(partial);
-    start[0] = rows_ - partial;
-    h5::Handle file_space(h5::check(H5Dget_space(set), "dataspace"));
-    h5::check(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start.data(), nullptr,
-                                  count.data(), nullptr), "selection");
-    h5::Handle memory_space(h5::check(
-        H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr), "dataspace"));
+    const h5::RowSelection last = h5::select_rows(set, rows_ - partial, partial, "the last rows");
     h5::Handle stored(h5::check(H5Dget_type(set), "datatype"));
     h5::Handle type(h5::check(H5Tget_native_type(stored, H5T_DIR_ASCEND), "datatype"));
-    h5::check(H5Dread(set, type, memory_space, file_space, H5P_DEFAULT, tail_.data()),
+    h5::check(H5Dread(set, type, last.memory_space, last.file_space, H5P_DEFAULT, tail_.data()),
               "cannot read the last rows back");
   }
 
@@ -518,7 +488,7 @@ struct SweepRecorder::State {
   fs::path path, working, spare, lock_path;
   std::vector<Entry> entries;
   Options options;
-  h5::Handle file, string_type;
+  h5::Handle file, string_type, string_transfer = h5::string_transfer();
   std::vector<std::unique_ptr<Rows>> sets;  // parallel to entries
   std::vector<std::byte> buffer;
 
@@ -579,7 +549,7 @@ struct SweepRecorder::State {
         }
         std::vector<const char*> text;
         for (const auto& t : carry_text[i]) text.push_back(t.c_str());
-        sets[i]->append(text.data(), text.size(), string_type);
+        sets[i]->append(text.data(), text.size(), string_type, string_transfer);
       }
       if (h5::shape(file, entries.front().path()).front() == written) return true;
     } catch (const h5::Error&) {  // locked by a reader, or not ours
@@ -609,7 +579,7 @@ struct SweepRecorder::State {
         carry_text[i].emplace_back(text[k]);
         carry_text_bytes += carry_text[i].back().size() + sizeof(std::string);
       }
-      sets[i]->append(buffer.data(), rows.size(), string_type);
+      sets[i]->append(buffer.data(), rows.size(), string_type, string_transfer);
     }
   }
   void forget_carry() {

@@ -231,6 +231,18 @@ TEST_CASE("threaded: the same sweep with 1 and 2 threads gives identical dataset
   CHECK(h5::read_all<std::int64_t>(file, "runs/run") == std::vector<std::int64_t>{0, 1, 2, 3, 4, 5});
 }
 
+TEST_CASE("sweep: record = [] writes /runs alone", "[sweep]") {
+  const auto out = test::sweep_folder() / "runs-only.h5";
+  const Sweep s = parse_sweep(test::tiny_sweep("[]"), "s.toml");
+  CHECK_FALSE((s.record.summary || s.record.national || s.record.system || s.record.organisation));
+  sweep_to(s, out);
+  const h5::Handle file = h5::open_file(out.string(), false);
+  CHECK(h5::read_all<std::int64_t>(file, "runs/seed").size() == 6);
+  CHECK(h5::read_strings(file, "runs/status") == std::vector<std::string>(6, "ok"));
+  CHECK_FALSE(h5::exists(file, "summary"));
+  CHECK_FALSE(h5::exists(file, "timeseries"));
+}
+
 TEST_CASE("sweep: a failed run is marked failed with its message and the sweep goes on",
           "[sweep]") {
   const auto out = test::sweep_folder() / "failed.h5";
