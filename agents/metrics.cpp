@@ -9,17 +9,24 @@ using Doubles = std::vector<double>;
 using Flags = std::vector<std::uint8_t>;
 using Counts = std::vector<std::int32_t>;
 
-template <class V>
-std::function<Column(const World&)> column(V Ledger::*field) {
-  return [field](const World& w) -> Column { return w.ledger.*field; };
+template <class Part, class V>
+Columnar columnar(Part World::*part, V Part::*field) {
+  return {[=](const World& w) -> Column { return w.*part.*field; },
+          [=](const World& w) -> ColumnView {
+            return std::span<const typename V::value_type>(w.*part.*field);
+          }};
 }
 template <class V>
-std::function<Column(const World&)> system_column(V SystemLedger::*field) {
-  return [field](const World& w) -> Column { return w.system_ledger.*field; };
+Columnar column(V Ledger::*field) {
+  return columnar(&World::ledger, field);
 }
 template <class V>
-std::function<Column(const World&)> decision(V Decisions::*field) {
-  return [field](const World& w) -> Column { return w.current.*field; };
+Columnar system_column(V SystemLedger::*field) {
+  return columnar(&World::system_ledger, field);
+}
+template <class V>
+Columnar decision(V Decisions::*field) {
+  return columnar(&World::current, field);
 }
 std::function<Column(const World&)> national(double (*f)(const World&)) {
   return [f](const World& w) -> Column { return Doubles{f(w)}; };
@@ -40,7 +47,7 @@ template <class F>
 double holders_sum(const World& w, F f) {
   double total = 0;
   for (std::size_t i = 0; i < w.size(); ++i)
-    if (holds_control_total(w.orgs.kind[i])) total += f(i);
+    total += holds_control_total(w.orgs.kind[i]) ? f(i) : 0.0;
   return total;
 }
 
@@ -82,7 +89,7 @@ std::vector<Metric> build() {
       {"utility", org, "fraction of cost", "realised payoff the decision rules learn from",
        column(&Ledger::utility)},
       {"belief", org, "probability", "believed chance that the system meets its total",
-       [](const World& w) -> Column { return w.rules.belief; }},
+       columnar(&World::rules, &RuleState::belief)},
       // systems [year, system]
       {"support_allocated", sys, "GBP m", "support allocated to members",
        system_column(&SystemLedger::allocated)},
@@ -158,24 +165,28 @@ std::vector<Metric> build() {
            return w.ledger.surplus[i] + w.ledger.support_paid[i];
          });
        })},
+      // The counts below take no branch per organisation: they run every year of every run of a
+      // sweep recording summaries, and the kinds follow no pattern a predictor learns.
       {"trusts_in_deficit", nat, "fraction", "share of trusts in deficit before support",
        national([](const World& w) {
-         double trusts = 0, deficit = 0;
-         for (std::size_t i = 0; i < w.size(); ++i)
-           if (is_trust(w.orgs.kind[i])) {
-             trusts += 1;
-             deficit += w.ledger.surplus[i] < 0;
-           }
-         return trusts > 0 ? deficit / trusts : 0.0;
+         std::size_t trusts = 0, deficit = 0;
+         for (std::size_t i = 0; i < w.size(); ++i) {
+           const bool trust = is_trust(w.orgs.kind[i]);
+           trusts += trust;
+           deficit += trust & (w.ledger.surplus[i] < 0);
+         }
+         return trusts > 0 ? double(deficit) / double(trusts) : 0.0;
        })},
       {"accepted_share", nat, "fraction", "share of organisations holding control totals that "
        "accepted them",
        national([](const World& w) {
-         const double holders = holders_sum(w, [](std::size_t) { return 1.0; });
-         return holders > 0 ? holders_sum(w, [&](std::size_t i) {
-                                return double(w.current.accepted[i]);
-                              }) / holders
-                            : 0.0;
+         std::size_t holders = 0, accepted = 0;
+         for (std::size_t i = 0; i < w.size(); ++i) {
+           const bool holds = holds_control_total(w.orgs.kind[i]);
+           holders += holds;
+           accepted += holds & (w.current.accepted[i] != 0);
+         }
+         return holders > 0 ? double(accepted) / double(holders) : 0.0;
        })},
   };
   return m;

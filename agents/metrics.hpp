@@ -4,7 +4,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -16,12 +18,34 @@ enum class Level : std::uint8_t { organisation, system, national };
 
 using Column = std::variant<std::vector<double>, std::vector<std::int32_t>, std::vector<std::uint8_t>>;
 
+// The same values where the world keeps them as a column already, without a copy.
+using ColumnView = std::variant<std::span<const double>, std::span<const std::int32_t>,
+                                std::span<const std::uint8_t>>;
+
+// How a metric that is a column the world keeps is read: as a copy, or in place.
+struct Columnar {
+  std::function<Column(const World&)> compute;
+  std::function<ColumnView(const World&)> view;
+};
+
 struct Metric {
   std::string name;
   Level level;
   std::string unit;
   std::string description;
   std::function<Column(const World&)> compute;  // one value per organisation, system, or one
+  std::function<ColumnView(const World&)> view;  // empty unless the world holds the column
+
+  Metric(std::string name_, Level level_, std::string unit_, std::string description_,
+         std::function<Column(const World&)> compute_)
+      : name(std::move(name_)), level(level_), unit(std::move(unit_)),
+        description(std::move(description_)), compute(std::move(compute_)) {}
+  Metric(std::string name_, Level level_, std::string unit_, std::string description_,
+         Columnar how)
+      : Metric(std::move(name_), level_, std::move(unit_), std::move(description_),
+               std::move(how.compute)) {
+    view = std::move(how.view);
+  }
 };
 
 const std::vector<Metric>& metrics();

@@ -23,8 +23,8 @@ struct ChunkEncoder::Stream {
 ChunkEncoder::ChunkEncoder() : stream_(std::make_unique<Stream>()) {}
 ChunkEncoder::~ChunkEncoder() = default;
 
-void ChunkEncoder::encode(std::span<const std::byte> chunk, std::size_t element_size,
-                          PlaneChoice& choice, bool learn, std::vector<std::byte>& out) {
+std::size_t ChunkEncoder::encode(std::span<const std::byte> chunk, std::size_t element_size,
+                                 PlaneChoice& choice, Mode mode, Bytes& out) {
   if (element_size == 0 || chunk.size() % element_size != 0)
     throw std::logic_error("chunk of " + std::to_string(chunk.size()) + " bytes is not whole " +
                            std::to_string(element_size) + "-byte elements");
@@ -42,17 +42,17 @@ void ChunkEncoder::encode(std::span<const std::byte> chunk, std::size_t element_
 
   z_stream& z = stream_->z;
   if (deflateReset(&z) != Z_OK) throw std::runtime_error("zlib: cannot reset the deflate stream");
-  // Room for every plane stored (5 bytes a 64 KiB stored block), a block boundary per plane,
-  // the header and the checksum. The buffer is kept: growing a vector zeroes it.
-  const std::size_t room = chunk.size() + (chunk.size() >> 12) + 32 * planes + 64;
-  if (encoded_.size() < room) encoded_.resize(room);
-  z.next_out = reinterpret_cast<Bytef*>(encoded_.data());
+  const std::size_t room = bound(chunk.size(), element_size);
+  const std::size_t start = out.size();
+  out.resize(start + room);
+  z.next_out = reinterpret_cast<Bytef*>(out.data() + start);
   z.avail_out = static_cast<uInt>(room);
   const auto fail = [&](const char* what) {
+    out.resize(start);
     throw std::runtime_error(std::string("zlib: ") + what + (z.msg ? std::string(": ") + z.msg : ""));
   };
   for (std::size_t j = 0; j < planes; ++j) {
-    const bool store = choice.store_for[j] > 0;
+    const bool store = mode == Mode::store || choice.store_for[j] > 0;
     if (deflateParams(&z, store ? 0 : level, Z_DEFAULT_STRATEGY) != Z_OK)
       fail("cannot change the level between byte planes");
     const uLong before = z.total_out;
@@ -60,7 +60,7 @@ void ChunkEncoder::encode(std::span<const std::byte> chunk, std::size_t element_
     z.avail_in = static_cast<uInt>(n);
     // Z_BLOCK ends the plane's block, so that its compressed size is known.
     if (deflate(&z, Z_BLOCK) != Z_OK || z.avail_in != 0) fail("cannot compress a byte plane");
-    if (!learn) continue;
+    if (mode != Mode::learn) continue;
     if (store) {
       --choice.store_for[j];
     } else if (2 * (z.total_out - before) > n) {  // saved less than half
@@ -68,7 +68,8 @@ void ChunkEncoder::encode(std::span<const std::byte> chunk, std::size_t element_
     }
   }
   if (deflate(&z, Z_FINISH) != Z_STREAM_END) fail("cannot finish the chunk's stream");
-  out.assign(encoded_.begin(), encoded_.begin() + static_cast<std::ptrdiff_t>(z.total_out));
+  out.resize(start + z.total_out);
+  return z.total_out;
 }
 
 }  // namespace icsim::h5

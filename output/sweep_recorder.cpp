@@ -46,15 +46,6 @@ hid_t memory_type(const Column& column) {
 std::size_t column_size(const Column& column) {
   return std::visit([](const auto& v) { return v.size(); }, column);
 }
-double column_mean(const Column& column) {
-  return std::visit(
-      [](const auto& v) {
-        double total = 0;
-        for (const auto x : v) total += static_cast<double>(x);
-        return v.empty() ? nan : total / static_cast<double>(v.size());
-      },
-      column);
-}
 
 // What a failed run's series hold: NaN, or an impossible count or flag; also _FillValue.
 std::vector<std::byte> fill_of(hid_t type) {
@@ -168,31 +159,39 @@ class ChunkedRows {
       data += take * row_bytes_;
       rows -= take;
       rows_ += take;
-      if (rows_ % chunk_rows_ == 0) write_chunk(set, rows_ / chunk_rows_ - 1, true, encoder);
+      if (rows_ % chunk_rows_ == 0)
+        write_chunk(set, rows_ / chunk_rows_ - 1, h5::ChunkEncoder::Mode::learn, encoder);
     }
   }
 
-  // Writes the chunk being filled, the rest of it fill values, so that the file holds every row.
-  void write_partial(hid_t set, h5::ChunkEncoder& encoder) {
+  // Writes the chunk being filled, the rest of it fill values, so that the file holds every row:
+  // uncompressed unless `last` (a later write replaces it), so that commits cost little.
+  void write_partial(hid_t set, bool last, h5::ChunkEncoder& encoder) {
     const hsize_t partial = rows_ % chunk_rows_;
     if (partial == 0) return;
     for (std::size_t b = partial * row_bytes_; b < tail_.size(); b += element_size_)
       std::memcpy(tail_.data() + b, fill_.data(), element_size_);
-    write_chunk(set, rows_ / chunk_rows_, false, encoder);
+    write_chunk(set, rows_ / chunk_rows_,
+                last ? h5::ChunkEncoder::Mode::follow : h5::ChunkEncoder::Mode::store, encoder);
   }
 
   // Brings a file that holds the rows of the last commit up to date; forgets the chunks.
   void replay(hid_t set) {
     const std::vector<hsize_t> grown = dims(rows_);
     h5::check(H5Dset_extent(set, grown.data()), "cannot extend a dataset");
-    for (const auto& [index, bytes] : carry_) write_raw(set, index, bytes);
+    for (const auto& [index, at] : carry_) write_raw(set, index, at);
     forget();
   }
-  void forget() {
+  void forget() {  // keeps the blocks' memory: fresh pages cost a fault every 4 KiB
     carry_.clear();
-    carry_bytes_ = 0;
+    for (auto& b : blocks_) b.clear();
+    block_ = 0;
   }
-  std::size_t carry_bytes() const { return carry_bytes_; }
+  std::size_t carry_bytes() const {
+    std::size_t n = 0;
+    for (const auto& b : blocks_) n += b.size();
+    return n;
+  }
 
  private:
   std::vector<hsize_t> dims(hsize_t rows) const {
@@ -200,16 +199,28 @@ class ChunkedRows {
     out[0] = rows;
     return out;
   }
-  void write_chunk(hid_t set, hsize_t index, bool full, h5::ChunkEncoder& encoder) {
-    std::vector<std::byte>& bytes = carry_[index];
-    carry_bytes_ -= bytes.size();
-    encoder.encode(tail_, element_size_, choice_, full, bytes);
-    carry_bytes_ += bytes.size();
-    write_raw(set, index, bytes);
+  // A chunk rewritten before the next commit (the partial one of the last) leaves its old bytes
+  // in its block until then; the map points at the newest.
+  struct Span {
+    std::size_t block, offset, size;
+  };
+  void write_chunk(hid_t set, hsize_t index, h5::ChunkEncoder::Mode mode,
+                   h5::ChunkEncoder& encoder) {
+    // Blocks of at least 1 MiB, filled in turn and never moved: a growing vector would copy.
+    const std::size_t room = h5::ChunkEncoder::bound(tail_.size(), element_size_);
+    while (block_ < blocks_.size() && blocks_[block_].capacity() - blocks_[block_].size() < room)
+      ++block_;
+    if (block_ == blocks_.size()) blocks_.emplace_back().reserve(std::max<std::size_t>(room, 1u << 20));
+    h5::Bytes& block = blocks_[block_];
+    const std::size_t offset = block.size();
+    const std::size_t size = encoder.encode(tail_, element_size_, choice_, mode, block);
+    carry_[index] = Span{block_, offset, size};
+    write_raw(set, index, carry_[index]);
   }
-  void write_raw(hid_t set, hsize_t index, const std::vector<std::byte>& bytes) {
+  void write_raw(hid_t set, hsize_t index, Span at) {
     offset_[0] = index * chunk_rows_;
-    h5::check(H5Dwrite_chunk(set, H5P_DEFAULT, 0, offset_.data(), bytes.size(), bytes.data()),
+    h5::check(H5Dwrite_chunk(set, H5P_DEFAULT, 0, offset_.data(), at.size,
+                             blocks_[at.block].data() + at.offset),
               "cannot write a chunk");
   }
 
@@ -218,8 +229,9 @@ class ChunkedRows {
   std::vector<hsize_t> extent_, offset_;  // the dataset's shape; a chunk's offset, in elements
   std::vector<std::byte> tail_, fill_;
   h5::PlaneChoice choice_;
-  std::map<hsize_t, std::vector<std::byte>> carry_;  // compressed chunks the spare file lacks
-  std::size_t carry_bytes_ = 0;
+  std::map<hsize_t, Span> carry_;  // the encoded chunks the spare file lacks, in blocks_
+  std::vector<h5::Bytes> blocks_;
+  std::size_t block_ = 0;  // the block being filled
 };
 
 // One dataset of the sweep file that gains a row per run, and how a run fills its row.
@@ -427,41 +439,65 @@ RunCapture::RunCapture(const SweepSchema& schema, std::size_t years,
   for (std::size_t level = 0; level < 3; ++level) series_[level].resize(schema.series[level].size());
 }
 
+namespace {
+
+// A metric's values this year: in place where the world holds them, else computed into `scratch`.
+ColumnView values_of(const Metric& metric, const World& w, Column& scratch) {
+  if (metric.view) return metric.view(w);
+  scratch = metric.compute(w);
+  return std::visit([](const auto& v) -> ColumnView { return std::span(v); }, scratch);
+}
+
+double view_mean(const ColumnView& view) {
+  return std::visit(
+      [](const auto& v) {
+        double total = 0;
+        for (const auto x : v) total += static_cast<double>(x);
+        return v.empty() ? nan : total / static_cast<double>(v.size());
+      },
+      view);
+}
+
+}  // namespace
+
 void RunCapture::record(const World& w) {
-  // A metric both summarised and recorded as a series is computed once.
+  // A metric both summarised and recorded as a series is read once, and not copied but into
+  // the run's series.
   std::fill(summarised_seen_.begin(), summarised_seen_.end(), false);
-  const auto summarise = [&](std::size_t i, const Column& c) {
-    const double value = column_mean(c);
+  const auto summarise = [&](std::size_t i, const ColumnView& values) {
+    const double value = view_mean(values);
     sum_[i] += value;
     last_[i] = value;
     summarised_seen_[i] = true;
   };
+  Column scratch;
   for (std::size_t level = 0; level < 3; ++level)
     for (std::size_t i = 0; i < schema_.series[level].size(); ++i) {
       const Metric* metric = schema_.series[level][i];
-      Column c = metric->compute(w);
-      if (column_size(c) != widths_[level])
-        throw std::runtime_error("the run has " + std::to_string(column_size(c)) + " " +
+      const ColumnView values = values_of(*metric, w, scratch);
+      const std::size_t size = std::visit([](const auto& v) { return v.size(); }, values);
+      if (size != widths_[level])
+        throw std::runtime_error("the run has " + std::to_string(size) + " " +
                                  level_names[level] + "s, the sweep's tables " +
                                  std::to_string(widths_[level]) + ": an axis changes the population");
       const auto summary = std::find(summarised_.begin(), summarised_.end(), metric);
       if (summary != summarised_.end())
-        summarise(static_cast<std::size_t>(summary - summarised_.begin()), c);
-      auto& target = series_[level][i];
-      if (seen_ == 0) {
-        target = std::move(c);
-        std::visit([&](auto& out) { out.reserve(years_ * widths_[level]); }, target);
-        continue;
-      }
+        summarise(static_cast<std::size_t>(summary - summarised_.begin()), values);
       std::visit(
-          [&](auto& out) {
-            const auto& in = std::get<std::decay_t<decltype(out)>>(c);
+          [&](const auto& in) {
+            using T = typename std::decay_t<decltype(in)>::value_type;
+            auto& target = series_[level][i];
+            if (seen_ == 0) {
+              target = std::vector<std::remove_const_t<T>>();
+              std::get<std::vector<std::remove_const_t<T>>>(target).reserve(years_ * size);
+            }
+            auto& out = std::get<std::vector<std::remove_const_t<T>>>(target);
             out.insert(out.end(), in.begin(), in.end());
           },
-          target);
+          values);
     }
   for (std::size_t i = 0; i < summarised_.size(); ++i)
-    if (!summarised_seen_[i]) summarise(i, summarised_[i]->compute(w));
+    if (!summarised_seen_[i]) summarise(i, values_of(*summarised_[i], w, scratch));
   ++seen_;
 }
 
@@ -506,6 +542,12 @@ struct SweepRecorder::State {
   std::atomic<std::uint64_t> committed{0};
   Clock::time_point last_commit = Clock::now();
   int lock_fd = -1;
+
+  // Runs added but not yet handed to the writer: handing over a few at a time spares the
+  // simulation threads a wake-up of the writer (a system call) for every run.
+  std::vector<std::shared_ptr<const RunRow>> outbox;
+  std::size_t outbox_rows = 8;  // 1 when every run is committed on its own
+  std::mutex outbox_mutex;
 
   AsyncWriter writer;
   std::thread timer;
@@ -620,7 +662,7 @@ struct SweepRecorder::State {
   void commit(bool last = false) {
     flush_pending();
     for (std::size_t i = 0; i < entries.size(); ++i)
-      if (chunked[i]) chunked[i]->write_partial(sets[i]->id(), encoder);
+      if (chunked[i]) chunked[i]->write_partial(sets[i]->id(), last, encoder);
     close_working();
     sync(working, false);
     std::error_code ignored;
@@ -649,6 +691,24 @@ struct SweepRecorder::State {
     forget_carry();
   }
 
+  // Hands the runs added since the last call to the writer thread.
+  void send_outbox() {
+    std::vector<std::shared_ptr<const RunRow>> batch;
+    {
+      std::lock_guard lock(outbox_mutex);
+      batch.swap(outbox);
+    }
+    if (batch.empty()) return;
+    // The rows were filled on other threads and reach the writer through TBB's queue, whose
+    // synchronisation ThreadSanitizer cannot see (Debian's oneTBB is not instrumented): a
+    // mutex released here and taken there makes the hand-over visible to it.
+    { std::lock_guard publish(handover); }
+    writer.submit([this, batch = std::move(batch)] {
+      { std::lock_guard receive(handover); }
+      for (const auto& row : batch) add(row);
+    });
+  }
+
   void run_timer() {
     const auto tick = std::chrono::duration<double>(std::clamp(options.commit_interval / 4, 0.05, 0.5));
     std::unique_lock lock(timer_mutex);
@@ -657,6 +717,7 @@ struct SweepRecorder::State {
       if (stop_timer) break;
       lock.unlock();
       try {
+        send_outbox();
         writer.submit([this] { maybe_commit(); });
       } catch (...) {  // the writer failed; add() and finish() report it
         return;
@@ -796,6 +857,7 @@ SweepRecorder::SweepRecorder(const fs::path& path, const SweepFileInfo& info,
     fs::rename(temporary, path);  // an empty sweep file, committed
     sync(directory_of(path), true);
   }
+  s.outbox_rows = options.commit_interval > 0 ? 8 : 1;
   s.committed = s.written;
   s.open_working();
   s.start_chunks(resume);
@@ -810,6 +872,7 @@ SweepRecorder::~SweepRecorder() {
   s.stop();
   if (!s.finished) {
     try {  // keep every run that finished: a partial sweep is resumable
+      s.send_outbox();
       s.writer.submit([&s] {
         if (s.written > s.committed.load()) s.commit(true);
       });
@@ -831,20 +894,21 @@ SweepRecorder::~SweepRecorder() {
 }
 
 void SweepRecorder::add(std::shared_ptr<const RunRow> row) {
-  State* s = state_.get();
-  // The row was filled on another thread and reaches the writer through TBB's queue, whose
-  // synchronisation ThreadSanitizer cannot see (Debian's oneTBB is not instrumented): a mutex
-  // released here and taken there makes the hand-over visible to it.
-  { std::lock_guard publish(s->handover); }
-  s->writer.submit([s, row = std::move(row)] {
-    { std::lock_guard receive(s->handover); }
-    s->add(row);
-  });
+  State& s = *state_;
+  s.writer.check();
+  bool full = false;
+  {
+    std::lock_guard lock(s.outbox_mutex);
+    s.outbox.push_back(std::move(row));
+    full = s.outbox.size() >= s.outbox_rows;
+  }
+  if (full) s.send_outbox();
 }
 
 void SweepRecorder::finish() {
   auto& s = *state_;
   s.stop();
+  s.send_outbox();
   s.writer.submit([&s] {
     if (s.written > s.committed.load()) s.commit(true);
     s.close_working();

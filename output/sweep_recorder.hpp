@@ -94,7 +94,8 @@ class SweepRecorder {
   SweepRecorder(const SweepRecorder&) = delete;
   SweepRecorder& operator=(const SweepRecorder&) = delete;
 
-  // Queues a run; rows are written in the order added. Rethrows the writer's first error.
+  // Queues a run (handed to the writer a few at a time, and at every commit tick); rows are
+  // written in the order added. Rethrows the writer's first error.
   void add(std::shared_ptr<const RunRow> row);
   // Commits everything added and removes the working files.
   void finish();

@@ -36,13 +36,13 @@ void AsyncWriter::run() {
   }
 }
 
-void AsyncWriter::rethrow() {
+void AsyncWriter::check() {
   std::lock_guard lock(mutex_);
   if (error_) std::rethrow_exception(error_);
 }
 
 void AsyncWriter::submit(std::function<void()> task) {
-  rethrow();
+  check();
   queue_.push(std::move(task));
 }
 
@@ -52,7 +52,7 @@ void AsyncWriter::finish() {
     queue_.push({});
     thread_.join();
   }
-  rethrow();
+  check();
 }
 
 }  // namespace icsim

@@ -22,10 +22,11 @@ class AsyncWriter {
   void submit(std::function<void()> task);
   // Runs everything queued, stops the thread and rethrows the writer's first error.
   void finish();
+  // Rethrows the writer's first error, if any.
+  void check();
 
  private:
   void run();
-  void rethrow();
 
   tbb::concurrent_bounded_queue<std::function<void()>> queue_;
   std::thread thread_;

@@ -29,7 +29,7 @@ std::vector<double> noisy(std::size_t n, std::uint32_t seed) {
 }
 
 // Undoes deflate with zlib and the shuffle by hand: what HDF5's filters do on reading.
-std::vector<std::byte> decode(const std::vector<std::byte>& encoded, std::size_t bytes,
+std::vector<std::byte> decode(const h5::Bytes& encoded, std::size_t bytes,
                               std::size_t element_size) {
   std::vector<std::byte> shuffled(bytes), out(bytes);
   uLongf length = static_cast<uLongf>(bytes);
@@ -49,9 +49,10 @@ TEST_CASE("chunk encoder: zlib and the unshuffle give back every byte", "[chunk_
   h5::ChunkEncoder encoder;
   const auto check = [&](std::span<const std::byte> data, std::size_t element_size) {
     h5::PlaneChoice choice;
-    std::vector<std::byte> encoded;
+    h5::Bytes encoded;
     for (int round = 0; round < 3; ++round) {  // planes stored after the first round
-      encoder.encode(data, element_size, choice, true, encoded);
+      encoded.clear();
+      encoder.encode(data, element_size, choice, h5::ChunkEncoder::Mode::learn, encoded);
       const auto decoded = decode(encoded, data.size(), element_size);
       REQUIRE(std::memcmp(decoded.data(), data.data(), data.size()) == 0);
     }
@@ -63,15 +64,29 @@ TEST_CASE("chunk encoder: zlib and the unshuffle give back every byte", "[chunk_
   for (std::size_t i = 0; i < flags.size(); ++i) flags[i] = static_cast<std::uint8_t>(i * 2654435761u >> 24);
   check(bytes_of(flags), 1);
   check(bytes_of(std::vector<double>{42.0}), 8);
+
+  // Chunks are appended: the bytes already there stay.
+  h5::PlaneChoice choice;
+  h5::Bytes two;
+  const auto first = noisy(512, 4), second = noisy(512, 5);
+  const std::size_t a = encoder.encode(bytes_of(first), 8, choice, h5::ChunkEncoder::Mode::learn, two);
+  const h5::Bytes one(two.begin(), two.end());
+  const std::size_t b = encoder.encode(bytes_of(second), 8, choice, h5::ChunkEncoder::Mode::learn, two);
+  REQUIRE(two.size() == a + b);
+  CHECK(std::equal(one.begin(), one.end(), two.begin()));
+  const auto decoded = decode(h5::Bytes(two.begin() + static_cast<std::ptrdiff_t>(a), two.end()),
+                              second.size() * 8, 8);
+  CHECK(std::memcmp(decoded.data(), second.data(), decoded.size()) == 0);
 }
 
 TEST_CASE("chunk encoder: planes deflate cannot shrink are stored, then tried again",
           "[chunk_codec]") {
   h5::ChunkEncoder encoder;
   h5::PlaneChoice choice;
-  std::vector<std::byte> encoded;
+  h5::Bytes encoded;
   const auto data = noisy(8192, 2);
-  encoder.encode(bytes_of(data), 8, choice, true, encoded);
+  encoded.clear();
+  encoder.encode(bytes_of(data), 8, choice, h5::ChunkEncoder::Mode::learn, encoded);
   REQUIRE(choice.store_for.size() == 8);
   // Little-endian: planes 0-5 are mantissa noise, plane 7 sign and exponent (one value).
   for (std::size_t j = 0; j < 6; ++j) CHECK(choice.store_for[j] == h5::ChunkEncoder::retry_after);
@@ -82,12 +97,23 @@ TEST_CASE("chunk encoder: planes deflate cannot shrink are stored, then tried ag
   CHECK(encoded.size() > 6 * plane);
 
   const h5::PlaneChoice before = choice;
-  encoder.encode(bytes_of(data), 8, choice, false, encoded);  // a partial chunk: learns nothing
+  const auto mode = GENERATE(h5::ChunkEncoder::Mode::follow, h5::ChunkEncoder::Mode::store);
+  encoded.clear();
+  encoder.encode(bytes_of(data), 8, choice, mode, encoded);  // a partial chunk: learns nothing
   CHECK(choice.store_for == before.store_for);
-  for (int k = 0; k < h5::ChunkEncoder::retry_after; ++k) encoder.encode(bytes_of(data), 8, choice, true, encoded);
+  if (mode == h5::ChunkEncoder::Mode::store) {  // every plane stored, the exponent's too
+    CHECK(encoded.size() > 8 * plane);
+    const auto decoded = decode(encoded, data.size() * 8, 8);
+    CHECK(std::memcmp(decoded.data(), data.data(), decoded.size()) == 0);
+  }
+  for (int k = 0; k < h5::ChunkEncoder::retry_after; ++k) {
+    encoded.clear();
+    encoder.encode(bytes_of(data), 8, choice, h5::ChunkEncoder::Mode::learn, encoded);
+  }
   CHECK(choice.store_for[0] == 0);  // tried again next time
   const auto compressible = std::vector<double>(8192, 0.625);
-  encoder.encode(bytes_of(compressible), 8, choice, true, encoded);
+  encoded.clear();
+  encoder.encode(bytes_of(compressible), 8, choice, h5::ChunkEncoder::Mode::learn, encoded);
   for (std::size_t j = 0; j < 8; ++j) CHECK(choice.store_for[j] == 0);
   CHECK(encoded.size() < plane / 8);
 }
@@ -114,13 +140,19 @@ TEST_CASE("chunk encoder: HDF5 reads chunks written raw through its shuffle and 
       REQUIRE(set.get() >= 0);
       h5::ChunkEncoder encoder;
       h5::PlaneChoice choice;
-      std::vector<std::byte> padded(chunk_rows * width * element), encoded;
+      std::vector<std::byte> padded(chunk_rows * width * element);
+      h5::Bytes encoded;
       for (hsize_t c = 0; c * chunk_rows < rows; ++c) {
         const hsize_t take = std::min(chunk_rows, rows - c * chunk_rows);
         std::fill(padded.begin(), padded.end(), std::byte{0});
         std::memcpy(padded.data(), static_cast<const std::byte*>(data) + c * chunk_rows * width * element,
                     take * width * element);
-        encoder.encode(padded, element, choice, take == chunk_rows, encoded);
+        encoded.clear();
+        encoder.encode(padded, element, choice,
+                       take == chunk_rows ? h5::ChunkEncoder::Mode::learn
+                       : element == 8     ? h5::ChunkEncoder::Mode::follow
+                                          : h5::ChunkEncoder::Mode::store,
+                       encoded);
         const hsize_t offset[2] = {c * chunk_rows, 0};
         REQUIRE(H5Dwrite_chunk(set, H5P_DEFAULT, 0, offset, encoded.size(), encoded.data()) >= 0);
       }

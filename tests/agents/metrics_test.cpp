@@ -1,0 +1,46 @@
+#include "agents/metrics.hpp"
+
+#include <catch2/catch.hpp>
+#include <set>
+
+#include "tests/support.hpp"
+
+using namespace icsim;
+
+TEST_CASE("metrics: names are unique per level and each has a unit and a description",
+          "[metrics]") {
+  std::set<std::pair<std::string, Level>> seen;
+  for (const auto& m : metrics()) {
+    INFO(m.name);
+    CHECK(seen.insert({m.name, m.level}).second);
+    CHECK_FALSE(m.unit.empty());
+    CHECK_FALSE(m.description.empty());
+    CHECK(find_metric(m.name, m.level) == &m);
+  }
+}
+
+TEST_CASE("metrics: a metric's view holds the values its compute copies", "[metrics]") {
+  std::size_t viewed = 0;
+  test::run(test::params({"run.years=2", "behaviour.rule=learning"}), [&](const World& w) {
+    for (const auto& m : metrics()) {
+      INFO(m.name);
+      const Column copy = m.compute(w);
+      const std::size_t width = m.level == Level::organisation ? w.size()
+                                : m.level == Level::system   ? w.systems.size()
+                                                             : 1;
+      CHECK(std::visit([](const auto& v) { return v.size(); }, copy) == width);
+      if (!m.view) continue;
+      ++viewed;
+      const ColumnView view = m.view(w);
+      std::visit(
+          [&](const auto& values) {
+            using T = typename std::decay_t<decltype(values)>::value_type;
+            const auto* in_place = std::get_if<std::span<const T>>(&view);
+            REQUIRE(in_place);
+            CHECK(std::vector<T>(in_place->begin(), in_place->end()) == values);
+          },
+          copy);
+    }
+  });
+  CHECK(viewed > metrics().size() / 2);  // the ledger's columns, the decisions, the beliefs
+}
