@@ -78,7 +78,7 @@ void synthetic_population(Table& table, const Options& options) {
             format(full) + " s (" + format(full * 1e9 / static_cast<double>(n)) +
                 " ns an organisation; per organisation " + format(full / quarter / 4.0) +
                 "x the quarter-size build's)",
-            "roughly linear");
+            "roughly linear (<= 1.25x)", full / quarter / 4.0 <= 1.25);
 
   // Speed: 10 years on one thread and on all cores, alternating.
   const std::size_t cores = all_cores();
