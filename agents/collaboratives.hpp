@@ -14,8 +14,8 @@ namespace icsim {
 inline double collaborative_saving(const Params& p, double members, double trust, bool formal,
                                    double cost) {
   const double form = formal ? 1.0 : p.informal_factor;
-  return p.collab_saving_rate * form * (1.0 - std::exp(-(members - 1.0) / p.collab_scale)) *
-         trust * cost;
+  return p.collab_saving_rate * form * (1.0 - std::exp(-(members - 1.0) / p.collab_scale)) * trust *
+         cost;
 }
 
 // Overhead of m memberships (GBP m): linear up to the organisation's capacity, convex beyond

@@ -23,8 +23,8 @@ void choose_memberships(const DecideContext& ctx, std::size_t i, Random& rng, De
   constexpr std::size_t on_stack = 16;
   std::array<Gain, on_stack> local;
   std::vector<Gain> spill(slots.size() > on_stack ? slots.size() : 0);
-  const std::span<Gain> gain = spill.empty() ? std::span<Gain>(local.data(), slots.size())
-                                             : std::span<Gain>(spill);
+  const std::span<Gain> gain =
+      spill.empty() ? std::span<Gain>(local.data(), slots.size()) : std::span<Gain>(spill);
   for (std::size_t k = 0; k < slots.size(); ++k) {
     const auto slot = slots[k];
     const auto c = w.collaborative_of_slot[slot];
@@ -36,8 +36,8 @@ void choose_memberships(const DecideContext& ctx, std::size_t i, Random& rng, De
   std::sort(gain.begin(), gain.end(), [](const Gain& x, const Gain& y) {
     return x.first != y.first ? x.first > y.first : x.second < y.second;
   });
-  const double scale = std::max(w.params.logit_noise * w.params.collab_overhead *
-                                    w.orgs.base_cost[i], 1e-12);
+  const double scale =
+      std::max(w.params.logit_noise * w.params.collab_overhead * w.orgs.base_cost[i], 1e-12);
   double m = 0;
   for (const auto& [g, slot] : gain) {
     const double cap = w.orgs.capacity[i], cost = w.orgs.base_cost[i];
@@ -70,19 +70,23 @@ void decide_one(const DecideContext& ctx, const std::array<ChooseFn, kind_count>
 
 DecideContext make_context(const World& w, const Decisions& view) {
   const Params& p = w.params;
-  DecideContext ctx{w,
-                    view,
-                    std::vector<double>(w.systems.size(), 0.0),
-                    std::vector<double>(w.collaboratives.size(), 0.0),
-                    std::vector<double>(w.collaboratives.size(), 0.0),
-                    p.common_volatility /
-                        std::max(std::hypot(p.volatility, p.common_volatility), 1e-12)};
+  DecideContext ctx{
+      w,
+      view,
+      std::vector<double>(w.systems.size(), 0.0),
+      std::vector<double>(w.collaboratives.size(), 0.0),
+      std::vector<double>(w.collaboratives.size(), 0.0),
+      p.common_volatility / std::max(std::hypot(p.volatility, p.common_volatility), 1e-12)};
   // Per system over its members, in organisation order.
-  detail::for_each_index(w.systems.size(), [&](std::size_t sys) {
-    double staked = 0;
-    for (const auto i : w.systems.members[sys]) staked += view.stake[i] * w.ledger.allocation[i];
-    ctx.system_staked[sys] = staked;
-  }, 1);
+  detail::for_each_index(
+      w.systems.size(),
+      [&](std::size_t sys) {
+        double staked = 0;
+        for (const auto i : w.systems.members[sys])
+          staked += view.stake[i] * w.ledger.allocation[i];
+        ctx.system_staked[sys] = staked;
+      },
+      1);
   auto state = collaborative_state(w, view);
   ctx.collab_members = std::move(state.members);
   ctx.collab_trust = std::move(state.trust);
@@ -107,7 +111,8 @@ void decide(World& w) {
   switch (p.activation) {
     case Activation::synchronous: {
       // Everyone decides on last year's state: parallel and independent of thread count.
-      detail::for_each_index(n, [&](std::size_t i) { decide_one(last, rules, i, w.current); }, 64);
+      detail::for_each_index(
+          n, [&](std::size_t i) { decide_one(last, rules, i, w.current); }, 64);
       break;
     }
     case Activation::random_sequential: {
@@ -119,7 +124,8 @@ void decide(World& w) {
       std::vector<std::uint32_t> order(n);
       std::iota(order.begin(), order.end(), 0u);
       Random rng(w.key, std::uint32_t(w.year), 0, Purpose::order);
-      for (std::size_t k = n; k > 1; --k) std::swap(order[k - 1], order[rng.below(std::uint32_t(k))]);
+      for (std::size_t k = n; k > 1; --k)
+        std::swap(order[k - 1], order[rng.below(std::uint32_t(k))]);
       const DecideContext ctx = make_context(w, w.current);
       for (const auto i : order) decide_one(ctx, rules, i, w.current);
       break;
@@ -127,16 +133,19 @@ void decide(World& w) {
     case Activation::staged: {
       // Commissioners first, then trusts kind by kind; each stage sees the stages before it.
       static constexpr std::array<Kind, kind_count> stages{
-          Kind::commissioner, Kind::acute,     Kind::specialist,      Kind::mental_health,
+          Kind::commissioner, Kind::acute,     Kind::specialist,           Kind::mental_health,
           Kind::community,    Kind::ambulance, Kind::primary_care_network, Kind::local_authority};
       Decisions snapshot = w.previous;
       snapshot.formal = w.current.formal;
       w.current = snapshot;
       for (const Kind stage : stages) {
         const DecideContext ctx = make_context(w, snapshot);
-        detail::for_each_index(n, [&](std::size_t i) {
-          if (w.orgs.kind[i] == stage) decide_one(ctx, rules, i, w.current);
-        }, 64);
+        detail::for_each_index(
+            n,
+            [&](std::size_t i) {
+              if (w.orgs.kind[i] == stage) decide_one(ctx, rules, i, w.current);
+            },
+            64);
         snapshot = w.current;
       }
       break;

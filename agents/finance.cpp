@@ -32,7 +32,7 @@ void synthesise_finance(Organisations& orgs, const std::vector<double>& size,
                           std::max(kind_size[ki], 1e-300);
       trust_z.push_back(z[i]);
     } else {
-      const double per_head = k == Kind::commissioner           ? params.commissioner_allocation_per_patient
+      const double per_head = k == Kind::commissioner ? params.commissioner_allocation_per_patient
                               : k == Kind::primary_care_network ? params.pcn_income_per_patient
                                                                 : params.council_spend_per_resident;
       orgs.income[i] = orgs.population[i] * per_head / 1e6;

@@ -16,8 +16,7 @@ inline constexpr std::array<double, 5> provider_cost_share{0.64, 0.08, 0.16, 0.0
 // Fills income, base_cost, duty, capacity, risk_aversion and threshold. `size` is each
 // organisation's size measure within its kind (beds for acute and specialist trusts, population
 // served otherwise).
-void synthesise_finance(Organisations& orgs, const std::vector<double>& size,
-                        const Params& params);
+void synthesise_finance(Organisations& orgs, const std::vector<double>& size, const Params& params);
 
 // Assigns leader roles in the 2019 proportions: of 42 leaders 10 sole, 17 also ran a CCG, 6 a
 // trust, the rest other roles.

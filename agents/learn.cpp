@@ -22,7 +22,8 @@ void update_rules(World& w) {
     const double stake = w.current.stake[i], effort = w.current.effort[i];
     w.ledger.utility[i] = payoff(w, i, stake, effort) - w.ledger.penalty[i] / w.orgs.base_cost[i];
     if (p.rule_for(w.orgs.kind[i]) != Rule::learning) return;
-    // EWA: N(t) = rho N(t-1) + 1; A_j(t) = (phi N(t-1) A_j(t-1) + [delta + (1-delta) I_j] pi_j) / N(t)
+    // EWA: N(t) = rho N(t-1) + 1; A_j(t) = (phi N(t-1) A_j(t-1) + [delta + (1-delta) I_j] pi_j) /
+    // N(t)
     const double floor = stake_floor(w, i);
     const int chosen = nearest_action(stake, effort, floor);
     const double before = r.experience[i];
@@ -56,19 +57,22 @@ InnerEdges update_trust(World& w) {
   // Each organisation's part is judged once, not once per edge: what it did this year.
   enum Part : std::uint8_t { neutral, broke, kept };
   std::vector<std::uint8_t> part(w.size());
-  detail::for_each_index(w.size(), [&](std::size_t i) {
-    if (!holds_control_total(o.kind[i])) {  // partners without a total count as keeping faith
-      part[i] = kept;
-      return;
-    }
-    const auto sys = o.system[i];
-    const bool freerode = d.effort[i] < s.mean_effort[sys] - p.freeride_gap;
-    const double system_gap = s.surplus[sys] - s.control_total[sys];
-    const bool sank = !s.met[sys] && system_gap + (l.control_total[i] - l.surplus[i]) >= 0;
-    const bool pooled = d.accepted[i] && d.stake[i] >= p.pool_level;
-    const bool delivered = l.met[i] || d.effort[i] >= s.mean_effort[sys];
-    part[i] = freerode || sank ? broke : pooled && delivered ? kept : neutral;
-  }, 4096);
+  detail::for_each_index(
+      w.size(),
+      [&](std::size_t i) {
+        if (!holds_control_total(o.kind[i])) {  // partners without a total count as keeping faith
+          part[i] = kept;
+          return;
+        }
+        const auto sys = o.system[i];
+        const bool freerode = d.effort[i] < s.mean_effort[sys] - p.freeride_gap;
+        const double system_gap = s.surplus[sys] - s.control_total[sys];
+        const bool sank = !s.met[sys] && system_gap + (l.control_total[i] - l.surplus[i]) >= 0;
+        const bool pooled = d.accepted[i] && d.stake[i] >= p.pool_level;
+        const bool delivered = l.met[i] || d.effort[i] >= s.mean_effort[sys];
+        part[i] = freerode || sank ? broke : pooled && delivered ? kept : neutral;
+      },
+      4096);
   std::vector<double> leader(ns);
   for (std::size_t sys = 0; sys < ns; ++sys) leader[sys] = leader_skill(w, sys);
   const double erosion = 1.0 - p.trust_erosion * p.transition_pressure;
@@ -92,41 +96,44 @@ InnerEdges update_trust(World& w) {
   double* const trust = w.trust.data();
   const std::int32_t* const system = o.system.data();
   const std::uint8_t* const parts = part.data();
-  detail::for_each_index(ns, [&](std::size_t sys) {
-    double trust_sum = 0, count = 0, flow = 0, joined = 0;
-    for (const auto i : w.systems.members[sys]) {
-      const Incidence at = w.graph.incidence(i);
-      const auto higher = at.higher();
-      const std::uint8_t part_i = parts[i];
-      const bool member_i = in_any_collaborative(i);
-      for (std::size_t k = 0; k < higher.size(); ++k) {
-        const auto j = higher[k];
-        const std::size_t e = at.first_higher_edge + k;
-        const bool inside = system[j] == system[i];
-        double t = trust[e];
-        if (part_i == broke || parts[j] == broke) {
-          t -= p.trust_loss * t;
-        } else if (part_i == kept && parts[j] == kept) {
-          // A leader with time to broker helps trust grow inside the system.
-          const double skill = inside ? leader[sys] : 0.5;
-          t += p.trust_gain * (0.5 + 0.5 * skill) * (1.0 - t);
+  detail::for_each_index(
+      ns,
+      [&](std::size_t sys) {
+        double trust_sum = 0, count = 0, flow = 0, joined = 0;
+        for (const auto i : w.systems.members[sys]) {
+          const Incidence at = w.graph.incidence(i);
+          const auto higher = at.higher();
+          const std::uint8_t part_i = parts[i];
+          const bool member_i = in_any_collaborative(i);
+          for (std::size_t k = 0; k < higher.size(); ++k) {
+            const auto j = higher[k];
+            const std::size_t e = at.first_higher_edge + k;
+            const bool inside = system[j] == system[i];
+            double t = trust[e];
+            if (part_i == broke || parts[j] == broke) {
+              t -= p.trust_loss * t;
+            } else if (part_i == kept && parts[j] == kept) {
+              // A leader with time to broker helps trust grow inside the system.
+              const double skill = inside ? leader[sys] : 0.5;
+              t += p.trust_gain * (0.5 + 0.5 * skill) * (1.0 - t);
+            }
+            t = std::clamp(t * erosion, 0.0, 1.0);
+            trust[e] = t;
+            if (!inside) continue;
+            trust_sum += t;
+            count += 1;
+            flow += flows[e];
+            // Integration index: patient flow between organisations sharing a collaborative,
+            // weighted by trust (the long-term plan's joined-up care).
+            if (member_i && share_collaborative(i, j)) joined += flows[e] * t;
+          }
         }
-        t = std::clamp(t * erosion, 0.0, 1.0);
-        trust[e] = t;
-        if (!inside) continue;
-        trust_sum += t;
-        count += 1;
-        flow += flows[e];
-        // Integration index: patient flow between organisations sharing a collaborative,
-        // weighted by trust (the long-term plan's joined-up care).
-        if (member_i && share_collaborative(i, j)) joined += flows[e] * t;
-      }
-    }
-    inner.trust[sys] = trust_sum;
-    inner.count[sys] = count;
-    inner.flow[sys] = flow;
-    inner.joined[sys] = joined;
-  }, 1);
+        inner.trust[sys] = trust_sum;
+        inner.count[sys] = count;
+        inner.flow[sys] = flow;
+        inner.joined[sys] = joined;
+      },
+      1);
   return inner;
 }
 

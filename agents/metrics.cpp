@@ -79,7 +79,8 @@ std::vector<Metric> build() {
        }},
       {"collaborative_savings", org, "GBP m", "savings from collaboratives",
        column(&Ledger::collab_savings)},
-      {"overhead", org, "GBP m", "overhead of collaborative memberships", column(&Ledger::overhead)},
+      {"overhead", org, "GBP m", "overhead of collaborative memberships",
+       column(&Ledger::overhead)},
       {"cost_shock", org, "GBP m", "cost shock after formal collaboratives' sharing",
        column(&Ledger::cost_shock)},
       {"penalty", org, "GBP m", "support withheld under the duty to collaborate",
@@ -100,8 +101,10 @@ std::vector<Metric> build() {
        system_column(&SystemLedger::stake_share)},
       {"met_control_total", sys, "flag", "members' surpluses met the system control total",
        system_column(&SystemLedger::met)},
-      {"accepted_total", sys, "flag", "every member accepted its control total, so the system "
-       "accepted a system total", system_column(&SystemLedger::accepted)},
+      {"accepted_total", sys, "flag",
+       "every member accepted its control total, so the system "
+       "accepted a system total",
+       system_column(&SystemLedger::accepted)},
       {"surplus", sys, "GBP m", "sum of members' surpluses before support",
        system_column(&SystemLedger::surplus)},
       {"control_total", sys, "GBP m", "system control total (sum over members)",
@@ -110,10 +113,14 @@ std::vector<Metric> build() {
        system_column(&SystemLedger::mean_trust)},
       {"mean_effort", sys, "0-1", "mean effort of members holding control totals",
        system_column(&SystemLedger::mean_effort)},
-      {"collaboratives", sys, "collaboratives", "collaboratives of the system with two or more "
-       "members", system_column(&SystemLedger::collaboratives)},
-      {"integration_index", sys, "fraction", "share of flow between organisations sharing a "
-       "collaborative, weighted by trust", system_column(&SystemLedger::integration_index)},
+      {"collaboratives", sys, "collaboratives",
+       "collaboratives of the system with two or more "
+       "members",
+       system_column(&SystemLedger::collaboratives)},
+      {"integration_index", sys, "fraction",
+       "share of flow between organisations sharing a "
+       "collaborative, weighted by trust",
+       system_column(&SystemLedger::integration_index)},
       {"in_name_only", sys, "flag", "members pool little and trust little",
        system_column(&SystemLedger::in_name_only)},
       {"years_on_target", sys, "years", "years in a row the system met its total",
@@ -143,8 +150,7 @@ std::vector<Metric> build() {
          return allocated > 0 ? std::accumulate(s.staked.begin(), s.staked.end(), 0.0) / allocated
                               : 0.0;
        })},
-      {"mean_trust", nat, "0-1", "mean trust over every edge",
-       national([](const World& w) {
+      {"mean_trust", nat, "0-1", "mean trust over every edge", national([](const World& w) {
          return w.trust.empty() ? 0.0 : sum(w.trust) / double(w.trust.size());
        })},
       {"collaboratives", nat, "collaboratives", "collaboratives with two or more members",
@@ -153,17 +159,18 @@ std::vector<Metric> build() {
          const auto& cand = w.collaboratives.candidates;
          for (std::size_t c = 0; c < w.collaboratives.size(); ++c) {
            int members = 0;
-           for (auto k = cand.offsets[c]; k < cand.offsets[c + 1]; ++k) members += w.current.member[k];
+           for (auto k = cand.offsets[c]; k < cand.offsets[c + 1]; ++k)
+             members += w.current.member[k];
            count += members >= 2;
          }
          return count;
        })},
-      {"aggregate_surplus", nat, "GBP m", "surplus (+) or deficit (-) after support, summed over "
+      {"aggregate_surplus", nat, "GBP m",
+       "surplus (+) or deficit (-) after support, summed over "
        "organisations holding control totals",
        national([](const World& w) {
-         return holders_sum(w, [&](std::size_t i) {
-           return w.ledger.surplus[i] + w.ledger.support_paid[i];
-         });
+         return holders_sum(
+             w, [&](std::size_t i) { return w.ledger.surplus[i] + w.ledger.support_paid[i]; });
        })},
       // The counts below take no branch per organisation: they run every year of every run of a
       // sweep recording summaries, and the kinds follow no pattern a predictor learns.
@@ -177,7 +184,8 @@ std::vector<Metric> build() {
          }
          return trusts > 0 ? double(deficit) / double(trusts) : 0.0;
        })},
-      {"accepted_share", nat, "fraction", "share of organisations holding control totals that "
+      {"accepted_share", nat, "fraction",
+       "share of organisations holding control totals that "
        "accepted them",
        national([](const World& w) {
          std::size_t holders = 0, accepted = 0;

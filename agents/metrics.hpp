@@ -16,7 +16,8 @@ namespace icsim {
 
 enum class Level : std::uint8_t { organisation, system, national };
 
-using Column = std::variant<std::vector<double>, std::vector<std::int32_t>, std::vector<std::uint8_t>>;
+using Column =
+    std::variant<std::vector<double>, std::vector<std::int32_t>, std::vector<std::uint8_t>>;
 
 // The same values where the world keeps them as a column already, without a copy.
 using ColumnView = std::variant<std::span<const double>, std::span<const std::int32_t>,
@@ -33,15 +34,17 @@ struct Metric {
   Level level;
   std::string unit;
   std::string description;
-  std::function<Column(const World&)> compute;  // one value per organisation, system, or one
+  std::function<Column(const World&)> compute;   // one value per organisation, system, or one
   std::function<ColumnView(const World&)> view;  // empty unless the world holds the column
 
   Metric(std::string name_, Level level_, std::string unit_, std::string description_,
          std::function<Column(const World&)> compute_)
-      : name(std::move(name_)), level(level_), unit(std::move(unit_)),
-        description(std::move(description_)), compute(std::move(compute_)) {}
-  Metric(std::string name_, Level level_, std::string unit_, std::string description_,
-         Columnar how)
+      : name(std::move(name_)),
+        level(level_),
+        unit(std::move(unit_)),
+        description(std::move(description_)),
+        compute(std::move(compute_)) {}
+  Metric(std::string name_, Level level_, std::string unit_, std::string description_, Columnar how)
       : Metric(std::move(name_), level_, std::move(unit_), std::move(description_),
                std::move(how.compute)) {
     view = std::move(how.view);

@@ -46,9 +46,12 @@ void for_each_range(std::size_t n, F&& f, std::size_t grain = 512) {
 
 template <class F>
 void for_each_index(std::size_t n, F&& f, std::size_t grain = 512) {
-  for_each_range(n, [&](std::size_t begin, std::size_t end) {
-    for (std::size_t i = begin; i != end; ++i) f(i);
-  }, grain);
+  for_each_range(
+      n,
+      [&](std::size_t begin, std::size_t end) {
+        for (std::size_t i = begin; i != end; ++i) f(i);
+      },
+      grain);
 }
 
 }  // namespace icsim::detail

@@ -24,12 +24,16 @@ ParamSpec number(std::string name, T Params::*field, std::string unit, T fallbac
                    {},
                    std::move(meaning),
                    [field](const Params& p) -> Value {
-                     if constexpr (integral) return std::int64_t(p.*field);
-                     else return double(p.*field);
+                     if constexpr (integral)
+                       return std::int64_t(p.*field);
+                     else
+                       return double(p.*field);
                    },
                    [field](Params& p, const Value& v) {
-                     if constexpr (integral) p.*field = T(std::get<std::int64_t>(v));
-                     else p.*field = std::get<double>(v);
+                     if constexpr (integral)
+                       p.*field = T(std::get<std::int64_t>(v));
+                     else
+                       p.*field = std::get<double>(v);
                    }};
 }
 
@@ -45,7 +49,13 @@ ParamSpec integer(std::string name, std::int64_t Params::*field, std::string uni
 }
 
 ParamSpec boolean(std::string name, bool Params::*field, bool fallback, std::string meaning) {
-  return ParamSpec{std::move(name), ParamType::boolean, "flag", Value{fallback}, 0, 1, {},
+  return ParamSpec{std::move(name),
+                   ParamType::boolean,
+                   "flag",
+                   Value{fallback},
+                   0,
+                   1,
+                   {},
                    std::move(meaning),
                    [field](const Params& p) -> Value { return p.*field; },
                    [field](Params& p, const Value& v) { p.*field = std::get<bool>(v); }};
@@ -53,7 +63,13 @@ ParamSpec boolean(std::string name, bool Params::*field, bool fallback, std::str
 
 ParamSpec text(std::string name, std::string Params::*field, std::string fallback,
                std::string meaning) {
-  return ParamSpec{std::move(name), ParamType::text, "text", Value{std::move(fallback)}, 0, 0, {},
+  return ParamSpec{std::move(name),
+                   ParamType::text,
+                   "text",
+                   Value{std::move(fallback)},
+                   0,
+                   0,
+                   {},
                    std::move(meaning),
                    [field](const Params& p) -> Value { return p.*field; },
                    [field](Params& p, const Value& v) { p.*field = std::get<std::string>(v); }};
@@ -70,8 +86,16 @@ ParamSpec choice_with(std::string name, std::vector<std::string> choices, std::s
     const auto it = std::find(choices.begin(), choices.end(), text);
     ref(p) = static_cast<E>(it - choices.begin());
   };
-  return ParamSpec{std::move(name), ParamType::choice, "choice", Value{std::move(fallback)},
-                   0, 0, choices, std::move(meaning), get, set};
+  return ParamSpec{std::move(name),
+                   ParamType::choice,
+                   "choice",
+                   Value{std::move(fallback)},
+                   0,
+                   0,
+                   choices,
+                   std::move(meaning),
+                   get,
+                   set};
 }
 
 template <class E>
@@ -81,13 +105,13 @@ ParamSpec choice(std::string name, E Params::*field, std::vector<std::string> ch
                         std::move(meaning), [field](Params& p) -> E& { return p.*field; });
 }
 
-const std::vector<std::string> rule_names{"expected_utility", "imitation", "learning",
-                                          "threshold"};
+const std::vector<std::string> rule_names{"expected_utility", "imitation", "learning", "threshold"};
 
 std::vector<ParamSpec> build_registry() {
   std::vector<ParamSpec> r;
   r.push_back(choice("model", &Params::model, {"health", "public_goods", "threshold_cascade"},
-                     "health", "the model the engine runs: health-care collaboration, or a classic "
+                     "health",
+                     "the model the engine runs: health-care collaboration, or a classic "
                      "model (finance off) to check the engine against published results"));
   // run
   r.push_back(integer("run.steps", &Params::steps, "Monte Carlo steps", 1000, 1, 1e9,
@@ -96,8 +120,8 @@ std::vector<ParamSpec> build_registry() {
                       "classic models: record every this many steps"));
   r.push_back(integer("run.seed", &Params::seed, "-", 1, 0, 9.2e18,
                       "seed of the counter-based random streams; same seed, same output"));
-  r.push_back(integer("run.years", &Params::years, "years", 10, 1, 1000,
-                      "planning years simulated"));
+  r.push_back(
+      integer("run.years", &Params::years, "years", 10, 1, 1000, "planning years simulated"));
   r.push_back(integer("run.first_year", &Params::first_year, "year", 2019, 1900, 2200,
                       "calendar year in which the first planning year (financial year) starts"));
   r.push_back(choice("run.activation", &Params::activation,
@@ -107,16 +131,17 @@ std::vector<ParamSpec> build_registry() {
   // population
   r.push_back(choice("population.source", &Params::population_source, {"england", "synthetic"},
                      "england", "England's real organisation structure, or a synthetic one"));
-  r.push_back(choice("population.commissioners", &Params::commissioners,
-                     {"ccg_2021", "ccg_2019"}, "ccg_2021",
+  r.push_back(choice("population.commissioners", &Params::commissioners, {"ccg_2021", "ccg_2019"},
+                     "ccg_2021",
                      "which commissioners: the 106 CCGs of April 2021 or the 191 of April 2019"));
   r.push_back(integer("population.finance_seed", &Params::finance_seed, "-", 2019, 0, 9.2e18,
                       "seed of the synthesised finance (fixed across replications)"));
-  r.push_back(real("population.provider_cost_total", &Params::provider_cost_total, "GBP m",
-                   72600, 1, huge, "total provider cost base (2019/20: about 72.6bn over 208 "
+  r.push_back(real("population.provider_cost_total", &Params::provider_cost_total, "GBP m", 72600,
+                   1, huge,
+                   "total provider cost base (2019/20: about 72.6bn over 208 "
                    "providers)"));
-  r.push_back(real("population.deficit_share", &Params::deficit_share, "fraction", 0.46, 0.01,
-                   0.99, "share of trusts planning a deficit before support (2018/19: about 46%)"));
+  r.push_back(real("population.deficit_share", &Params::deficit_share, "fraction", 0.46, 0.01, 0.99,
+                   "share of trusts planning a deficit before support (2018/19: about 46%)"));
   r.push_back(real("population.margin_sd", &Params::margin_sd, "fraction of cost", 0.03, 0, 0.5,
                    "spread of trusts' underlying margins before support"));
   r.push_back(real("population.commissioner_allocation_per_patient",
@@ -128,25 +153,30 @@ std::vector<ParamSpec> build_registry() {
   r.push_back(real("population.pcn_income_per_patient", &Params::pcn_income_per_patient,
                    "GBP per patient", 10, 0, 1e4,
                    "primary care network income per registered patient (network DES and roles)"));
-  r.push_back(integer("population.organisations", &Params::synthetic_organisations,
-                      "organisations", 10000, 10, 2e9, "synthetic population: organisations"));
+  r.push_back(integer("population.organisations", &Params::synthetic_organisations, "organisations",
+                      10000, 10, 2e9, "synthetic population: organisations"));
   r.push_back(integer("population.systems", &Params::synthetic_systems, "systems", 42, 1, 1e8,
                       "synthetic population: systems"));
-  r.push_back(real("population.mean_degree", &Params::synthetic_mean_degree, "edges per node",
-                   10, 0, 1000, "synthetic population: mean degree of the relationship graph"));
+  r.push_back(real("population.mean_degree", &Params::synthetic_mean_degree, "edges per node", 10,
+                   0, 1000, "synthetic population: mean degree of the relationship graph"));
   // England's organisations by kind in 2021: 124 acute trusts, 16 community, 50 mental health,
   // 15 specialist, 10 ambulance, 106 CCGs, 1254 PCNs, 317 councils (data/README.md).
   static constexpr std::array<double, kind_count> england_mix{124, 16, 50, 15, 10, 106, 1254, 317};
   for (int k = 0; k < kind_count; ++k) {
     const std::string kind(kind_names[k]);
-    r.push_back(ParamSpec{"population.mix." + kind, ParamType::real, "relative weight",
-                          Value{england_mix[k]}, 0, huge, {},
-                          "synthetic population: weight of " + kind + " organisations in the mix "
-                          "(weights are normalised; default England 2021's count)",
-                          [k](const Params& p) -> Value { return p.synthetic_mix[k]; },
-                          [k](Params& p, const Value& v) {
-                            p.synthetic_mix[k] = std::get<double>(v);
-                          }});
+    r.push_back(
+        ParamSpec{"population.mix." + kind,
+                  ParamType::real,
+                  "relative weight",
+                  Value{england_mix[k]},
+                  0,
+                  huge,
+                  {},
+                  "synthetic population: weight of " + kind +
+                      " organisations in the mix "
+                      "(weights are normalised; default England 2021's count)",
+                  [k](const Params& p) -> Value { return p.synthetic_mix[k]; },
+                  [k](Params& p, const Value& v) { p.synthetic_mix[k] = std::get<double>(v); }});
   }
   // policy: the incentive regime
   r.push_back(real("policy.support_pot", &Params::support_pot, "GBP m per year", 2250, 0, huge,
@@ -181,15 +211,16 @@ std::vector<ParamSpec> build_registry() {
                      {"formal", "informal", "choice"}, "informal",
                      "formal (shared budget and risk), informal (back office only) or chosen by "
                      "members' trust"));
-  r.push_back(real("policy.transition_pressure", &Params::transition_pressure, "0-1 scale", 0, 0,
-                   1, "pressure to rush the transition (cajoling, penalties): erodes trust"));
-  r.push_back(integer("policy.earned_autonomy_years", &Params::earned_autonomy_years, "years", 0,
-                      0, 1000, "years in a row on target that earn a system autonomy (no stake "
+  r.push_back(real("policy.transition_pressure", &Params::transition_pressure, "0-1 scale", 0, 0, 1,
+                   "pressure to rush the transition (cajoling, penalties): erodes trust"));
+  r.push_back(integer("policy.earned_autonomy_years", &Params::earned_autonomy_years, "years", 0, 0,
+                      1000,
+                      "years in a row on target that earn a system autonomy (no stake "
                       "floor, leader redistributes); 0 = never"));
   r.push_back(real("policy.purchasing_levy", &Params::purchasing_levy, "fraction of income", 0, 0,
                    0.1, "share of trusts' income paid to the central purchasing body"));
-  r.push_back(real("policy.purchasing_return", &Params::purchasing_return, "multiple of levy",
-                   1.2, 0, 10, "savings the central purchasing body returns per pound of levy"));
+  r.push_back(real("policy.purchasing_return", &Params::purchasing_return, "multiple of levy", 1.2,
+                   0, 10, "savings the central purchasing body returns per pound of levy"));
   r.push_back(real("policy.savings_visibility", &Params::savings_visibility, "fraction", 0.5, 0, 1,
                    "how much of the purchasing savings trusts can see and so count"));
   r.push_back(real("policy.leader_capacity", &Params::leader_capacity, "0-2 scale", 1, 0, 2,
@@ -208,18 +239,19 @@ std::vector<ParamSpec> build_registry() {
   for (int k = 0; k < kind_count; ++k) {
     auto names = rule_names;
     names.emplace_back("inherit");
-    r.push_back(choice_with<Rule>(
-        "behaviour." + std::string(kind_names[k]) + ".rule", names, "inherit",
-        "decision rule of " + std::string(kind_names[k]) + " organisations (inherit = "
-        "behaviour.rule)",
-        [k](Params& p) -> Rule& { return p.kind_rule[k]; }));
+    r.push_back(choice_with<Rule>("behaviour." + std::string(kind_names[k]) + ".rule", names,
+                                  "inherit",
+                                  "decision rule of " + std::string(kind_names[k]) +
+                                      " organisations (inherit = "
+                                      "behaviour.rule)",
+                                  [k](Params& p) -> Rule& { return p.kind_rule[k]; }));
   }
   r.push_back(real("behaviour.logit_noise", &Params::logit_noise, "fraction of allocation", 0.02,
                    1e-6, 100, "expected_utility: logit choice noise"));
   r.push_back(real("behaviour.risk_aversion", &Params::risk_aversion, "per allocation", 2, 0, 100,
                    "expected_utility: mean-variance risk aversion"));
-  r.push_back(real("behaviour.imitation_noise", &Params::imitation_noise, "fraction of cost",
-                   0.002, 1e-9, 10, "imitation: Fermi noise K"));
+  r.push_back(real("behaviour.imitation_noise", &Params::imitation_noise, "fraction of cost", 0.002,
+                   1e-9, 10, "imitation: Fermi noise K"));
   r.push_back(real("behaviour.exploration", &Params::exploration, "probability", 0.02, 0, 1,
                    "imitation: chance of trying a random action instead (mutation)"));
   r.push_back(real("behaviour.ewa_phi", &Params::ewa_phi, "fraction", 0.9, 0, 1,
@@ -228,8 +260,8 @@ std::vector<ParamSpec> build_registry() {
                    "learning: weight of forgone payoffs (delta)"));
   r.push_back(real("behaviour.ewa_rho", &Params::ewa_rho, "fraction", 0.9, 0, 1,
                    "learning: decay of experience (rho)"));
-  r.push_back(real("behaviour.ewa_lambda", &Params::ewa_lambda, "per fraction of cost", 400, 0,
-                   1e6, "learning: logit sensitivity to attractions (lambda)"));
+  r.push_back(real("behaviour.ewa_lambda", &Params::ewa_lambda, "per fraction of cost", 400, 0, 1e6,
+                   "learning: logit sensitivity to attractions (lambda)"));
   r.push_back(real("behaviour.threshold", &Params::threshold, "fraction", 0.5, 0, 1,
                    "threshold: trust-weighted share of neighbours pooling needed to pool"));
   r.push_back(real("behaviour.belief_weight", &Params::belief_weight, "fraction", 0.3, 0, 1,
@@ -242,8 +274,8 @@ std::vector<ParamSpec> build_registry() {
                    "cost improvement delivered at full effort"));
   r.push_back(real("behaviour.solidarity", &Params::solidarity, "weight", 1, 0, 10,
                    "weight on partners' gain from own effort, times trust"));
-  r.push_back(real("behaviour.accept_probability", &Params::accept_probability, "probability",
-                   0.25, 0, 1, "least believed chance of meeting a control total to accept it"));
+  r.push_back(real("behaviour.accept_probability", &Params::accept_probability, "probability", 0.25,
+                   0, 1, "least believed chance of meeting a control total to accept it"));
   // shocks
   r.push_back(real("shocks.volatility", &Params::volatility, "fraction of cost", 0.012, 0, 1,
                    "standard deviation of an organisation's own cost shock"));
@@ -277,26 +309,27 @@ std::vector<ParamSpec> build_registry() {
                    0.015, 0, 0.5, "most a formal collaborative saves a member at full trust"));
   r.push_back(real("collaboratives.scale", &Params::collab_scale, "members", 4, 0.1, 1000,
                    "members at which savings reach 63% of their most"));
-  r.push_back(real("collaboratives.informal_factor", &Params::informal_factor, "fraction", 0.5,
-                   0, 1, "informal collaboratives' savings relative to formal (back office)"));
-  r.push_back(real("collaboratives.overhead", &Params::collab_overhead, "fraction of cost",
-                   0.0005, 0, 0.1, "overhead of one membership"));
-  r.push_back(real("collaboratives.capacity", &Params::management_capacity, "memberships", 3,
-                   0.5, 100, "mean memberships an organisation carries before overhead grows fast"));
+  r.push_back(real("collaboratives.informal_factor", &Params::informal_factor, "fraction", 0.5, 0,
+                   1, "informal collaboratives' savings relative to formal (back office)"));
+  r.push_back(real("collaboratives.overhead", &Params::collab_overhead, "fraction of cost", 0.0005,
+                   0, 0.1, "overhead of one membership"));
+  r.push_back(real("collaboratives.capacity", &Params::management_capacity, "memberships", 3, 0.5,
+                   100, "mean memberships an organisation carries before overhead grows fast"));
   r.push_back(real("collaboratives.shock_sharing", &Params::shock_sharing, "fraction", 0.5, 0, 1,
                    "share of members' cost shocks pooled in a formal collaborative"));
   r.push_back(real("collaboratives.formal_trust", &Params::formal_trust, "0-1", 0.6, 0, 1,
                    "mean trust above which a collaborative that may choose becomes formal"));
   // classic models
-  r.push_back(choice("network.kind", &Params::network_kind,
-                     {"england", "lattice", "erdos_renyi", "barabasi_albert", "watts_strogatz",
-                      "edge_list"},
-                     "england", "graph of a classic model: England's population, a periodic "
-                     "square lattice (von Neumann), a random graph, or an edge-list file"));
+  r.push_back(choice(
+      "network.kind", &Params::network_kind,
+      {"england", "lattice", "erdos_renyi", "barabasi_albert", "watts_strogatz", "edge_list"},
+      "england",
+      "graph of a classic model: England's population, a periodic "
+      "square lattice (von Neumann), a random graph, or an edge-list file"));
   r.push_back(integer("network.size", &Params::network_size, "nodes (lattice: side)", 100, 2, 2e9,
                       "nodes of a generated graph; side length for a lattice"));
-  r.push_back(real("network.mean_degree", &Params::network_mean_degree, "edges per node", 4, 0,
-                   1e6, "mean degree of a generated random graph"));
+  r.push_back(real("network.mean_degree", &Params::network_mean_degree, "edges per node", 4, 0, 1e6,
+                   "mean degree of a generated random graph"));
   r.push_back(real("network.rewire", &Params::network_rewire, "probability", 0.1, 0, 1,
                    "Watts-Strogatz rewiring probability"));
   r.push_back(text("network.file", &Params::network_file, "",
@@ -307,20 +340,22 @@ std::vector<ParamSpec> build_registry() {
                    "public goods: what a cooperator contributes to each of its groups"));
   r.push_back(real("game.noise", &Params::game_noise, "payoff", 0.5, 1e-9, 1e6,
                    "public goods: Fermi imitation noise K"));
-  r.push_back(real("game.initial_cooperators", &Params::game_initial_cooperators, "fraction",
-                   0.5, 0, 1, "public goods: initial share of cooperators"));
+  r.push_back(real("game.initial_cooperators", &Params::game_initial_cooperators, "fraction", 0.5,
+                   0, 1, "public goods: initial share of cooperators"));
   r.push_back(real("cascade.threshold", &Params::cascade_threshold, "fraction", 0.18, 0, 1,
                    "threshold cascade: share of active neighbours that activates a node"));
   r.push_back(integer("cascade.seeds", &Params::cascade_seeds, "nodes", 1, 0, 2e9,
                       "threshold cascade: initially active nodes per realisation"));
-  r.push_back(integer("cascade.realisations", &Params::cascade_realisations, "realisations",
-                      100, 1, 1e9, "threshold cascade: graphs drawn, each run to quiescence"));
+  r.push_back(integer("cascade.realisations", &Params::cascade_realisations, "realisations", 100, 1,
+                      1e9, "threshold cascade: graphs drawn, each run to quiescence"));
   r.push_back(real("cascade.global_share", &Params::cascade_global_share, "fraction", 0.1, 0, 1,
                    "threshold cascade: final active share above which a cascade is global"));
   return r;
 }
 
-bool integral_value(double x) { return std::isfinite(x) && std::floor(x) == x; }
+bool integral_value(double x) {
+  return std::isfinite(x) && std::floor(x) == x;
+}
 
 std::string format_number(double x) {
   std::ostringstream out;
@@ -336,13 +371,17 @@ std::string format_number(double x) {
 std::string ParamSpec::allowed() const {
   std::ostringstream out;
   switch (type) {
-    case ParamType::boolean: return "true or false";
+    case ParamType::boolean:
+      return "true or false";
     case ParamType::integer:
       out << "a whole number in [" << static_cast<std::int64_t>(min) << ", "
           << static_cast<std::int64_t>(max) << "]";
       return out.str();
-    case ParamType::real: out << "a number in [" << min << ", " << max << "]"; return out.str();
-    case ParamType::text: return "any text";
+    case ParamType::real:
+      out << "a number in [" << min << ", " << max << "]";
+      return out.str();
+    case ParamType::text:
+      return "any text";
     case ParamType::choice:
       out << "one of ";
       for (std::size_t i = 0; i < choices.size(); ++i) out << (i ? ", " : "") << choices[i];
@@ -393,9 +432,12 @@ Value validate(const ParamSpec& spec, const Value& value) {
     case ParamType::integer:
     case ParamType::real: {
       double x = 0;
-      if (const auto* i = std::get_if<std::int64_t>(&value)) x = static_cast<double>(*i);
-      else if (const auto* d = std::get_if<double>(&value)) x = *d;
-      else throw refuse(format_value(value));
+      if (const auto* i = std::get_if<std::int64_t>(&value))
+        x = static_cast<double>(*i);
+      else if (const auto* d = std::get_if<double>(&value))
+        x = *d;
+      else
+        throw refuse(format_value(value));
       if (!std::isfinite(x) || x < spec.min || x > spec.max) throw refuse(format_value(value));
       if (spec.type == ParamType::real) return x;
       if (const auto* i = std::get_if<std::int64_t>(&value)) return *i;
@@ -419,7 +461,8 @@ Value parse_value(const ParamSpec& spec, std::string_view text) {
       if (text == "false") return false;
       break;
     case ParamType::choice:
-    case ParamType::text: return std::string(text);
+    case ParamType::text:
+      return std::string(text);
     case ParamType::integer: {
       std::int64_t i = 0;
       const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), i);
@@ -441,10 +484,14 @@ std::string format_value(const Value& value) {
   return std::visit(
       [](const auto& v) -> std::string {
         using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, bool>) return v ? "true" : "false";
-        else if constexpr (std::is_same_v<T, std::int64_t>) return std::to_string(v);
-        else if constexpr (std::is_same_v<T, double>) return format_number(v);
-        else return "\"" + v + "\"";
+        if constexpr (std::is_same_v<T, bool>)
+          return v ? "true" : "false";
+        else if constexpr (std::is_same_v<T, std::int64_t>)
+          return std::to_string(v);
+        else if constexpr (std::is_same_v<T, double>)
+          return format_number(v);
+        else
+          return "\"" + v + "\"";
       },
       value);
 }
@@ -458,8 +505,8 @@ std::string to_toml(const Params& params) {
     auto it = std::find_if(tables.begin(), tables.end(),
                            [&](const auto& t) { return t.first == section; });
     if (it == tables.end()) it = tables.insert(tables.end(), {section, ""});
-    it->second += (dot == std::string::npos ? spec.name : spec.name.substr(dot + 1)) + " = " + format_value(spec.get(params)) + "  # " +
-                  spec.unit + ": " + spec.meaning + "\n";
+    it->second += (dot == std::string::npos ? spec.name : spec.name.substr(dot + 1)) + " = " +
+                  format_value(spec.get(params)) + "  # " + spec.unit + ": " + spec.meaning + "\n";
   }
   std::string out;
   for (const auto& [section, body] : tables)  // top-level keys come first, before any table

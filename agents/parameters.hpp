@@ -5,7 +5,6 @@
 #include <array>
 #include <cstdint>
 #include <functional>
-#include <string>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -25,7 +24,13 @@ enum class CommissionerYear : std::uint8_t { ccg_2021, ccg_2019 };
 enum class PopulationSource : std::uint8_t { england, synthetic };
 enum class Model : std::uint8_t { health, public_goods, threshold_cascade };
 enum class NetworkKind : std::uint8_t {
-  england, lattice, erdos_renyi, barabasi_albert, watts_strogatz, edge_list };
+  england,
+  lattice,
+  erdos_renyi,
+  barabasi_albert,
+  watts_strogatz,
+  edge_list
+};
 
 // Values of every parameter, resolved for one run. Field defaults are placeholders: the registry
 // holds the real defaults and default_params() applies them.

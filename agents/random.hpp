@@ -57,7 +57,9 @@ class Random {
  public:
   Random(std::uint64_t key, std::uint32_t year, std::uint32_t agent, Purpose purpose)
       : key_{static_cast<std::uint32_t>(key), static_cast<std::uint32_t>(key >> 32)},
-        year_(year), agent_(agent), purpose_(static_cast<std::uint32_t>(purpose)) {}
+        year_(year),
+        agent_(agent),
+        purpose_(static_cast<std::uint32_t>(purpose)) {}
 
   std::uint64_t next_u64() {
     if (used_ >= 2) refill();

@@ -32,8 +32,8 @@ Outlook outlook(const World& w, std::size_t i) {
   const double carried = -p.persistence * l.shock[i] * cost;
   const double tail_mean = p.tail_probability * p.tail_scale * cost;
   const double margin0 = w.orgs.income[i] - cost * (1.0 + p.efficiency_requirement) -
-                         l.control_total[i] + l.collab_savings[i] -
-                         l.overhead[i] + levy_seen + carried - tail_mean;
+                         l.control_total[i] + l.collab_savings[i] - l.overhead[i] + levy_seen +
+                         carried - tail_mean;
   const double var = p.volatility * p.volatility + p.common_volatility * p.common_volatility +
                      p.tail_probability * (2.0 - p.tail_probability) * p.tail_scale * p.tail_scale;
   return {margin0, p.cip_max * cost, std::max(cost * std::sqrt(var), 1e-9 * (1.0 + cost))};
@@ -74,10 +74,10 @@ Choice choose_expected_utility(const DecideContext& ctx, std::size_t i, Random& 
   for (int ei = 0; ei < effort_levels; ++ei) p_level[ei] = out.p_meet(effort_level(ei));
   const double last_effort = ctx.view.effort[i];
   const long last_level = std::lround(last_effort * (effort_levels - 1));
-  const double p_prev = last_level >= 0 && last_level < effort_levels &&
-                                effort_level(int(last_level)) == last_effort
-                            ? p_level[last_level]
-                            : out.p_meet(last_effort);
+  const double p_prev =
+      last_level >= 0 && last_level < effort_levels && effort_level(int(last_level)) == last_effort
+          ? p_level[last_level]
+          : out.p_meet(last_effort);
   const bool accept = p_level[effort_levels - 1] >= p.accept_probability;
   const double belief = w.rules.belief[i];
   const double others = std::max(0.0, ctx.system_staked[sys] - ctx.view.stake[i] * a);
@@ -116,8 +116,8 @@ Choice choose_expected_utility(const DecideContext& ctx, std::size_t i, Random& 
       const int action = si * effort_levels + ei;
       const double s = stake_level(action, floor);
       const double mean = a * ((1 - s) * pm + s * b);
-      const double var = a * a *
-                         (own_weight[si] * vo + system_weight[si] * vs + cross_weight[si] * spread);
+      const double var =
+          a * a * (own_weight[si] * vo + system_weight[si] * vs + cross_weight[si] * spread);
       accept_u[action] = mean - (a > 0 ? ra * var / (2 * a) : 0.0) + own + shared;
     }
   }
@@ -190,10 +190,14 @@ Choice choose_threshold(const DecideContext& ctx, std::size_t i, Random&) {
 
 ChooseFn rule_function(Rule rule) {
   switch (rule) {
-    case Rule::imitation: return choose_imitation;
-    case Rule::learning: return choose_learning;
-    case Rule::threshold: return choose_threshold;
-    default: return choose_expected_utility;
+    case Rule::imitation:
+      return choose_imitation;
+    case Rule::learning:
+      return choose_learning;
+    case Rule::threshold:
+      return choose_threshold;
+    default:
+      return choose_expected_utility;
   }
 }
 
@@ -211,9 +215,10 @@ double payoff(const World& w, std::size_t i, double stake, double effort) {
   // A staked pound's return when the system met: what this member actually got back per pound.
   const double staked_now = w.current.stake[i] * a;
   const double unstaked_paid = w.current.accepted[i] && l.met[i] ? (1 - w.current.stake[i]) * a : 0;
-  const double ratio = staked_now > 0 && s.met[sys]
-                           ? std::max(0.0, l.support_paid[i] + l.penalty[i] - unstaked_paid) / staked_now
-                           : 1.0;
+  const double ratio =
+      staked_now > 0 && s.met[sys]
+          ? std::max(0.0, l.support_paid[i] + l.penalty[i] - unstaked_paid) / staked_now
+          : 1.0;
   const double paid = w.current.accepted[i]
                           ? (1 - stake) * a * (met ? 1 : 0) + stake * a * (system_met ? ratio : 0)
                           : 0.0;

@@ -24,9 +24,9 @@ struct Choice {
 struct DecideContext {
   const World& world;
   const Decisions& view;
-  std::vector<double> system_staked;      // sum of stake x allocation last year
-  std::vector<double> collab_members;     // members last year
-  std::vector<double> collab_trust;       // mean trust among last year's members
+  std::vector<double> system_staked;   // sum of stake x allocation last year
+  std::vector<double> collab_members;  // members last year
+  std::vector<double> collab_trust;    // mean trust among last year's members
   // Correlation of an organisation's outcome with its system's (own and common shocks).
   double system_correlation = 0;
 };
@@ -39,13 +39,15 @@ inline double effort_level(int action) {
   return double(action % effort_levels) / (effort_levels - 1);
 }
 inline int nearest_action(double stake, double effort, double floor) {
-  const int si = floor >= 1.0 ? 0
-                              : int(std::lround((stake - floor) / (1.0 - floor) * (stake_levels - 1)));
+  const int si =
+      floor >= 1.0 ? 0 : int(std::lround((stake - floor) / (1.0 - floor) * (stake_levels - 1)));
   const int ei = int(std::lround(effort * (effort_levels - 1)));
   return std::clamp(si, 0, stake_levels - 1) * effort_levels + std::clamp(ei, 0, effort_levels - 1);
 }
 
-inline double normal_cdf(double x) { return 0.5 * std::erfc(-x * 0.70710678118654752440); }
+inline double normal_cdf(double x) {
+  return 0.5 * std::erfc(-x * 0.70710678118654752440);
+}
 
 // An organisation's outlook on its own control total: the expected margin over it at zero
 // effort, what full effort adds, and the spread of the outcome (GBP m).

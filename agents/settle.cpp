@@ -52,8 +52,12 @@ void share_pool(World& w, std::size_t sys, double pool, std::vector<double>& pay
   };
   double left = pool;
   switch (rule) {
-    case Redistribution::pro_rata: left = pro_rata(pool); break;
-    case Redistribution::need: left = by_need(pool); break;
+    case Redistribution::pro_rata:
+      left = pro_rata(pool);
+      break;
+    case Redistribution::need:
+      left = by_need(pool);
+      break;
     case Redistribution::equal: {
       double count = 0;
       for (const auto i : members) count += staked(i) > 0;
@@ -86,8 +90,7 @@ void settle(World& w) {
 
   detail::for_each_index(n, [&](std::size_t i) {
     l.surplus[i] = o.income[i] - o.base_cost[i] * (1.0 + p.efficiency_requirement) -
-                   l.cost_shock[i] + improvement(w, i) +
-                   l.collab_savings[i] - l.overhead[i] -
+                   l.cost_shock[i] + improvement(w, i) + l.collab_savings[i] - l.overhead[i] -
                    levy_paid(p, o, i) * (1.0 - p.purchasing_return);
     l.met[i] = l.surplus[i] >= l.control_total[i];
   });
@@ -95,53 +98,58 @@ void settle(World& w) {
   // Support paid is summed in place: unstaked support first, then shares of the system pools.
   auto& pay = l.support_paid;
   std::fill(pay.begin(), pay.end(), 0.0);
-  detail::for_each_index(w.systems.size(), [&](std::size_t sys) {
-    const auto members = w.systems.members[sys];
-    double surplus = 0, effort = 0, holders = 0, pool = 0, returned = 0;
-    bool accepted = true;
-    for (const auto i : members) {
-      if (!holds_control_total(o.kind[i])) continue;
-      surplus += l.surplus[i];
-      effort += d.effort[i];
-      holders += 1;
-      accepted = accepted && d.accepted[i];
-    }
-    s.surplus[sys] = surplus;
-    s.met[sys] = holders > 0 && surplus >= s.control_total[sys];
-    s.accepted[sys] = holders > 0 && accepted;
-    s.mean_effort[sys] = holders > 0 ? effort / holders : 0.0;
-    for (const auto i : members) {
-      l.penalty[i] = 0;
-      const double a = l.allocation[i];
-      if (a <= 0) continue;
-      if (!d.accepted[i]) {  // no control total accepted, no support
-        returned += a;
-        continue;
-      }
-      const double unstaked = (1 - d.stake[i]) * a;
-      pool += d.stake[i] * a;
-      if (!l.met[i]) {
-        returned += unstaked;
-        continue;
-      }
-      // Duty to collaborate: a member that met its own total with less than the system's mean
-      // effort while the system missed has improved its position at the system's expense.
-      double penalty = 0;
-      if (!s.met[sys] && d.effort[i] < s.mean_effort[sys])
-        penalty = std::min(unstaked, p.collaboration_penalty * a);
-      l.penalty[i] = penalty;
-      pay[i] += unstaked - penalty;
-      returned += penalty;
-    }
-    s.staked[sys] = pool;
-    s.returned[sys] = returned;
-    if (s.met[sys]) share_pool(w, sys, pool, pay);
-    else s.returned[sys] += pool;
-    double paid = 0;
-    for (const auto i : members) paid += pay[i];
-    s.paid[sys] = paid;
-    s.stake_share[sys] = s.allocated[sys] > 0 ? pool / s.allocated[sys] : 0.0;
-  }, 1);
+  detail::for_each_index(
+      w.systems.size(),
+      [&](std::size_t sys) {
+        const auto members = w.systems.members[sys];
+        double surplus = 0, effort = 0, holders = 0, pool = 0, returned = 0;
+        bool accepted = true;
+        for (const auto i : members) {
+          if (!holds_control_total(o.kind[i])) continue;
+          surplus += l.surplus[i];
+          effort += d.effort[i];
+          holders += 1;
+          accepted = accepted && d.accepted[i];
+        }
+        s.surplus[sys] = surplus;
+        s.met[sys] = holders > 0 && surplus >= s.control_total[sys];
+        s.accepted[sys] = holders > 0 && accepted;
+        s.mean_effort[sys] = holders > 0 ? effort / holders : 0.0;
+        for (const auto i : members) {
+          l.penalty[i] = 0;
+          const double a = l.allocation[i];
+          if (a <= 0) continue;
+          if (!d.accepted[i]) {  // no control total accepted, no support
+            returned += a;
+            continue;
+          }
+          const double unstaked = (1 - d.stake[i]) * a;
+          pool += d.stake[i] * a;
+          if (!l.met[i]) {
+            returned += unstaked;
+            continue;
+          }
+          // Duty to collaborate: a member that met its own total with less than the system's mean
+          // effort while the system missed has improved its position at the system's expense.
+          double penalty = 0;
+          if (!s.met[sys] && d.effort[i] < s.mean_effort[sys])
+            penalty = std::min(unstaked, p.collaboration_penalty * a);
+          l.penalty[i] = penalty;
+          pay[i] += unstaked - penalty;
+          returned += penalty;
+        }
+        s.staked[sys] = pool;
+        s.returned[sys] = returned;
+        if (s.met[sys])
+          share_pool(w, sys, pool, pay);
+        else
+          s.returned[sys] += pool;
+        double paid = 0;
+        for (const auto i : members) paid += pay[i];
+        s.paid[sys] = paid;
+        s.stake_share[sys] = s.allocated[sys] > 0 ? pool / s.allocated[sys] : 0.0;
+      },
+      1);
 
   auto& nat = w.national;
   for (std::size_t sys = 0; sys < w.systems.size(); ++sys) {
@@ -151,11 +159,14 @@ void settle(World& w) {
 
   // Balances; then the national bail-out for the deepest cumulative deficits (the need summed
   // in organisation order).
-  detail::for_each_index(n, [&](std::size_t i) {
-    l.balance[i] += l.surplus[i] + pay[i];
-    l.bailout[i] = 0;
-    l.writeoff[i] = 0;
-  }, 4096);
+  detail::for_each_index(
+      n,
+      [&](std::size_t i) {
+        l.balance[i] += l.surplus[i] + pay[i];
+        l.bailout[i] = 0;
+        l.writeoff[i] = 0;
+      },
+      4096);
   double need = 0;
   if (p.bailout > 0)
     for (std::size_t i = 0; i < n; ++i)

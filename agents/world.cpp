@@ -27,16 +27,15 @@ void sized(std::vector<T>& v, std::size_t n, T value = T{}) {
 void size_ledger(World& w) {
   const std::size_t n = w.size(), ns = w.systems.size();
   auto& l = w.ledger;
-  for (auto* v : {&l.control_total, &l.allocation, &l.collab_savings, &l.overhead,
-                  &l.cost_shock, &l.surplus, &l.support_paid, &l.penalty, &l.balance, &l.writeoff,
-                  &l.bailout, &l.utility, &l.shock})
+  for (auto* v :
+       {&l.control_total, &l.allocation, &l.collab_savings, &l.overhead, &l.cost_shock, &l.surplus,
+        &l.support_paid, &l.penalty, &l.balance, &l.writeoff, &l.bailout, &l.utility, &l.shock})
     sized(*v, n);
   sized(l.met, n);
   sized(l.memberships, n);
   auto& s = w.system_ledger;
   for (auto* v : {&s.control_total, &s.surplus, &s.cost, &s.allocated, &s.staked, &s.paid,
-                  &s.returned, &s.mean_trust, &s.mean_effort, &s.stake_share,
-                  &s.integration_index})
+                  &s.returned, &s.mean_trust, &s.mean_effort, &s.stake_share, &s.integration_index})
     sized(*v, ns);
   for (auto* v : {&s.met, &s.accepted, &s.autonomous, &s.in_name_only}) sized(*v, ns);
   sized(s.years_on_target, ns);
@@ -84,9 +83,8 @@ Structure england_structure(const Params& params) {
 }  // namespace
 
 World make_world(const Params& params, std::uint64_t run) {
-  Structure s = params.population_source == PopulationSource::synthetic
-                    ? make_synthetic(params)
-                    : england_structure(params);
+  Structure s = params.population_source == PopulationSource::synthetic ? make_synthetic(params)
+                                                                        : england_structure(params);
   return make_world(params, std::move(s), run);
 }
 
@@ -192,9 +190,10 @@ World make_world(const Params& params, Structure structure, std::uint64_t run) {
         Random rng(w.key, initial_year, std::uint32_t(i), Purpose::decide);
         const double floor = params.system_tied_share;
         d->accepted[i] = 1;
-        d->stake[i] = rng.uniform() < 0.5 ? floor
-                                          : floor + (1 - floor) * double(1 + rng.below(stake_levels - 1)) /
-                                                        (stake_levels - 1);
+        d->stake[i] = rng.uniform() < 0.5
+                          ? floor
+                          : floor + (1 - floor) * double(1 + rng.below(stake_levels - 1)) /
+                                        (stake_levels - 1);
         d->effort[i] = double(rng.below(effort_levels)) / (effort_levels - 1);
       }
     d->member.assign(cand.items.size(), 1);

@@ -102,8 +102,8 @@ struct Ledger {
 };
 
 struct SystemLedger {
-  std::vector<double> control_total, surplus, cost, allocated, staked, paid, returned,
-      mean_trust, mean_effort, stake_share, integration_index;
+  std::vector<double> control_total, surplus, cost, allocated, staked, paid, returned, mean_trust,
+      mean_effort, stake_share, integration_index;
   std::vector<std::uint8_t> met, accepted, autonomous, in_name_only;
   std::vector<std::int32_t> years_on_target, collaboratives;
 };
@@ -116,9 +116,9 @@ struct National {
 inline constexpr int stake_levels = 5, effort_levels = 5;
 inline constexpr int action_count = stake_levels * effort_levels;
 struct RuleState {
-  std::vector<double> belief;       // believed chance that the system meets its total
-  std::vector<double> attraction;   // action_count per organisation (learning rule only)
-  std::vector<double> experience;   // EWA N(t) (learning rule only)
+  std::vector<double> belief;      // believed chance that the system meets its total
+  std::vector<double> attraction;  // action_count per organisation (learning rule only)
+  std::vector<double> experience;  // EWA N(t) (learning rule only)
 };
 
 struct World {
@@ -131,10 +131,10 @@ struct World {
   Places places;
   Collaboratives collaboratives;
   RelationshipGraph graph;
-  std::vector<double> trust;  // per edge, 0-1
+  std::vector<double> trust;                         // per edge, 0-1
   std::vector<std::uint32_t> collaborative_of_slot;  // slot -> collaborative
-  OrgLinks links;                                     // organisation -> its slots, partners
-  Groups collaborative_edges;                         // collaborative -> edges among candidates
+  OrgLinks links;                                    // organisation -> its slots, partners
+  Groups collaborative_edges;                        // collaborative -> edges among candidates
   // Beside each of those edges, the slots of its two ends in that collaborative.
   std::vector<std::array<std::uint32_t, 2>> collaborative_edge_slots;
 

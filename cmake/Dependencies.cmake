@@ -5,7 +5,6 @@ find_package(HDF5 REQUIRED COMPONENTS C HL)
 find_package(ZLIB REQUIRED)               # the sweep recorder deflates chunks itself
 find_package(CLI11 REQUIRED)
 find_package(tomlplusplus REQUIRED)
-find_package(spdlog REQUIRED)
 find_package(Threads REQUIRED)
 if(ICSIM_BUILD_TESTS)
   find_package(Catch2 2.13 REQUIRED)

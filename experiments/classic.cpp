@@ -1,7 +1,5 @@
 #include "experiments/classic.hpp"
 
-#include "agents/parallel.hpp"
-
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 #include <unistd.h>
@@ -12,6 +10,7 @@
 #include <optional>
 #include <ostream>
 
+#include "agents/parallel.hpp"
 #include "agents/public_goods.hpp"
 #include "agents/random.hpp"
 #include "agents/threshold_cascade.hpp"

@@ -1,10 +1,10 @@
 #include "experiments/cli.hpp"
 
-#include <CLI/CLI.hpp>
 #include <tbb/global_control.h>
 #include <tbb/info.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
 #include <iomanip>
@@ -59,14 +59,15 @@ void check_output(const std::filesystem::path& path) {
 }
 
 void print_summary_header(std::ostream& out) {
-  out << "  year  systems met  stake share  mean trust  collaboratives  surplus after support (GBP m)\n";
+  out << "  year  systems met  stake share  mean trust  collaboratives  surplus after support (GBP "
+         "m)\n";
 }
 void print_summary(std::ostream& out, const YearSummary& s) {
   out << "  " << std::setw(4) << s.year << "  " << std::setw(5) << s.systems_met << " / "
-      << std::setw(3) << std::left << s.systems << std::right << "  " << std::setw(11)
-      << std::fixed << std::setprecision(3) << s.stake_share << "  " << std::setw(10)
-      << s.mean_trust << "  " << std::setw(14) << s.collaboratives << "  " << std::setw(12)
-      << std::setprecision(1) << s.aggregate_surplus << "\n"
+      << std::setw(3) << std::left << s.systems << std::right << "  " << std::setw(11) << std::fixed
+      << std::setprecision(3) << s.stake_share << "  " << std::setw(10) << s.mean_trust << "  "
+      << std::setw(14) << s.collaboratives << "  " << std::setw(12) << std::setprecision(1)
+      << s.aggregate_surplus << "\n"
       << std::defaultfloat << std::flush;
 }
 
@@ -81,8 +82,8 @@ int command_run(const Common& c, const std::string& output, const std::vector<st
   if (s.params.model != Model::health)  // public goods game or threshold cascades
     return run_classic(s.params, path, options.provenance, c.quiet ? nullptr : &out);
   if (!c.quiet) {
-    out << "icsim " << version << ": " << s.source << ", " << s.params.years
-        << " years, seed " << s.params.seed << "\n";
+    out << "icsim " << version << ": " << s.source << ", " << s.params.years << " years, seed "
+        << s.params.seed << "\n";
     print_summary_header(out);
     options.on_year = [&](const YearSummary& y) { print_summary(out, y); };
   }
@@ -95,8 +96,8 @@ int command_describe(const Common& c, bool list_metrics, std::ostream& out) {
   if (list_metrics) {
     static constexpr std::array<const char*, 3> levels{"organisation", "system", "national"};
     for (const auto& m : metrics())
-      out << "/timeseries/" << levels[static_cast<int>(m.level)] << "/" << m.name << "  ["
-          << m.unit << "]  " << m.description << "\n";
+      out << "/timeseries/" << levels[static_cast<int>(m.level)] << "/" << m.name << "  [" << m.unit
+          << "]  " << m.description << "\n";
     return 0;
   }
   const Scenario s = resolve(c);
@@ -123,9 +124,10 @@ int command_check(const Common& c, std::ostream& out) {
 }  // namespace
 
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  CLI::App app{"icsim: an agent-based model of health-care provider collaboration in integrated "
-               "care systems",
-               "icsim"};
+  CLI::App app{
+      "icsim: an agent-based model of health-care provider collaboration in integrated "
+      "care systems",
+      "icsim"};
   app.set_version_flag("--version", std::string("icsim ") + version);
   app.require_subcommand(1);
   Common common;
@@ -133,9 +135,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   bool list_metrics = false;
 
   const auto add_common = [&](CLI::App* sub, bool scenario_required) {
-    auto* opt = sub->add_option("scenario", common.scenario,
-                                "scenario file (TOML) or shipped scenario name; default " +
-                                    std::string(default_scenario));
+    auto* opt = sub->add_option(
+        "scenario", common.scenario,
+        "scenario file (TOML) or shipped scenario name; default " + std::string(default_scenario));
     if (scenario_required) opt->required();
     sub->add_option("--set", common.settings, "override a parameter: key=value (repeatable)");
     sub->add_option("--seed", common.seed, "random seed (run.seed)");
@@ -144,7 +146,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   auto* run = app.add_subcommand("run", "simulate a scenario and write HDF5");
   add_common(run, false);
   run->add_option("-o,--output", output, "output file (HDF5)")->capture_default_str();
-  run->add_option("--threads", common.threads, "worker threads (0: all cores)")->check(CLI::NonNegativeNumber);
+  run->add_option("--threads", common.threads, "worker threads (0: all cores)")
+      ->check(CLI::NonNegativeNumber);
   run->add_flag("-q,--quiet", common.quiet, "print nothing but errors");
   auto* describe = app.add_subcommand("describe", "every parameter: value, unit, range, meaning");
   add_common(describe, false);
@@ -153,19 +156,25 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   add_common(check, true);
   SweepCommand sweeping;
   sweeping.command_line = join_args(args);
-  auto* sweep = app.add_subcommand("sweep", "run a parameter sweep (design x replications) into one "
-                                            "HDF5 file, in parallel, resumable");
+  auto* sweep = app.add_subcommand("sweep",
+                                   "run a parameter sweep (design x replications) into one "
+                                   "HDF5 file, in parallel, resumable");
   sweep->add_option("sweep_file", sweeping.sweep_file, "sweep file (TOML)")->required();
   sweep->add_option("-o,--output", sweeping.output, "output file (HDF5)")->required();
-  sweep->add_option("--threads", common.threads, "worker threads (0: all cores)")->check(CLI::NonNegativeNumber);
-  sweep->add_option("--shard", sweeping.shard, "I/N: run the I-th of N disjoint slices (default "
-                                               "from SLURM_ARRAY_TASK_ID and _COUNT)");
-  sweep->add_flag("--resume", sweeping.resume, "continue the sweep in the output, running only "
-                                               "the runs it lacks");
+  sweep->add_option("--threads", common.threads, "worker threads (0: all cores)")
+      ->check(CLI::NonNegativeNumber);
+  sweep->add_option("--shard", sweeping.shard,
+                    "I/N: run the I-th of N disjoint slices (default "
+                    "from SLURM_ARRAY_TASK_ID and _COUNT)");
+  sweep->add_flag("--resume", sweeping.resume,
+                  "continue the sweep in the output, running only "
+                  "the runs it lacks");
   sweep->add_flag("--overwrite", sweeping.overwrite, "replace an existing output file");
-  sweep->add_option("--commit-interval", sweeping.commit_interval,
-                    "seconds between commits of finished runs to the output")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  sweep
+      ->add_option("--commit-interval", sweeping.commit_interval,
+                   "seconds between commits of finished runs to the output")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   sweep->add_flag("-q,--quiet", sweeping.quiet, "no progress, print nothing but errors");
   auto* sample = app.add_subcommand("sample", "the sweep's design as CSV, one row per run");
   sample->add_option("sweep_file", sweeping.sweep_file, "sweep file (TOML)")->required();

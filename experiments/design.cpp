@@ -13,8 +13,8 @@
 namespace icsim {
 namespace {
 
-constexpr std::array<std::string_view, 4> design_names{"full_factorial", "latin_hypercube",
-                                                       "sobol", "morris"};
+constexpr std::array<std::string_view, 4> design_names{"full_factorial", "latin_hypercube", "sobol",
+                                                       "morris"};
 
 // Streams of the designs' draws, apart from every run's streams (those are keyed by run_key).
 constexpr std::uint64_t lhs_stream = 0x4C48535F44455349ull, morris_stream = 0x4D4F525249535F44ull;
@@ -84,7 +84,9 @@ void morris_point(const DesignSpec& d, std::uint64_t i, std::span<double> out) {
 
 }  // namespace
 
-std::string_view name_of(DesignKind kind) { return design_names[static_cast<int>(kind)]; }
+std::string_view name_of(DesignKind kind) {
+  return design_names[static_cast<int>(kind)];
+}
 
 std::optional<DesignKind> design_kind(std::string_view name) {
   for (std::size_t i = 0; i < design_names.size(); ++i)
@@ -92,9 +94,13 @@ std::optional<DesignKind> design_kind(std::string_view name) {
   return std::nullopt;
 }
 
-bool allows_categorical(DesignKind kind) { return kind != DesignKind::morris; }
+bool allows_categorical(DesignKind kind) {
+  return kind != DesignKind::morris;
+}
 
-std::size_t sobol_max_dimensions() { return detail::joe_kuo_dimensions; }
+std::size_t sobol_max_dimensions() {
+  return detail::joe_kuo_dimensions;
+}
 
 void sobol_point(std::uint64_t index, std::span<double> out) {
   if (out.size() > sobol_max_dimensions())
@@ -142,9 +148,12 @@ std::uint64_t point_count(const DesignSpec& d) {
     case DesignKind::full_factorial:
       return std::accumulate(d.levels.begin(), d.levels.end(), std::uint64_t{1},
                              std::multiplies<>());
-    case DesignKind::latin_hypercube: return d.samples;
-    case DesignKind::sobol: return saltelli_count(d.samples, d.dimensions);
-    case DesignKind::morris: return morris_count(d.samples, d.dimensions);
+    case DesignKind::latin_hypercube:
+      return d.samples;
+    case DesignKind::sobol:
+      return saltelli_count(d.samples, d.dimensions);
+    case DesignKind::morris:
+      return morris_count(d.samples, d.dimensions);
   }
   return 0;
 }
@@ -170,8 +179,12 @@ void design_point(const DesignSpec& d, std::uint64_t point, std::span<double> ou
       }
       return;
     }
-    case DesignKind::sobol: saltelli_point(d, point, out); return;
-    case DesignKind::morris: morris_point(d, point, out); return;
+    case DesignKind::sobol:
+      saltelli_point(d, point, out);
+      return;
+    case DesignKind::morris:
+      morris_point(d, point, out);
+      return;
   }
 }
 

@@ -70,8 +70,8 @@ void dispatch(const std::vector<std::uint64_t>& todo, int workers) {
     // Large batches early (less messaging), single runs at the end (balance).
     const std::size_t size = std::min<std::size_t>(
         left, std::clamp<std::size_t>(left / (4 * static_cast<std::size_t>(workers)), 1, 16));
-    MPI_Send(todo.data() + next, static_cast<int>(size), MPI_UINT64_T, status.MPI_SOURCE,
-             batch_tag, MPI_COMM_WORLD);
+    MPI_Send(todo.data() + next, static_cast<int>(size), MPI_UINT64_T, status.MPI_SOURCE, batch_tag,
+             MPI_COMM_WORLD);
     next += size;
     if (size == 0) ++stopped;
   }
@@ -100,8 +100,9 @@ int command_sweep_mpi(const SweepCommand& c, std::ostream& out, std::ostream& er
     const fs::path output = c.output;
     if (rank == 0) {
       if (fs::exists(output) && !c.resume && !c.overwrite)
-        throw InputError(output.string() + " already exists: pass --resume to continue its sweep, "
-                                           "or --overwrite to start again");
+        throw InputError(output.string() +
+                         " already exists: pass --resume to continue its sweep, "
+                         "or --overwrite to start again");
       // Runs already committed to a worker's shard (a resumed sweep) are not handed out again;
       // a fresh sweep removes the shards of an earlier one.
       int generation = 0;
@@ -124,7 +125,8 @@ int command_sweep_mpi(const SweepCommand& c, std::ostream& out, std::ostream& er
         if (!done.count(static_cast<std::int64_t>(r))) todo.push_back(r);
       if (!c.quiet)
         out << "icsim sweep (MPI): " << sweep.source << ": " << sweep.runs() << " runs, "
-            << done.size() << " already recorded; " << workers << " workers\n" << std::flush;
+            << done.size() << " already recorded; " << workers << " workers\n"
+            << std::flush;
       MPI_Bcast(&generation, 1, MPI_INT, 0, MPI_COMM_WORLD);
       dispatch(todo, workers);
       std::uint64_t totals[2] = {0, 0}, mine[2] = {0, 0};

@@ -3,8 +3,9 @@
 // `mpirun -n K icsim sweep SWEEP.toml -o OUT.h5`: rank 0 hands out batches of run indices as
 // workers ask (dynamic, so slow corners of the design do not idle the others); each worker runs
 // its batches with TBB inside its node and records them in its own shard next to OUT.h5
-// (OUT.mpi-G-W.h5, G counting --resume runs, through the crash-safe, resumable SweepRecorder); at the end rank 0 merges
-// the shards into OUT.h5 (merge_sweeps), so the data equal the sweep run without MPI.
+// (OUT.mpi-G-W.h5, G counting --resume runs, through the crash-safe, resumable SweepRecorder); at
+// the end rank 0 merges the shards into OUT.h5 (merge_sweeps), so the data equal the sweep run
+// without MPI.
 //
 // Why shards and not parallel HDF5: parallel HDF5 needs libhdf5-openmpi-dev (a different HDF5
 // build than the default one), collective metadata operations (every rank must take part in

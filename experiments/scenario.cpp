@@ -27,8 +27,8 @@ std::string suggestion(const std::string& key) {
       std::size_t diagonal = row[0];
       row[0] = i;
       for (std::size_t j = 1; j <= b.size(); ++j) {
-        const std::size_t next = std::min({row[j] + 1, row[j - 1] + 1,
-                                           diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+        const std::size_t next =
+            std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
         diagonal = row[j];
         row[j] = next;
       }
@@ -60,7 +60,8 @@ Value to_value(const toml::node& node, const std::string& label, const std::stri
 void apply_table(Params& params, const toml::table& table, const std::string& prefix,
                  const std::string& label) {
   for (const auto& [k, node] : table) {
-    const std::string key = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+    const std::string key =
+        prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
     if (prefix.empty() && (key == "base" || key == "description")) continue;
     const ParamSpec* spec = find_param(key);
     if (!spec) {
@@ -112,7 +113,8 @@ Scenario parse_scenario(std::string_view text, const std::string& label,
     if (shipped_scenario_text(target).empty() && !directory.empty() &&
         std::filesystem::path(target).is_relative())
       target = (directory / target).string();
-    if (target == label) throw InputError(label + ": key 'base': a scenario cannot be its own base");
+    if (target == label)
+      throw InputError(label + ": key 'base': a scenario cannot be its own base");
     scenario.params = load_scenario(target).params;
   }
   if (const auto* d = table.get("description"); d && d->as_string())
@@ -143,7 +145,8 @@ void apply_setting(Params& params, std::string_view assignment, const std::strin
     throw InputError(origin + " '" + std::string(assignment) + "': expected key=value");
   const std::string key(assignment.substr(0, eq));
   std::string text(assignment.substr(eq + 1));
-  if (text.size() >= 2 && text.front() == '"' && text.back() == '"') text = text.substr(1, text.size() - 2);
+  if (text.size() >= 2 && text.front() == '"' && text.back() == '"')
+    text = text.substr(1, text.size() - 2);
   const ParamSpec* spec = find_param(key);
   if (!spec) throw InputError(origin + ": unknown key '" + key + "'" + suggestion(key));
   try {

@@ -37,8 +37,8 @@ namespace {
 // --- reading the sweep file -------------------------------------------------------------------
 
 constexpr std::array<std::string_view, 11> top_level_keys{
-    "scenario", "description", "years", "replications", "seed",
-    "design",   "samples",     "levels", "record",      "set", "axes"};
+    "scenario", "description", "years",  "replications", "seed", "design",
+    "samples",  "levels",      "record", "set",          "axes"};
 constexpr std::array<std::string_view, 4> record_names{"summary", "national", "system",
                                                        "organisation"};
 
@@ -122,7 +122,8 @@ template <class Leaf>
 void each_parameter(const Reader& r, const toml::table& table, const std::string& table_name,
                     const std::string& prefix, Leaf&& leaf) {
   for (const auto& [k, node] : table) {
-    const std::string name = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+    const std::string name =
+        prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
     const auto* sub = node.as_table();
     if (const ParamSpec* spec = find_param(name)) {
       leaf(name, *spec, node);
@@ -148,8 +149,9 @@ Axis read_axis(const Reader& r, const std::string& name, const ParamSpec& spec,
   }
   const auto* table = node.as_table();
   if (!table)
-    r.fail(node, "key '" + key + "': expected a list of values, { values = [...] } or "
-                 "{ min = ..., max = ... }");
+    r.fail(node, "key '" + key +
+                     "': expected a list of values, { values = [...] } or "
+                     "{ min = ..., max = ... }");
   for (const auto& [k, v] : *table)
     if (k.str() != "values" && k.str() != "min" && k.str() != "max" && k.str() != "levels")
       r.fail(v, "key '" + key + "." + std::string(k.str()) +
@@ -169,10 +171,14 @@ Axis read_axis(const Reader& r, const std::string& name, const ParamSpec& spec,
     r.fail(node, "key '" + key + "': a range needs a numeric parameter; " + name + " is " +
                      spec.allowed() + ", so list its values instead");
   const auto bound = [&](const toml::node& b, const char* which) {
-    return std::visit([](auto x) -> double {
-      if constexpr (std::is_arithmetic_v<decltype(x)>) return static_cast<double>(x);
-      else return 0.0;
-    }, r.checked(spec, b, key + "." + which));
+    return std::visit(
+        [](auto x) -> double {
+          if constexpr (std::is_arithmetic_v<decltype(x)>)
+            return static_cast<double>(x);
+          else
+            return 0.0;
+        },
+        r.checked(spec, b, key + "." + which));
   };
   axis.min = bound(*lo, "min");
   axis.max = bound(*hi, "max");
@@ -182,7 +188,8 @@ Axis read_axis(const Reader& r, const std::string& name, const ParamSpec& spec,
   if (const auto* levels = table->get("levels")) {
     const auto n = r.whole(*levels, key + ".levels", 2, 1'000'000);
     for (std::int64_t i = 0; i < n; ++i) {
-      const double x = axis.min + (axis.max - axis.min) * static_cast<double>(i) / static_cast<double>(n - 1);
+      const double x =
+          axis.min + (axis.max - axis.min) * static_cast<double>(i) / static_cast<double>(n - 1);
       axis.values.push_back(spec.type == ParamType::integer ? Value{std::llround(x)} : Value{x});
     }
     if (std::adjacent_find(axis.values.begin(), axis.values.end()) != axis.values.end())
@@ -224,9 +231,12 @@ std::string duration_text(double seconds) {
   if (!std::isfinite(seconds) || seconds < 0) return "?";
   const auto s = static_cast<long long>(std::llround(seconds));
   std::ostringstream out;
-  if (s >= 3600) out << s / 3600 << "h" << std::setw(2) << std::setfill('0') << (s % 3600) / 60 << "m";
-  else if (s >= 60) out << s / 60 << "m" << std::setw(2) << std::setfill('0') << s % 60 << "s";
-  else out << s << "s";
+  if (s >= 3600)
+    out << s / 3600 << "h" << std::setw(2) << std::setfill('0') << (s % 3600) / 60 << "m";
+  else if (s >= 60)
+    out << s / 60 << "m" << std::setw(2) << std::setfill('0') << s % 60 << "s";
+  else
+    out << s << "s";
   return out.str();
 }
 
@@ -236,8 +246,11 @@ std::string duration_text(double seconds) {
 class Progress {
  public:
   Progress(const SweepOptions& o, std::uint64_t total, std::uint64_t before)
-      : style_(o.progress_out ? o.progress : ProgressStyle::quiet), out_(o.progress_out),
-        total_(total), before_(before), saved_(before),
+      : style_(o.progress_out ? o.progress : ProgressStyle::quiet),
+        out_(o.progress_out),
+        total_(total),
+        before_(before),
+        saved_(before),
         interval_(style_ == ProgressStyle::bar ? 0.25 : std::max(o.log_interval, 0.1)) {}
   ~Progress() { stop(); }
 
@@ -263,8 +276,10 @@ class Progress {
     while (!stopped_) {
       wake_.wait_for(lock, std::chrono::duration<double>(interval_), [&] { return stopped_; });
       if (stopped_) break;
-      if (style_ == ProgressStyle::bar) *out_ << "\r" << line() << "\x1b[K" << std::flush;
-      else *out_ << "icsim sweep: " << line() << "\n" << std::flush;
+      if (style_ == ProgressStyle::bar)
+        *out_ << "\r" << line() << "\x1b[K" << std::flush;
+      else
+        *out_ << "icsim sweep: " << line() << "\n" << std::flush;
     }
   }
   std::string line() const {
@@ -275,7 +290,9 @@ class Progress {
     if (style_ == ProgressStyle::bar) {
       constexpr int width = 30;
       const int filled =
-          total_ ? static_cast<int>(width * static_cast<double>(saved) / static_cast<double>(total_)) : width;
+          total_
+              ? static_cast<int>(width * static_cast<double>(saved) / static_cast<double>(total_))
+              : width;
       text << "[" << std::string(static_cast<std::size_t>(filled), '#')
            << std::string(static_cast<std::size_t>(width - filled), '.') << "] ";
     }
@@ -284,7 +301,8 @@ class Progress {
       text << " (" << std::fixed << std::setprecision(1)
            << 100.0 * static_cast<double>(saved) / static_cast<double>(total_) << "%)";
     text << std::fixed << std::setprecision(1) << ", " << rate << " runs/s";
-    if (saved < total_) text << ", ETA " << duration_text(rate > 0 ? static_cast<double>(total_ - saved) / rate : -1);
+    if (saved < total_)
+      text << ", ETA " << duration_text(rate > 0 ? static_cast<double>(total_ - saved) / rate : -1);
     if (const auto f = failed.load()) text << ", " << f << " failed";
     return text.str();
   }
@@ -423,7 +441,8 @@ std::string Sweep::canonical() const {
       continue;
     }
     out << "{";
-    for (std::size_t i = 0; i < a.values.size(); ++i) out << (i ? ", " : "") << format_value(a.values[i]);
+    for (std::size_t i = 0; i < a.values.size(); ++i)
+      out << (i ? ", " : "") << format_value(a.values[i]);
     out << "}\n";
   }
   out << "[base scenario]\n" << to_toml(base);
@@ -467,17 +486,18 @@ Sweep parse_sweep(std::string_view text, const std::string& label, const fs::pat
   if (const auto* node = table.get("set")) {
     const auto* set = node->as_table();
     if (!set) r.fail(*node, "key 'set': expected a table of parameter values");
-    each_parameter(r, *set, "set", "", [&](const std::string& name, const ParamSpec& spec,
-                                           const toml::node& n) {
-      spec.set(sweep.base, r.checked(spec, n, "set." + name));
-    });
+    each_parameter(r, *set, "set", "",
+                   [&](const std::string& name, const ParamSpec& spec, const toml::node& n) {
+                     spec.set(sweep.base, r.checked(spec, n, "set." + name));
+                   });
   }
   if (const auto* node = table.get("years")) {
     const ParamSpec& spec = *find_param("run.years");
     spec.set(sweep.base, r.checked(spec, *node, "years"));
   }
   if (const auto* node = table.get("replications"))
-    sweep.replications = static_cast<std::uint64_t>(r.whole(*node, "replications", 1, 1'000'000'000));
+    sweep.replications =
+        static_cast<std::uint64_t>(r.whole(*node, "replications", 1, 1'000'000'000));
   if (const auto* node = table.get("seed"))
     sweep.seed = static_cast<std::uint64_t>(r.whole(*node, "seed", 0, std::int64_t{1} << 62));
   find_param("run.seed")->set(sweep.base, Value{static_cast<std::int64_t>(sweep.seed)});
@@ -492,15 +512,17 @@ Sweep parse_sweep(std::string_view text, const std::string& label, const fs::pat
   const DesignKind kind = sweep.design.kind;
   const std::string design_name(name_of(kind));
   if (const auto* node = table.get("samples")) {
-    sweep.design.samples = static_cast<std::uint64_t>(r.whole(*node, "samples", 1, 1'000'000'000'000));
+    sweep.design.samples =
+        static_cast<std::uint64_t>(r.whole(*node, "samples", 1, 1'000'000'000'000));
   } else if (kind != DesignKind::full_factorial) {
     throw InputError(label + ": key 'samples': required by " + design_name +
                      " (its points, base sample or trajectories)");
   }
   if (const auto* node = table.get("levels")) {
     if (kind != DesignKind::morris)
-      r.fail(*node, "key 'levels': only the morris design has grid levels (an axis takes "
-                    "levels inside its { min, max })");
+      r.fail(*node,
+             "key 'levels': only the morris design has grid levels (an axis takes "
+             "levels inside its { min, max })");
     sweep.design.morris_levels = static_cast<std::uint64_t>(r.whole(*node, "levels", 2, 1'000'000));
     if (sweep.design.morris_levels % 2)
       r.fail(*node, "key 'levels': morris needs an even number of grid levels");
@@ -512,41 +534,50 @@ Sweep parse_sweep(std::string_view text, const std::string& label, const fs::pat
     sweep.record = SweepRecord{false, false, false, false};
     for (const auto& item : *list) {
       const std::string what = r.text(item, "record");
-      if (what == "summary") sweep.record.summary = true;
-      else if (what == "national") sweep.record.national = true;
-      else if (what == "system") sweep.record.system = true;
-      else if (what == "organisation") sweep.record.organisation = true;
-      else r.fail(item, "key 'record': unknown '" + what + "'; expected " + listed(record_names));
+      if (what == "summary")
+        sweep.record.summary = true;
+      else if (what == "national")
+        sweep.record.national = true;
+      else if (what == "system")
+        sweep.record.system = true;
+      else if (what == "organisation")
+        sweep.record.organisation = true;
+      else
+        r.fail(item, "key 'record': unknown '" + what + "'; expected " + listed(record_names));
     }
   }
 
   if (const auto* node = table.get("axes")) {
     const auto* axes = node->as_table();
     if (!axes) r.fail(*node, "key 'axes': expected a table of parameter = values");
-    each_parameter(r, *axes, "axes", "", [&](const std::string& name, const ParamSpec& spec,
-                                             const toml::node& n) {
-      sweep.axes.push_back(read_axis(r, name, spec, n));
-    });
+    each_parameter(r, *axes, "axes", "",
+                   [&](const std::string& name, const ParamSpec& spec, const toml::node& n) {
+                     sweep.axes.push_back(read_axis(r, name, spec, n));
+                   });
   }
   std::sort(sweep.axes.begin(), sweep.axes.end(),
             [](const Axis& a, const Axis& b) { return a.name < b.name; });
   const auto axis_error = [&](const Axis& a, const std::string& message) {
-    throw InputError(label + ":" + std::to_string(a.line) + ": key 'axes." + a.name + "': " +
-                     message);
+    throw InputError(label + ":" + std::to_string(a.line) + ": key 'axes." + a.name +
+                     "': " + message);
   };
   const bool series = sweep.record.national || sweep.record.system || sweep.record.organisation;
   for (const auto& a : sweep.axes) {
     if (kind == DesignKind::full_factorial && a.values.empty())
       axis_error(a, "full_factorial needs listed values, or levels = n in the range");
     if (a.categorical() && !allows_categorical(kind))
-      axis_error(a, design_name + " cannot vary a categorical parameter (its elementary effects "
-                                  "need ordered numeric levels); use latin_hypercube or sobol, or "
-                                  "fix it under [set]");
+      axis_error(a, design_name +
+                        " cannot vary a categorical parameter (its elementary effects "
+                        "need ordered numeric levels); use latin_hypercube or sobol, or "
+                        "fix it under [set]");
     if (series && (a.name == "run.years" || a.name == "run.first_year"))
-      axis_error(a, "the years vary, so time series cannot share a year dimension; record = "
-                    "[\"summary\"] only");
-    if (a.name == "run.seed") axis_error(a, "every run has its own seed; vary replications instead");
-    if (a.name == "model") axis_error(a, "sweeps run the health model; the classic models have `icsim run`");
+      axis_error(a,
+                 "the years vary, so time series cannot share a year dimension; record = "
+                 "[\"summary\"] only");
+    if (a.name == "run.seed")
+      axis_error(a, "every run has its own seed; vary replications instead");
+    if (a.name == "model")
+      axis_error(a, "sweeps run the health model; the classic models have `icsim run`");
   }
   if (sweep.base.model != Model::health)
     throw InputError(label + ": key 'scenario': sweeps run the health model, not model = " +
@@ -561,7 +592,8 @@ Sweep parse_sweep(std::string_view text, const std::string& label, const fs::pat
   for (const auto& a : sweep.axes) sweep.design.levels.push_back(a.values.size());
   const long double runs = static_cast<long double>(sweep.points()) * sweep.replications;
   if (runs > 4e18L || (kind == DesignKind::full_factorial && runs > 1e15L))
-    throw InputError(label + ": the sweep has too many runs (" + std::to_string(static_cast<double>(runs)) + ")");
+    throw InputError(label + ": the sweep has too many runs (" +
+                     std::to_string(static_cast<double>(runs)) + ")");
   return sweep;
 }
 
@@ -642,7 +674,9 @@ std::uint64_t runs_in_shard(std::uint64_t runs, const Shard& s) {
   return runs >= s.index ? (runs - s.index) / s.count + 1 : 0;
 }
 
-std::uint64_t shard_run(const Shard& s, std::uint64_t i) { return s.index - 1 + i * s.count; }
+std::uint64_t shard_run(const Shard& s, std::uint64_t i) {
+  return s.index - 1 + i * s.count;
+}
 
 void write_design_csv(const Sweep& sweep, const Shard& shard, std::ostream& out) {
   out << "run,point,replication,seed";
@@ -668,8 +702,9 @@ SweepResult run_sweep(const Sweep& sweep, const SweepOptions& options) {
 
   const bool exists = fs::exists(output);
   if (exists && !options.resume && !options.overwrite)
-    throw InputError(output.string() + " already exists: pass --resume to continue its sweep, "
-                                       "or --overwrite to start again");
+    throw InputError(output.string() +
+                     " already exists: pass --resume to continue its sweep, "
+                     "or --overwrite to start again");
   const bool resume = exists && options.resume;
   std::vector<std::int64_t> done;
   if (resume) {
@@ -694,15 +729,12 @@ SweepResult run_sweep(const Sweep& sweep, const SweepOptions& options) {
                           {"sweep_canonical", sweep.canonical()},
                           {"design", std::string(name_of(sweep.design.kind))}};
   const auto number = [](auto x) { return static_cast<std::int64_t>(x); };
-  info.number_attributes = {{"shard_index", number(shard.index)},
-                            {"shard_count", number(shard.count)},
-                            {"runs_total", number(sweep.runs())},
-                            {"runs_expected", number(result.shard_runs)},
-                            {"points", number(sweep.points())},
-                            {"replications", number(sweep.replications)},
-                            {"samples", number(sweep.design.samples)},
-                            {"years", number(sweep.base.years)},
-                            {"first_year", number(sweep.base.first_year)}};
+  info.number_attributes = {
+      {"shard_index", number(shard.index)},         {"shard_count", number(shard.count)},
+      {"runs_total", number(sweep.runs())},         {"runs_expected", number(result.shard_runs)},
+      {"points", number(sweep.points())},           {"replications", number(sweep.replications)},
+      {"samples", number(sweep.design.samples)},    {"years", number(sweep.base.years)},
+      {"first_year", number(sweep.base.first_year)}};
   if (sweep.design.kind == DesignKind::morris)
     info.number_attributes.emplace_back("morris_levels", number(sweep.design.morris_levels));
   for (const auto& a : sweep.axes) info.parameters.push_back(a.spec);
@@ -749,18 +781,20 @@ SweepResult run_sweep(const Sweep& sweep, const SweepOptions& options) {
                 { std::lock_guard publish(handover); }
                 return row;
               }) &
-          tbb::make_filter<std::shared_ptr<RunRow>, void>(
-              tbb::filter_mode::serial_in_order, [&](std::shared_ptr<RunRow> row) {
-                { std::lock_guard receive(handover); }
-                ++result.ran;
-                if (!row->error.empty()) progress.failed = ++failed;
-                recorder.add(std::move(row));
-              }));
+          tbb::make_filter<std::shared_ptr<RunRow>, void>(tbb::filter_mode::serial_in_order,
+                                                          [&](std::shared_ptr<RunRow> row) {
+                                                            { std::lock_guard receive(handover); }
+                                                            ++result.ran;
+                                                            if (!row->error.empty())
+                                                              progress.failed = ++failed;
+                                                            recorder.add(std::move(row));
+                                                          }));
   recorder.finish();
   progress.saved(recorder.committed());
   progress.stop();
   result.failed = failed.load();
-  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  result.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return result;
 }
 
@@ -786,20 +820,22 @@ int command_sweep(const SweepCommand& c, std::ostream& out, std::ostream& err) {
   SweepOptions o;
   o.output = c.output;
   check_writable(o.output);
-  if (!c.shard.empty()) o.shard = parse_shard(c.shard, "--shard");
-  else if (auto s = shard_from_environment([](const char* n) { return std::getenv(n); })) o.shard = *s;
+  if (!c.shard.empty())
+    o.shard = parse_shard(c.shard, "--shard");
+  else if (auto s = shard_from_environment([](const char* n) { return std::getenv(n); }))
+    o.shard = *s;
   o.resume = c.resume;
   o.overwrite = c.overwrite;
   o.commit_interval = c.commit_interval;
   o.command_line = c.command_line;
   o.progress_out = &err;
-  o.progress = c.quiet                                       ? ProgressStyle::quiet
+  o.progress = c.quiet                                           ? ProgressStyle::quiet
                : (&err == &std::cerr && ::isatty(STDERR_FILENO)) ? ProgressStyle::bar
-                                                             : ProgressStyle::log;
+                                                                 : ProgressStyle::log;
   if (!c.quiet) {
     out << "icsim sweep: " << sweep.source << ": " << name_of(sweep.design.kind) << ", "
-        << sweep.points() << " points x " << sweep.replications << " replications = "
-        << sweep.runs() << " runs";
+        << sweep.points() << " points x " << sweep.replications
+        << " replications = " << sweep.runs() << " runs";
     if (o.shard.count > 1)
       out << "; shard " << o.shard.index << "/" << o.shard.count << " (" << o.shard.origin
           << "): " << runs_in_shard(sweep.runs(), o.shard) << " runs";
@@ -847,8 +883,8 @@ int command_merge(const SweepCommand& c, std::ostream& out, std::ostream& err) {
         << " runs are in none of the shards (a shard missing or unfinished? resume it and merge "
            "again)\n";
   if (!c.quiet)
-    out << "icsim merge: wrote " << c.output << ": " << r.runs << "/" << r.expected
-        << " runs from " << inputs.size() << " files\n";
+    out << "icsim merge: wrote " << c.output << ": " << r.runs << "/" << r.expected << " runs from "
+        << inputs.size() << " files\n";
   return 0;
 }
 

@@ -36,7 +36,7 @@ struct Sweep {
   std::string text;      // the file as written
   std::string scenario;  // the scenario's source ("england-2020 (shipped)" or its path)
   std::string description;
-  Params base;           // scenario, then [set], then years; run.seed = the sweep's seed
+  Params base;  // scenario, then [set], then years; run.seed = the sweep's seed
   std::uint64_t replications = 1;
   std::uint64_t seed = 1;
   DesignSpec design;
@@ -92,11 +92,11 @@ enum class ProgressStyle : std::uint8_t { bar, log, quiet };
 struct SweepOptions {
   std::filesystem::path output;
   Shard shard;
-  bool resume = false;     // continue the sweep in `output`, running only what is missing
-  bool overwrite = false;  // replace `output` if it holds anything else
+  bool resume = false;           // continue the sweep in `output`, running only what is missing
+  bool overwrite = false;        // replace `output` if it holds anything else
   double commit_interval = 2.0;  // seconds between commits of finished runs
   ProgressStyle progress = ProgressStyle::quiet;
-  double log_interval = 5.0;     // seconds between log lines
+  double log_interval = 5.0;  // seconds between log lines
   std::ostream* progress_out = nullptr;
   std::string command_line;
   // Called on the simulation thread with each run's world before it is simulated (an embedder

@@ -47,8 +47,7 @@ CsvTable::CsvTable(std::string label, std::string_view text,
   const auto header = split_record(text, pos, bad_quote);
   for (std::size_t i = 0; i < header.size(); ++i) columns_.emplace(header[i], i);
   for (const auto& name : required)
-    if (!columns_.count(name))
-      throw DataError(label_ + ":1: missing column '" + name + "'");
+    if (!columns_.count(name)) throw DataError(label_ + ":1: missing column '" + name + "'");
   while (pos < text.size()) {
     ++line;
     auto fields = split_record(text, pos, bad_quote);

@@ -171,8 +171,7 @@ class Builder {
       const auto sys = systems_.find(t19, r, "system_ods_code", "system");
       const auto& successor = t19.at(r, "successor_2021_code");
       const auto it = patients_2021.find(successor);
-      if (it == patients_2021.end())
-        t19.fail(r, "unknown successor CCG code '" + successor + "'");
+      if (it == patients_2021.end()) t19.fail(r, "unknown successor CCG code '" + successor + "'");
       const double patients = it->second / predecessors[successor];
       ccg_.add(t19, r, t19.at(r, "ccg_code"),
                add_org(t19.at(r, "ccg_code"), t19.at(r, "name"), Kind::commissioner, sys, patients,
@@ -182,9 +181,9 @@ class Builder {
   }
 
   void read_pcns() {
-    const auto t = table(files_, "pcns.csv",
-                         {"pcn_code", "pcn_name", "ccg_code", "system_ods_code",
-                          "registered_patients"});
+    const auto t =
+        table(files_, "pcns.csv",
+              {"pcn_code", "pcn_name", "ccg_code", "system_ods_code", "registered_patients"});
     // PCN membership is of 2021 CCGs; with the 2019 CCGs a PCN joins the first predecessor.
     std::unordered_map<std::string, std::uint32_t> ccg_2021_to_org;
     for (const auto& [code, id] : ccg_.of) {
@@ -194,11 +193,10 @@ class Builder {
     for (std::size_t r = 0; r < t.size(); ++r) {
       const auto sys = systems_.find(t, r, "system_ods_code", "system");
       const auto ccg = ccg_2021_to_org.find(t.at(r, "ccg_code"));
-      if (ccg == ccg_2021_to_org.end())
-        t.fail(r, "unknown CCG code '" + t.at(r, "ccg_code") + "'");
+      if (ccg == ccg_2021_to_org.end()) t.fail(r, "unknown CCG code '" + t.at(r, "ccg_code") + "'");
       const double patients = positive(t, r, "registered_patients", false);
-      const auto id = add_org(t.at(r, "pcn_code"), t.at(r, "pcn_name"),
-                              Kind::primary_care_network, sys, patients, patients);
+      const auto id = add_org(t.at(r, "pcn_code"), t.at(r, "pcn_name"), Kind::primary_care_network,
+                              sys, patients, patients);
       orgs_.add(t, r, t.at(r, "pcn_code"), id);
       pcn_ccg_.push_back({id, ccg->second});
     }
@@ -233,9 +231,8 @@ class Builder {
       if (unmeasured(i)) ++count[{area(i), o.kind[i]}];
     for (std::size_t i = 0; i < o.size(); ++i) {
       if (!unmeasured(i)) continue;
-      const double served = o.kind[i] == Kind::ambulance
-                                ? region_population[area(i)]
-                                : system_population_[o.system[i]];
+      const double served = o.kind[i] == Kind::ambulance ? region_population[area(i)]
+                                                         : system_population_[o.system[i]];
       o.population[i] = served / count[{area(i), o.kind[i]}];
       size_[i] = o.population[i];
     }
@@ -265,7 +262,8 @@ class Builder {
     for (std::uint32_t i = 0; i < o.size(); ++i) {
       if (o.kind[i] == Kind::primary_care_network) pcns[o.system[i]].push_back(i);
       if (o.kind[i] == Kind::commissioner) ccgs[o.system[i]].push_back(i);
-      if (o.kind[i] == Kind::local_authority) o.place[i] = static_cast<std::int32_t>(i - council_of_place_[0]);
+      if (o.kind[i] == Kind::local_authority)
+        o.place[i] = static_cast<std::int32_t>(i - council_of_place_[0]);
       if (o.place[i] < 0) o.place[i] = biggest[o.system[i]];
     }
     for (std::size_t sys = 0; sys < ns; ++sys) {
@@ -443,13 +441,17 @@ class Builder {
               acute[other].push_back(i);
           break;
         case Kind::mental_health:
-        case Kind::community: mh[sys].push_back(i); break;
-        default: break;
+        case Kind::community:
+          mh[sys].push_back(i);
+          break;
+        default:
+          break;
       }
     }
     for (std::size_t sys = 0; sys < ns; ++sys)
       if (largest_acute[sys] >= 0)
-        specialised[s_.systems.region[sys]].push_back(static_cast<std::uint32_t>(largest_acute[sys]));
+        specialised[s_.systems.region[sys]].push_back(
+            static_cast<std::uint32_t>(largest_acute[sys]));
     const auto add = [&](std::string name, std::int32_t sys, std::vector<std::uint32_t> m) {
       std::sort(m.begin(), m.end());
       m.erase(std::unique(m.begin(), m.end()), m.end());

@@ -56,9 +56,9 @@ struct Incidence {
 
 class RelationshipGraph {
  public:
-  using Csr = boost::compressed_sparse_row_graph<boost::directedS, boost::no_property,
-                                                 boost::no_property, boost::no_property,
-                                                 std::uint32_t, std::uint32_t>;
+  using Csr =
+      boost::compressed_sparse_row_graph<boost::directedS, boost::no_property, boost::no_property,
+                                         boost::no_property, std::uint32_t, std::uint32_t>;
   RelationshipGraph() = default;
   // Builds from undirected edges; duplicate edges are merged (flows add up, the first kind in
   // kind order stays), self edges dropped, and flows rounded to float.

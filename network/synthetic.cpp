@@ -13,8 +13,8 @@ namespace {
 
 // Short enough that a name up to a billion organisations stays inside std::string's own
 // buffer: no allocation per organisation.
-constexpr std::array<std::string_view, kind_count> short_kind_names{
-    "Acute", "Comm", "MH", "Spec", "Amb", "CCG", "PCN", "LA"};
+constexpr std::array<std::string_view, kind_count> short_kind_names{"Acute", "Comm", "MH",  "Spec",
+                                                                    "Amb",   "CCG",  "PCN", "LA"};
 constexpr std::size_t places_per_system = 5;
 
 // System sys holds organisations [first(sys), first(sys + 1)): n split as evenly as can be.
@@ -25,9 +25,13 @@ struct Blocks {
 };
 
 void add_systems(Structure& s, std::size_t ns) {
-  static const std::array<std::string, 7> regions{"North East and Yorkshire", "North West",
-                                                  "Midlands", "East of England", "London",
-                                                  "South East", "South West"};
+  static const std::array<std::string, 7> regions{"North East and Yorkshire",
+                                                  "North West",
+                                                  "Midlands",
+                                                  "East of England",
+                                                  "London",
+                                                  "South East",
+                                                  "South West"};
   for (std::size_t sys = 0; sys < ns; ++sys) {
     s.systems.code.push_back("S" + std::to_string(sys));
     s.systems.name.push_back("Synthetic system " + std::to_string(sys));
@@ -130,8 +134,8 @@ RelationshipGraph make_graph(const Structure& s, const Blocks& blocks, const Par
 Structure make_synthetic(const Params& params) {
   Structure s;
   const auto n = static_cast<std::size_t>(params.synthetic_organisations);
-  const auto ns = static_cast<std::size_t>(std::min<std::int64_t>(params.synthetic_systems,
-                                                                   params.synthetic_organisations));
+  const auto ns = static_cast<std::size_t>(
+      std::min<std::int64_t>(params.synthetic_systems, params.synthetic_organisations));
   if (n >= 0xFFFFFFFFu)
     throw std::invalid_argument("synthetic population: at most 4294967294 organisations");
   const Blocks blocks{n, ns};

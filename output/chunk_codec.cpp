@@ -49,7 +49,8 @@ std::size_t ChunkEncoder::encode(std::span<const std::byte> chunk, std::size_t e
   z.avail_out = static_cast<uInt>(room);
   const auto fail = [&](const char* what) {
     out.resize(start);
-    throw std::runtime_error(std::string("zlib: ") + what + (z.msg ? std::string(": ") + z.msg : ""));
+    throw std::runtime_error(std::string("zlib: ") + what +
+                             (z.msg ? std::string(": ") + z.msg : ""));
   };
   for (std::size_t j = 0; j < planes; ++j) {
     const bool store = mode == Mode::store || choice.store_for[j] > 0;

@@ -69,7 +69,7 @@ class ChunkEncoder {
     return bytes + (bytes >> 12) + 32 * element_size + 64;
   }
 
-  static constexpr int level = 1;               // zlib level of the planes compressed
+  static constexpr int level = 1;                  // zlib level of the planes compressed
   static constexpr std::uint8_t retry_after = 64;  // chunks a plane is stored before a new try
 
  private:

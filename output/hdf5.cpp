@@ -9,14 +9,29 @@ namespace icsim::h5 {
 void Handle::reset() {
   if (id_ < 0) return;
   switch (H5Iget_type(id_)) {
-    case H5I_FILE: H5Fclose(id_); break;
-    case H5I_GROUP: H5Gclose(id_); break;
-    case H5I_DATASET: H5Dclose(id_); break;
-    case H5I_DATASPACE: H5Sclose(id_); break;
-    case H5I_DATATYPE: H5Tclose(id_); break;
-    case H5I_ATTR: H5Aclose(id_); break;
-    case H5I_GENPROP_LST: H5Pclose(id_); break;
-    default: break;
+    case H5I_FILE:
+      H5Fclose(id_);
+      break;
+    case H5I_GROUP:
+      H5Gclose(id_);
+      break;
+    case H5I_DATASET:
+      H5Dclose(id_);
+      break;
+    case H5I_DATASPACE:
+      H5Sclose(id_);
+      break;
+    case H5I_DATATYPE:
+      H5Tclose(id_);
+      break;
+    case H5I_ATTR:
+      H5Aclose(id_);
+      break;
+    case H5I_GENPROP_LST:
+      H5Pclose(id_);
+      break;
+    default:
+      break;
   }
   id_ = -1;
 }
@@ -28,7 +43,9 @@ herr_t innermost(unsigned, const H5E_error2_t* e, void* out) {
   return 0;
 }
 
-Handle property(hid_t cls) { return Handle(check(H5Pcreate(cls), "property list")); }
+Handle property(hid_t cls) {
+  return Handle(check(H5Pcreate(cls), "property list"));
+}
 
 Handle chunked_compressed(int rank, const hsize_t* chunk) {
   Handle plist = property(H5P_DATASET_CREATE);
@@ -55,7 +72,9 @@ hid_t check(hid_t status, const std::string& what) {
   return status;
 }
 
-void quiet() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+void quiet() {
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+}
 
 Handle string_type() {
   Handle t(check(H5Tcopy(H5T_C_S1), "string type"));
@@ -163,18 +182,23 @@ Handle write_vector(hid_t group, const std::string& name, std::span<const T> val
   const hsize_t chunk = std::clamp<hsize_t>(n, 1, 1 << 16);
   Handle space(check(H5Screate_simple(1, &n, nullptr), name));
   Handle plist = chunked_compressed(1, &chunk);
-  Handle set(check(H5Dcreate2(group, name.c_str(), type_of<T>(), space, H5P_DEFAULT, plist,
-                              H5P_DEFAULT),
-                   "cannot create dataset " + name));
-  if (n) check(H5Dwrite(set, type_of<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
-               "cannot write " + name);
+  Handle set(
+      check(H5Dcreate2(group, name.c_str(), type_of<T>(), space, H5P_DEFAULT, plist, H5P_DEFAULT),
+            "cannot create dataset " + name));
+  if (n)
+    check(H5Dwrite(set, type_of<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
+          "cannot write " + name);
   return set;
 }
 template Handle write_vector<double>(hid_t, const std::string&, std::span<const double>);
-template Handle write_vector<std::int64_t>(hid_t, const std::string&, std::span<const std::int64_t>);
-template Handle write_vector<std::int32_t>(hid_t, const std::string&, std::span<const std::int32_t>);
-template Handle write_vector<std::uint32_t>(hid_t, const std::string&, std::span<const std::uint32_t>);
-template Handle write_vector<std::uint8_t>(hid_t, const std::string&, std::span<const std::uint8_t>);
+template Handle write_vector<std::int64_t>(hid_t, const std::string&,
+                                           std::span<const std::int64_t>);
+template Handle write_vector<std::int32_t>(hid_t, const std::string&,
+                                           std::span<const std::int32_t>);
+template Handle write_vector<std::uint32_t>(hid_t, const std::string&,
+                                            std::span<const std::uint32_t>);
+template Handle write_vector<std::uint8_t>(hid_t, const std::string&,
+                                           std::span<const std::uint8_t>);
 
 Handle write_strings(hid_t group, const std::string& name, const std::vector<std::string>& values) {
   const hsize_t n = values.size();
@@ -186,8 +210,9 @@ Handle write_strings(hid_t group, const std::string& name, const std::vector<std
   Handle plist = chunked_compressed(1, &chunk);
   Handle set(check(H5Dcreate2(group, name.c_str(), type, space, H5P_DEFAULT, plist, H5P_DEFAULT),
                    "cannot create dataset " + name));
-  if (n) check(H5Dwrite(set, type, H5S_ALL, H5S_ALL, string_transfer(), text.data()),
-               "cannot write " + name);
+  if (n)
+    check(H5Dwrite(set, type, H5S_ALL, H5S_ALL, string_transfer(), text.data()),
+          "cannot write " + name);
   return set;
 }
 
@@ -200,9 +225,9 @@ Appendable::Appendable(hid_t group, const std::string& name, hid_t type, std::si
                             std::clamp<hsize_t>(width, 1, 1 << 16)};
   Handle space(check(H5Screate_simple(rank, dims, max), name));
   Handle plist = chunked_compressed(rank, chunk);
-  dataset_ = Handle(check(H5Dcreate2(group, name.c_str(), type, space, H5P_DEFAULT, plist,
-                                     H5P_DEFAULT),
-                          "cannot create dataset " + name));
+  dataset_ =
+      Handle(check(H5Dcreate2(group, name.c_str(), type, space, H5P_DEFAULT, plist, H5P_DEFAULT),
+                   "cannot create dataset " + name));
 }
 
 Appendable::Appendable(hid_t group, const std::string& name) : name_(name) {
@@ -295,7 +320,8 @@ std::vector<std::string> read_strings(hid_t parent, const std::string& path) {
   const auto n = static_cast<std::size_t>(H5Sget_simple_extent_npoints(space));
   std::vector<char*> text(n, nullptr);
   Handle type = string_type();
-  if (n) check(H5Dread(set, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, text.data()), "cannot read " + path);
+  if (n)
+    check(H5Dread(set, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, text.data()), "cannot read " + path);
   std::vector<std::string> values(n);
   for (std::size_t i = 0; i < n; ++i) values[i] = text[i] ? text[i] : "";
   if (n) H5Dvlen_reclaim(type, space, H5P_DEFAULT, text.data());

@@ -48,17 +48,36 @@ std::string last_error();
 // Throws Error("<what>: <HDF5 message>") when status < 0; returns status otherwise.
 hid_t check(hid_t status, const std::string& what);
 
-template <class T> hid_t type_of();
-template <> inline hid_t type_of<double>() { return H5T_NATIVE_DOUBLE; }
-template <> inline hid_t type_of<float>() { return H5T_NATIVE_FLOAT; }
-template <> inline hid_t type_of<std::int64_t>() { return H5T_NATIVE_INT64; }
-template <> inline hid_t type_of<std::int32_t>() { return H5T_NATIVE_INT32; }
-template <> inline hid_t type_of<std::uint32_t>() { return H5T_NATIVE_UINT32; }
-template <> inline hid_t type_of<std::uint8_t>() { return H5T_NATIVE_UINT8; }
+template <class T>
+hid_t type_of();
+template <>
+inline hid_t type_of<double>() {
+  return H5T_NATIVE_DOUBLE;
+}
+template <>
+inline hid_t type_of<float>() {
+  return H5T_NATIVE_FLOAT;
+}
+template <>
+inline hid_t type_of<std::int64_t>() {
+  return H5T_NATIVE_INT64;
+}
+template <>
+inline hid_t type_of<std::int32_t>() {
+  return H5T_NATIVE_INT32;
+}
+template <>
+inline hid_t type_of<std::uint32_t>() {
+  return H5T_NATIVE_UINT32;
+}
+template <>
+inline hid_t type_of<std::uint8_t>() {
+  return H5T_NATIVE_UINT8;
+}
 
 Handle string_type();  // variable-length UTF-8
 
-Handle create_file(const std::string& path);        // truncates
+Handle create_file(const std::string& path);  // truncates
 Handle open_file(const std::string& path, bool write);
 Handle create_group(hid_t parent, const std::string& name);  // makes intermediate groups
 Handle open_group(hid_t parent, const std::string& name);

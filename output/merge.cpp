@@ -7,8 +7,8 @@
 #include <cstring>
 #include <ctime>
 #include <iomanip>
-#include <sstream>
 #include <set>
+#include <sstream>
 
 #include "output/hdf5.hpp"
 
@@ -139,9 +139,9 @@ h5::Handle create_like(hid_t source, hid_t target, const Dataset& d) {
   H5Sget_simple_extent_dims(space, dims.data(), max.data());
   if (d.per_run) dims[0] = 0;
   h5::Handle target_space(h5::check(H5Screate_simple(rank, dims.data(), max.data()), d.path));
-  h5::Handle copy(h5::check(H5Dcreate2(target, d.path.c_str(), type, target_space, H5P_DEFAULT,
-                                       plist, H5P_DEFAULT),
-                            "cannot create " + d.path));
+  h5::Handle copy(h5::check(
+      H5Dcreate2(target, d.path.c_str(), type, target_space, H5P_DEFAULT, plist, H5P_DEFAULT),
+      "cannot create " + d.path));
   copy_attributes(set, copy);
   if (!d.per_run) {  // a static table: copy it whole
     Values values(type, static_cast<std::size_t>(H5Sget_simple_extent_npoints(space)));
@@ -206,7 +206,8 @@ void merge_rows(std::vector<Shard>& shards, hid_t target, const std::string& pat
   Values probe(type, 0);
   std::size_t row_bytes = H5Tget_size(probe.type);
   for (std::size_t i = 1; i < dims.size(); ++i) row_bytes *= dims[i];
-  const std::size_t block = std::max<std::size_t>(1, (8u << 20) / std::max<std::size_t>(row_bytes, 1));
+  const std::size_t block =
+      std::max<std::size_t>(1, (8u << 20) / std::max<std::size_t>(row_bytes, 1));
 
   const h5::Handle transfer = h5::string_transfer();  // harmless for numbers
   std::vector<h5::Handle> in;
@@ -300,8 +301,8 @@ MergeResult merge_sweeps(const std::vector<fs::path>& paths, const fs::path& out
         const auto& last = order.back();
         if (shards[last.shard].runs[last.row] == run)
           throw MergeError("merge: run " + std::to_string(run) + " is in both " +
-                           shards[last.shard].path.string() + " and " +
-                           shards[best].path.string() + " (the same shard twice?)");
+                           shards[last.shard].path.string() + " and " + shards[best].path.string() +
+                           " (the same shard twice?)");
       }
       order.push_back({static_cast<std::uint32_t>(best), at[best]++});
     }

@@ -21,8 +21,9 @@ struct SeriesGroup {
 };
 
 hid_t memory_type(const Column& column) {
-  return std::visit([](const auto& v) { return h5::type_of<typename std::decay_t<decltype(v)>::value_type>(); },
-                    column);
+  return std::visit(
+      [](const auto& v) { return h5::type_of<typename std::decay_t<decltype(v)>::value_type>(); },
+      column);
 }
 const void* data_of(const Column& column) {
   return std::visit([](const auto& v) -> const void* { return v.data(); }, column);
@@ -83,8 +84,9 @@ RunRecorder::RunRecorder(const std::filesystem::path& path, const World& w,
       }
     }
     h5::Handle membership = h5::create_group(s.file, "collaboratives/membership");
-    h5::set_attribute(membership, "description", std::string(
-        "collaborative membership per year: one row per (year, collaborative, member organisation)"));
+    h5::set_attribute(membership, "description",
+                      std::string("collaborative membership per year: one row per (year, "
+                                  "collaborative, member organisation)"));
     s.member_year = std::make_unique<h5::Appendable>(membership, "year", H5T_NATIVE_INT32, 0, 4096);
     s.member_collaborative =
         std::make_unique<h5::Appendable>(membership, "collaborative", H5T_NATIVE_INT32, 0, 4096);
@@ -125,7 +127,9 @@ RunRecorder::~RunRecorder() {
   std::filesystem::remove(state_->temporary, ignored);
 }
 
-const std::filesystem::path& RunRecorder::temporary_path() const { return state_->temporary; }
+const std::filesystem::path& RunRecorder::temporary_path() const {
+  return state_->temporary;
+}
 
 void RunRecorder::record(const World& w) {
   // Snapshot on the simulation thread; the writer thread does the HDF5 work.
@@ -147,8 +151,9 @@ void RunRecorder::record(const World& w) {
   s->writer.submit([s, frame] {
     for (auto& g : s->groups) g.year->append(std::span<const std::int32_t>(&frame->year, 1));
     for (const auto& [metric, column] : frame->columns)
-      s->groups[static_cast<int>(metric->level)].data.at(metric->name)->append(
-          data_of(column), 1, memory_type(column));
+      s->groups[static_cast<int>(metric->level)]
+          .data.at(metric->name)
+          ->append(data_of(column), 1, memory_type(column));
     const std::vector<std::int32_t> years(frame->collaborative.size(), frame->year);
     std::vector<std::int64_t> rows(frame->collaborative.size());
     std::iota(rows.begin(), rows.end(), static_cast<std::int64_t>(s->member_row->rows()));

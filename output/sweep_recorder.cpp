@@ -27,8 +27,9 @@
 // OUT.h5, and makes the old file the new working file by appending to it the runs it lacks (the
 // batch just committed, held in memory until then, compressed). Every run is written twice but
 // compressed once, and no commit copies the file, so a commit costs the same however large the
-// sweep grows, and memory holds at most one batch. A reader that has the old file open keeps it: HDF5's file lock then refuses us,
-// and the working file is made by copying OUT.h5 instead (as also where hard links fail).
+// sweep grows, and memory holds at most one batch. A reader that has the old file open keeps it:
+// HDF5's file lock then refuses us, and the working file is made by copying OUT.h5 instead (as also
+// where hard links fail).
 
 namespace icsim {
 namespace fs = std::filesystem;
@@ -84,13 +85,13 @@ class Rows {
     // itself (h5::ChunkEncoder); HDF5 compresses only the string columns' heap references.
     h5::check(H5Pset_deflate(plist, 1), "deflate filter");
     if (fill) h5::check(H5Pset_fill_value(plist, type, fill->data()), "fill value of " + name);
-    set_ = h5::Handle(h5::check(
-        H5Dcreate2(group, name.c_str(), type, space, H5P_DEFAULT, plist, H5P_DEFAULT),
-        "cannot create dataset " + name));
+    set_ = h5::Handle(
+        h5::check(H5Dcreate2(group, name.c_str(), type, space, H5P_DEFAULT, plist, H5P_DEFAULT),
+                  "cannot create dataset " + name));
     if (fill) {  // the netCDF convention, so that xarray masks failed runs
       h5::Handle scalar(h5::check(H5Screate(H5S_SCALAR), name));
-      h5::Handle attr(h5::check(
-          H5Acreate2(set_, "_FillValue", type, scalar, H5P_DEFAULT, H5P_DEFAULT), name));
+      h5::Handle attr(
+          h5::check(H5Acreate2(set_, "_FillValue", type, scalar, H5P_DEFAULT, H5P_DEFAULT), name));
       h5::check(H5Awrite(attr, type, fill->data()), "_FillValue of " + name);
     }
   }
@@ -126,7 +127,8 @@ class ChunkedRows {
     chunk_rows_ = chunk[0];
     row_bytes_ = element_size;
     for (std::size_t d = 1; d < dims.size(); ++d) {
-      if (chunk[d] != dims[d]) throw h5::Error("a chunk of the sweep file does not span whole rows");
+      if (chunk[d] != dims[d])
+        throw h5::Error("a chunk of the sweep file does not span whole rows");
       row_bytes_ *= dims[d];
     }
     rows_ = dims[0];
@@ -210,7 +212,8 @@ class ChunkedRows {
     const std::size_t room = h5::ChunkEncoder::bound(tail_.size(), element_size_);
     while (block_ < blocks_.size() && blocks_[block_].capacity() - blocks_[block_].size() < room)
       ++block_;
-    if (block_ == blocks_.size()) blocks_.emplace_back().reserve(std::max<std::size_t>(room, 1u << 20));
+    if (block_ == blocks_.size())
+      blocks_.emplace_back().reserve(std::max<std::size_t>(room, 1u << 20));
     h5::Bytes& block = blocks_[block_];
     const std::size_t offset = block.size();
     const std::size_t size = encoder.encode(tail_, element_size_, choice_, mode, block);
@@ -237,8 +240,8 @@ class ChunkedRows {
 // One dataset of the sweep file that gains a row per run, and how a run fills its row.
 struct Entry {
   std::string group, name;
-  hid_t type = -1;  // native type; -1: variable-length string
-  std::vector<hsize_t> shape;  // beyond the run dimension
+  hid_t type = -1;                  // native type; -1: variable-length string
+  std::vector<hsize_t> shape;       // beyond the run dimension
   std::vector<std::string> scales;  // dimension scale of each dimension after the first
   std::string units, description;
   bool fill = false;
@@ -262,31 +265,65 @@ std::vector<Entry> layout(const SweepFileInfo& info, const SweepSchema& schema,
                           const std::array<std::size_t, 3>& widths, std::size_t years) {
   std::vector<Entry> out;
   const auto run_scale = [&](const std::string& group) {
-    out.push_back({group, "run", H5T_NATIVE_INT64, {}, {}, "index",
-                   "run index in the sweep: point * replications + replication", false,
+    out.push_back({group,
+                   "run",
+                   H5T_NATIVE_INT64,
+                   {},
+                   {},
+                   "index",
+                   "run index in the sweep: point * replications + replication",
+                   false,
                    [](const RunRow& r, auto& b) { put_value(b, r.run); }});
   };
   run_scale("runs");
-  const auto index_column = [&](const char* name, const char* description, std::int64_t RunRow::*field) {
-    out.push_back({"runs", name, H5T_NATIVE_INT64, {}, {}, "index", description, false,
+  const auto index_column = [&](const char* name, const char* description,
+                                std::int64_t RunRow::*field) {
+    out.push_back({"runs",
+                   name,
+                   H5T_NATIVE_INT64,
+                   {},
+                   {},
+                   "index",
+                   description,
+                   false,
                    [field](const RunRow& r, auto& b) { put_value(b, r.*field); }});
   };
   index_column("point", "design point of the run", &RunRow::point);
   index_column("replication", "replication of the design point", &RunRow::replication);
-  out.push_back({"runs", "seed", H5T_NATIVE_INT64, {}, {}, "-",
+  out.push_back({"runs",
+                 "seed",
+                 H5T_NATIVE_INT64,
+                 {},
+                 {},
+                 "-",
                  "run.seed of the run, derived from (sweep seed, point, replication): "
                  "`icsim run --seed` with the run's parameters re-runs it alone",
-                 false, [](const RunRow& r, auto& b) { put_value(b, r.seed); }});
-  out.push_back({"runs", "status", -1, {}, {}, "-", "ok, or failed (see message)", false,
+                 false,
+                 [](const RunRow& r, auto& b) { put_value(b, r.seed); }});
+  out.push_back({"runs",
+                 "status",
+                 -1,
+                 {},
+                 {},
+                 "-",
+                 "ok, or failed (see message)",
+                 false,
                  [](const RunRow& r, auto& b) {
                    put_value(b, static_cast<const char*>(r.error.empty() ? "ok" : "failed"));
                  }});
-  out.push_back({"runs", "message", -1, {}, {}, "-", "why the run failed; empty if it did not",
-                 false, [](const RunRow& r, auto& b) { put_value(b, r.error.c_str()); }});
+  out.push_back({"runs",
+                 "message",
+                 -1,
+                 {},
+                 {},
+                 "-",
+                 "why the run failed; empty if it did not",
+                 false,
+                 [](const RunRow& r, auto& b) { put_value(b, r.error.c_str()); }});
   for (std::size_t j = 0; j < info.parameters.size(); ++j) {
     const ParamSpec& spec = *info.parameters[j];
     Entry e{"runs", spec.name, -1, {}, {}, spec.unit, spec.meaning + " (varied by the sweep)",
-            false, {}};
+            false,  {}};
     switch (spec.type) {
       case ParamType::real:
         e.type = H5T_NATIVE_DOUBLE;
@@ -317,7 +354,14 @@ std::vector<Entry> layout(const SweepFileInfo& info, const SweepSchema& schema,
     run_scale("summary");
     for (std::size_t i = 0; i < schema.summaries.size(); ++i) {
       const auto& s = schema.summaries[i];
-      out.push_back({"summary", s.name, H5T_NATIVE_DOUBLE, {}, {}, s.unit, s.description, true,
+      out.push_back({"summary",
+                     s.name,
+                     H5T_NATIVE_DOUBLE,
+                     {},
+                     {},
+                     s.unit,
+                     s.description,
+                     true,
                      [i](const RunRow& r, auto& b) {
                        put_value(b, r.summaries.empty() ? nan : r.summaries[i]);
                      }});
@@ -351,8 +395,8 @@ void type_series(std::vector<Entry>& entries, const SweepSchema& schema, const W
     std::size_t level = 0;
     while (e.group != std::string("timeseries/") + level_names[level]) ++level;
     const auto& list = schema.series[level];
-    const auto it = std::find_if(list.begin(), list.end(),
-                                 [&](const Metric* m) { return m->name == e.name; });
+    const auto it =
+        std::find_if(list.begin(), list.end(), [&](const Metric* m) { return m->name == e.name; });
     const std::size_t i = static_cast<std::size_t>(it - list.begin());
     e.type = memory_type((*it)->compute(base));
     const std::vector<std::byte> fill = fill_of(e.type);
@@ -366,10 +410,10 @@ void type_series(std::vector<Entry>& entries, const SweepSchema& schema, const W
       const Column& c = r.series[level][i];
       const std::size_t size = column_size(c) * H5Tget_size(memory_type(c));
       if (size != bytes)
-        throw h5::Error(path + ": run " + std::to_string(r.run) + " has " +
-                        std::to_string(size) + " bytes, not " + std::to_string(bytes));
-      const auto* p = std::visit(
-          [](const auto& v) { return reinterpret_cast<const std::byte*>(v.data()); }, c);
+        throw h5::Error(path + ": run " + std::to_string(r.run) + " has " + std::to_string(size) +
+                        " bytes, not " + std::to_string(bytes));
+      const auto* p =
+          std::visit([](const auto& v) { return reinterpret_cast<const std::byte*>(v.data()); }, c);
       b.insert(b.end(), p, p + size);
     };
   }
@@ -436,7 +480,8 @@ RunCapture::RunCapture(const SweepSchema& schema, std::size_t years,
   sum_.assign(summarised_.size(), 0.0);
   last_.assign(summarised_.size(), nan);
   summarised_seen_.assign(summarised_.size(), false);
-  for (std::size_t level = 0; level < 3; ++level) series_[level].resize(schema.series[level].size());
+  for (std::size_t level = 0; level < 3; ++level)
+    series_[level].resize(schema.series[level].size());
 }
 
 namespace {
@@ -477,9 +522,9 @@ void RunCapture::record(const World& w) {
       const ColumnView values = values_of(*metric, w, scratch);
       const std::size_t size = std::visit([](const auto& v) { return v.size(); }, values);
       if (size != widths_[level])
-        throw std::runtime_error("the run has " + std::to_string(size) + " " +
-                                 level_names[level] + "s, the sweep's tables " +
-                                 std::to_string(widths_[level]) + ": an axis changes the population");
+        throw std::runtime_error("the run has " + std::to_string(size) + " " + level_names[level] +
+                                 "s, the sweep's tables " + std::to_string(widths_[level]) +
+                                 ": an axis changes the population");
       const auto summary = std::find(summarised_.begin(), summarised_.end(), metric);
       if (summary != summarised_.end())
         summarise(static_cast<std::size_t>(summary - summarised_.begin()), values);
@@ -555,7 +600,8 @@ struct SweepRecorder::State {
   std::condition_variable timer_wake;
   bool stop_timer = false, finished = false;
 
-  explicit State(const Options& o) : options(o), writer(std::max<std::size_t>(o.queue_capacity, 1)) {}
+  explicit State(const Options& o)
+      : options(o), writer(std::max<std::size_t>(o.queue_capacity, 1)) {}
   ~State() {
     if (lock_fd >= 0) ::close(lock_fd);
   }
@@ -710,7 +756,8 @@ struct SweepRecorder::State {
   }
 
   void run_timer() {
-    const auto tick = std::chrono::duration<double>(std::clamp(options.commit_interval / 4, 0.05, 0.5));
+    const auto tick =
+        std::chrono::duration<double>(std::clamp(options.commit_interval / 4, 0.05, 0.5));
     std::unique_lock lock(timer_mutex);
     while (!stop_timer) {
       timer_wake.wait_for(lock, tick, [&] { return stop_timer; });
@@ -758,7 +805,8 @@ void create_skeleton(const fs::path& target, const std::vector<Entry>& entries,
           return e.group == name && !e.shape.empty();
         });
         std::vector<std::int32_t> years(year_entry.shape[0]);
-        for (std::size_t y = 0; y < years.size(); ++y) years[y] = first + static_cast<std::int32_t>(y);
+        for (std::size_t y = 0; y < years.size(); ++y)
+          years[y] = first + static_cast<std::int32_t>(y);
         h5::Handle year = h5::write_vector<std::int32_t>(it->second, "year", years);
         h5::describe(year, "calendar year", "year in which the planning year starts");
         h5::make_scale(year, "year");
@@ -781,8 +829,8 @@ void create_skeleton(const fs::path& target, const std::vector<Entry>& entries,
   for (const auto& e : entries) {
     const hid_t type = e.type == -1 ? string_type : e.type;
     const std::vector<std::byte> fill = e.fill ? fill_of(type) : std::vector<std::byte>{};
-    sets.push_back(std::make_unique<Rows>(group_of(e.group), e.name, type, e.shape,
-                                          e.fill ? &fill : nullptr));
+    sets.push_back(
+        std::make_unique<Rows>(group_of(e.group), e.name, type, e.shape, e.fill ? &fill : nullptr));
     h5::describe(sets.back()->id(), e.units, e.description);
   }
   // Each group's run dataset is its first entry and the scale of its first dimension.
@@ -803,8 +851,9 @@ void create_skeleton(const fs::path& target, const std::vector<Entry>& entries,
     if (groups.count(name)) h5::set_attribute(groups.at(name), "description", text);
   };
   describe_group("runs", "one row per run: its indices, seed, status and the varied parameters");
-  describe_group("summary", "whole-run summaries of each run: final_* in the run's final year, "
-                            "mean_* over its years; *_system_* are means over systems");
+  describe_group("summary",
+                 "whole-run summaries of each run: final_* in the run's final year, "
+                 "mean_* over its years; *_system_* are means over systems");
   for (const char* level : level_names)
     describe_group(std::string("timeseries/") + level,
                    std::string("yearly values of each run, per ") + level);
@@ -818,8 +867,12 @@ void create_skeleton(const fs::path& target, const std::vector<Entry>& entries,
 
 }  // namespace
 
-fs::path SweepRecorder::working_path(const fs::path& path) { return with_suffix(path, ".next"); }
-fs::path SweepRecorder::spare_path(const fs::path& path) { return with_suffix(path, ".spare"); }
+fs::path SweepRecorder::working_path(const fs::path& path) {
+  return with_suffix(path, ".next");
+}
+fs::path SweepRecorder::spare_path(const fs::path& path) {
+  return with_suffix(path, ".spare");
+}
 
 SweepRecorder::SweepRecorder(const fs::path& path, const SweepFileInfo& info,
                              const SweepSchema& schema, const World& base, Options options,
@@ -836,7 +889,8 @@ SweepRecorder::SweepRecorder(const fs::path& path, const SweepFileInfo& info,
   if (s.lock_fd < 0 || ::flock(s.lock_fd, LOCK_EX | LOCK_NB) != 0) {
     if (s.lock_fd >= 0) ::close(s.lock_fd);
     s.lock_fd = -1;
-    throw h5::Error("another icsim is writing this sweep file (it holds " + s.lock_path.string() + ")");
+    throw h5::Error("another icsim is writing this sweep file (it holds " + s.lock_path.string() +
+                    ")");
   }
   s.string_type = h5::string_type();
   const std::array<std::size_t, 3> widths{base.orgs.size(), base.systems.size(), 1};
@@ -919,7 +973,9 @@ void SweepRecorder::finish() {
   fs::remove(s.working, ignored);
 }
 
-std::uint64_t SweepRecorder::committed() const { return state_->committed.load(); }
+std::uint64_t SweepRecorder::committed() const {
+  return state_->committed.load();
+}
 
 std::vector<std::int64_t> SweepRecorder::recorded_runs(const fs::path& path) {
   h5::quiet();

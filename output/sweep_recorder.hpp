@@ -43,9 +43,9 @@ struct SweepSchema {
 // One finished or failed run, as the writer receives it.
 struct RunRow {
   std::int64_t run = 0, point = 0, replication = 0, seed = 0;
-  std::string error;              // why the run failed; empty if it did not
-  std::vector<Value> parameters;  // one per varied parameter
-  std::vector<double> summaries;  // in schema order; empty if the run failed
+  std::string error;                          // why the run failed; empty if it did not
+  std::vector<Value> parameters;              // one per varied parameter
+  std::vector<double> summaries;              // in schema order; empty if the run failed
   std::array<std::vector<Column>, 3> series;  // in schema order, [year][entity] flattened
   std::size_t bytes() const;
 };
@@ -54,9 +54,10 @@ struct RunRow {
 class RunCapture {
  public:
   // `widths`: organisations, systems (and 1) of the sweep's tables, which each year must match.
-  RunCapture(const SweepSchema& schema, std::size_t years, const std::array<std::size_t, 3>& widths);
+  RunCapture(const SweepSchema& schema, std::size_t years,
+             const std::array<std::size_t, 3>& widths);
   void record(const World& world);  // the year just simulated; throws if the widths differ
-  void finish(RunRow& row);  // summaries and series into row (once)
+  void finish(RunRow& row);         // summaries and series into row (once)
 
  private:
   const SweepSchema& schema_;
@@ -80,9 +81,9 @@ struct SweepFileInfo {
 class SweepRecorder {
  public:
   struct Options {
-    double commit_interval = 2.0;             // seconds between commits, at most
-    std::size_t carry_limit = 64u << 20;      // bytes of runs held between commits, at most
-    std::size_t queue_capacity = 16;          // runs queued for the writer thread
+    double commit_interval = 2.0;                  // seconds between commits, at most
+    std::size_t carry_limit = 64u << 20;           // bytes of runs held between commits, at most
+    std::size_t queue_capacity = 16;               // runs queued for the writer thread
     std::function<void(std::uint64_t)> on_commit;  // rows safely in the file (writer thread)
   };
 

@@ -73,8 +73,9 @@ void write_provenance(hid_t file, const Provenance& p, std::int64_t seed) {
   h5::set_attribute(file, "command_line", p.command_line);
   h5::set_attribute(file, "seed", seed);
   h5::set_attribute(file, "created", utc_now());
-  h5::set_attribute(file, "title", std::string("icsim: health-care provider collaboration in "
-                                               "integrated care systems"));
+  h5::set_attribute(file, "title",
+                    std::string("icsim: health-care provider collaboration in "
+                                "integrated care systems"));
 }
 
 void write_static_tables(hid_t file, const World& w) {
@@ -87,8 +88,9 @@ void write_static_tables(hid_t file, const World& w) {
     t.add("kind", map_each<std::string>(n, [&](auto i) { return std::string(name_of(o.kind[i])); }),
           "-", "kind of organisation");
     t.add("system", o.system, "index", "index of the organisation's system in /systems");
-    t.add("system_code", map_each<std::string>(n, [&](auto i) { return w.systems.code[o.system[i]]; }),
-          "-", "code of the organisation's system");
+    t.add("system_code",
+          map_each<std::string>(n, [&](auto i) { return w.systems.code[o.system[i]]; }), "-",
+          "code of the organisation's system");
     t.add("place", o.place, "index", "index of the organisation's place in /places (-1: none)");
     t.add("population", o.population, "people", "patients or residents served");
     t.add("income", o.income, "GBP m per year", "planned income (synthesised)");
@@ -104,12 +106,16 @@ void write_static_tables(hid_t file, const World& w) {
     t.add("code", s.code, "-", "system code (ODS)");
     t.add("name", s.name, "-", "system name");
     t.add("region", s.region, "-", "NHS England region");
-    t.add("leader_role", map_each<std::string>(s.size(), [&](auto i) {
-            return std::string(leader_roles[static_cast<int>(s.leader_role[i])]);
-          }), "-", "the system leader's other role: sole (none), commissioner, trust or other");
-    t.add("members", map_each<std::int32_t>(s.size(), [&](auto i) {
-            return static_cast<std::int32_t>(s.members[i].size());
-          }), "organisations", "organisations in the system");
+    t.add(
+        "leader_role",
+        map_each<std::string>(
+            s.size(),
+            [&](auto i) { return std::string(leader_roles[static_cast<int>(s.leader_role[i])]); }),
+        "-", "the system leader's other role: sole (none), commissioner, trust or other");
+    t.add("members",
+          map_each<std::int32_t>(
+              s.size(), [&](auto i) { return static_cast<std::int32_t>(s.members[i].size()); }),
+          "organisations", "organisations in the system");
   }
   {
     const auto& p = w.places;
@@ -124,9 +130,11 @@ void write_static_tables(hid_t file, const World& w) {
     Table t(file, "edges", "edge", index_labels(e.size()), "edge index");
     t.add("source", e.source, "index", "one end: index in /organisations");
     t.add("target", e.target, "index", "other end: index in /organisations");
-    t.add("kind", map_each<std::string>(e.size(), [&](auto i) {
-            return std::string(edge_kind_names[static_cast<int>(e.kind[i])]);
-          }), "-", "contract, referral or partnership");
+    t.add("kind",
+          map_each<std::string>(
+              e.size(),
+              [&](auto i) { return std::string(edge_kind_names[static_cast<int>(e.kind[i])]); }),
+          "-", "contract, referral or partnership");
     t.add("flow", e.flow, "GBP m per year", "money passing along the relationship (estimated)");
     t.add("initial_trust", w.trust, "0-1", "trust at the start of the run");
   }
@@ -134,14 +142,15 @@ void write_static_tables(hid_t file, const World& w) {
     const auto& c = w.collaboratives;
     Table t(file, "collaboratives", "collaborative", c.name, "collaborative name");
     t.add("system", c.system, "index", "home system in /systems (-1: spans systems)");
-    t.add("candidates", map_each<std::int32_t>(c.size(), [&](auto i) {
-            return static_cast<std::int32_t>(c.candidates[i].size());
-          }), "organisations", "providers that may be members");
+    t.add("candidates",
+          map_each<std::int32_t>(
+              c.size(), [&](auto i) { return static_cast<std::int32_t>(c.candidates[i].size()); }),
+          "organisations", "providers that may be members");
   }
   {
     const auto& c = w.collaboratives;
-    Table t(file, "collaboratives/candidate_table", "slot",
-            index_labels(c.candidates.items.size()), "candidate slot");
+    Table t(file, "collaboratives/candidate_table", "slot", index_labels(c.candidates.items.size()),
+            "candidate slot");
     t.add("organisation", c.candidates.items, "index", "candidate organisation in /organisations");
     t.add("collaborative", w.collaborative_of_slot, "index", "collaborative in /collaboratives");
   }
@@ -149,8 +158,9 @@ void write_static_tables(hid_t file, const World& w) {
 
 void write_parameter_registry(hid_t file) {
   h5::Handle group = h5::create_group(file, "parameters");
-  h5::set_attribute(group, "description", std::string(
-      "every scenario parameter: one attribute per parameter holding 'unit | allowed | meaning'"));
+  h5::set_attribute(group, "description",
+                    std::string("every scenario parameter: one attribute per parameter holding "
+                                "'unit | allowed | meaning'"));
   for (const auto& spec : registry())
     h5::set_attribute(group, spec.name, spec.unit + " | " + spec.allowed() + " | " + spec.meaning);
 }

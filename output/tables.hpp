@@ -14,7 +14,7 @@ struct Provenance {
   std::string scenario_text;    // the full resolved scenario (TOML)
   std::string scenario_source;  // the file it came from, or the shipped scenario's name
   std::string command_line;
-  std::string kind = "run";     // "run" or "sweep"
+  std::string kind = "run";  // "run" or "sweep"
 };
 
 void write_provenance(hid_t file, const Provenance& provenance, std::int64_t seed);

@@ -50,8 +50,7 @@ TEST_CASE("formal collaboratives share members' shocks and conserve them", "[col
 
 TEST_CASE("the integration index rises with trust and stays in [0, 1]", "[collaborate]") {
   const auto index = [](const char* trust) {
-    const World w = test::run(test::params({std::string("trust.initial=") + trust,
-                                            "run.years=1"}));
+    const World w = test::run(test::params({std::string("trust.initial=") + trust, "run.years=1"}));
     for (const double x : w.system_ledger.integration_index) {
       CHECK(x >= 0);
       CHECK(x <= 1);
@@ -64,8 +63,8 @@ TEST_CASE("the integration index rises with trust and stays in [0, 1]", "[collab
 
 TEST_CASE("a system pooling little with little trust is flagged in name only", "[collaborate]") {
   const World low = test::run(test::params({"trust.initial=0.1", "run.years=1"}));
-  const World high = test::run(test::params({"trust.initial=0.9", "policy.system_tied_share=1",
-                                             "run.years=1"}));
+  const World high =
+      test::run(test::params({"trust.initial=0.9", "policy.system_tied_share=1", "run.years=1"}));
   const auto& l = low.system_ledger;
   for (std::size_t s = 0; s < l.in_name_only.size(); ++s)
     CHECK(l.in_name_only[s] == (l.stake_share[s] < 0.25 && l.mean_trust[s] < 0.4));

@@ -1,5 +1,6 @@
-#include <catch2/catch.hpp>
 #include <tbb/global_control.h>
+
+#include <catch2/catch.hpp>
 
 #include "agents/metrics.hpp"
 #include "support.hpp"
@@ -9,8 +10,8 @@ using namespace icsim;
 TEST_CASE("the tied share puts every stake at or above it", "[decide]") {
   for (const char* rule : {"expected_utility", "imitation", "learning", "threshold"}) {
     INFO(rule);
-    const Params p = test::params({"policy.system_tied_share=0.5", "run.years=4",
-                                   std::string("behaviour.rule=") + rule});
+    const Params p = test::params(
+        {"policy.system_tied_share=0.5", "run.years=4", std::string("behaviour.rule=") + rule});
     test::run(p, [&](const World& w) {
       for (std::size_t i = 0; i < w.size(); ++i)
         if (holds_control_total(w.orgs.kind[i])) REQUIRE(w.current.stake[i] >= 0.5);
@@ -49,16 +50,16 @@ TEST_CASE("per-kind rules override the default rule", "[decide]") {
 TEST_CASE("every activation runs and orders decisions as it says", "[decide]") {
   for (const char* activation : {"synchronous", "random_sequential", "staged"}) {
     INFO(activation);
-    const Params p = test::params({std::string("run.activation=") + activation,
-                                   "behaviour.rule=imitation", "run.years=3"});
+    const Params p = test::params(
+        {std::string("run.activation=") + activation, "behaviour.rule=imitation", "run.years=3"});
     const World w = test::run(p);
     CHECK(w.year == 3);
   }
   // Imitation under sequential activation sees choices made earlier in the same year, so the
   // outcome differs from synchronous activation.
   const World sync = test::run(test::params({"behaviour.rule=imitation", "run.years=3"}));
-  const World seq = test::run(test::params({"behaviour.rule=imitation", "run.years=3",
-                                            "run.activation=random_sequential"}));
+  const World seq = test::run(test::params(
+      {"behaviour.rule=imitation", "run.years=3", "run.activation=random_sequential"}));
   CHECK(sync.previous.effort != seq.previous.effort);
 }
 

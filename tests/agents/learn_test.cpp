@@ -15,13 +15,16 @@ double final_mean_trust(const Params& p) {
 double mean_effort(const Params& p, int replications = 8) {
   double total = 0, count = 0;
   for (int r = 0; r < replications; ++r)
-    test::run(p, [&](const World& w) {
-      for (std::size_t i = 0; i < w.size(); ++i)
-        if (is_trust(w.orgs.kind[i])) {
-          total += w.current.effort[i];
-          count += 1;
-        }
-    }, std::uint64_t(r));
+    test::run(
+        p,
+        [&](const World& w) {
+          for (std::size_t i = 0; i < w.size(); ++i)
+            if (is_trust(w.orgs.kind[i])) {
+              total += w.current.effort[i];
+              count += 1;
+            }
+        },
+        std::uint64_t(r));
   return total / count;
 }
 }  // namespace
@@ -32,8 +35,7 @@ TEST_CASE("higher transition pressure lowers mean trust", "[learn]") {
   CHECK(rushed < calm - 0.05);
 }
 
-TEST_CASE("trust rises where partners pool and deliver, falls where one free-rides",
-          "[learn]") {
+TEST_CASE("trust rises where partners pool and deliver, falls where one free-rides", "[learn]") {
   // Everyone pooling and delivering: trust can only rise.
   const Params pooled = test::params({"policy.system_tied_share=1", "behaviour.rule=threshold",
                                       "behaviour.threshold=0", "trust.freeride_gap=1",

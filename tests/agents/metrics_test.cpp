@@ -26,8 +26,8 @@ TEST_CASE("metrics: a metric's view holds the values its compute copies", "[metr
       INFO(m.name);
       const Column copy = m.compute(w);
       const std::size_t width = m.level == Level::organisation ? w.size()
-                                : m.level == Level::system   ? w.systems.size()
-                                                             : 1;
+                                : m.level == Level::system     ? w.systems.size()
+                                                               : 1;
       CHECK(std::visit([](const auto& v) { return v.size(); }, copy) == width);
       if (!m.view) continue;
       ++viewed;

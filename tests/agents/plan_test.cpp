@@ -5,8 +5,8 @@
 using namespace icsim;
 
 TEST_CASE("the recovery fund goes only to organisations planning a deficit", "[plan]") {
-  const World w = test::run(test::params({"policy.support_eligibility=deficit_only",
-                                          "run.years=1"}));
+  const World w =
+      test::run(test::params({"policy.support_eligibility=deficit_only", "run.years=1"}));
   double to_deficit = 0, to_others = 0;
   for (std::size_t i = 0; i < w.size(); ++i) {
     const bool planned_deficit = w.orgs.income[i] < w.orgs.base_cost[i];
@@ -20,15 +20,16 @@ TEST_CASE("the recovery fund goes only to organisations planning a deficit", "[p
 TEST_CASE("the sustainability fund goes to every trust by cost", "[plan]") {
   const World w = test::run(test::params({"run.years=1"}));
   for (std::size_t i = 0; i < w.size(); ++i) {
-    if (is_trust(w.orgs.kind[i])) CHECK(w.ledger.allocation[i] > 0);
-    else CHECK(w.ledger.allocation[i] == 0);
+    if (is_trust(w.orgs.kind[i]))
+      CHECK(w.ledger.allocation[i] > 0);
+    else
+      CHECK(w.ledger.allocation[i] == 0);
   }
 }
 
-TEST_CASE("earned autonomy lifts the stake floor of systems that keep to their totals",
-          "[plan]") {
-  const Params p = test::params({"policy.system_tied_share=0.75",
-                                 "policy.earned_autonomy_years=1", "run.years=6"});
+TEST_CASE("earned autonomy lifts the stake floor of systems that keep to their totals", "[plan]") {
+  const Params p = test::params(
+      {"policy.system_tied_share=0.75", "policy.earned_autonomy_years=1", "run.years=6"});
   int below_floor = 0, autonomous_years = 0;
   test::run(p, [&](const World& w) {
     for (std::size_t i = 0; i < w.size(); ++i) {
@@ -47,8 +48,7 @@ TEST_CASE("an invisible purchasing levy makes control totals look harder to meet
   const auto accepted = [](const char* visibility) {
     int count = 0;
     test::run(test::params({"policy.purchasing_levy=0.02", "policy.purchasing_return=1.0",
-                            std::string("policy.savings_visibility=") + visibility,
-                            "run.years=3"}),
+                            std::string("policy.savings_visibility=") + visibility, "run.years=3"}),
               [&](const World& w) {
                 for (std::size_t i = 0; i < w.size(); ++i) count += w.current.accepted[i];
               });

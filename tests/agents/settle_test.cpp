@@ -6,17 +6,18 @@
 using namespace icsim;
 
 namespace {
-double sum(const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0); }
+double sum(const std::vector<double>& v) {
+  return std::accumulate(v.begin(), v.end(), 0.0);
+}
 }  // namespace
 
 TEST_CASE("money is conserved: every pound of the pot is paid or returned", "[settle]") {
   const auto rule = GENERATE(as<std::string>{}, "pro_rata", "need", "equal", "leader");
   const auto eligibility = GENERATE(as<std::string>{}, "all_providers", "deficit_only");
   const auto tied = GENERATE(as<std::string>{}, "0", "0.5", "1");
-  const Params p = test::params({"policy.redistribution=" + rule,
-                                 "policy.support_eligibility=" + eligibility,
-                                 "policy.system_tied_share=" + tied,
-                                 "policy.collaboration_penalty=0.3", "run.years=6"});
+  const Params p = test::params(
+      {"policy.redistribution=" + rule, "policy.support_eligibility=" + eligibility,
+       "policy.system_tied_share=" + tied, "policy.collaboration_penalty=0.3", "run.years=6"});
   int years = 0;
   test::run(p, [&](const World& w) {
     ++years;
@@ -54,8 +55,8 @@ TEST_CASE("need redistribution pays members that missed their own totals; pro ra
 }
 
 TEST_CASE("write-offs halve commissioners' cumulative deficits at the write-off", "[settle]") {
-  const Params p = test::params({"policy.writeoff_commissioners=0.5", "policy.writeoff_year=3",
-                                 "run.years=3"});
+  const Params p =
+      test::params({"policy.writeoff_commissioners=0.5", "policy.writeoff_year=3", "run.years=3"});
   std::vector<double> before;
   test::run(p, [&](const World& w) {
     if (w.year == 1) before = w.ledger.balance;  // end of year 2
@@ -81,8 +82,8 @@ TEST_CASE("write-offs halve commissioners' cumulative deficits at the write-off"
 }
 
 TEST_CASE("the bail-out pays deep deficits up to its pool", "[settle]") {
-  const Params p = test::params({"policy.bailout=50", "policy.bailout_threshold=0.0",
-                                 "run.years=4"});
+  const Params p =
+      test::params({"policy.bailout=50", "policy.bailout_threshold=0.0", "run.years=4"});
   double paid = 0;
   test::run(p, [&](const World& w) {
     CHECK(w.national.bailout_paid <= 50.0 + 1e-9);
@@ -91,8 +92,10 @@ TEST_CASE("the bail-out pays deep deficits up to its pool", "[settle]") {
   CHECK(paid > 0);
 }
 
-TEST_CASE("the duty-to-collaborate penalty withholds support from members that gained while "
-          "their system missed", "[settle]") {
+TEST_CASE(
+    "the duty-to-collaborate penalty withholds support from members that gained while "
+    "their system missed",
+    "[settle]") {
   const Params p = test::params({"policy.collaboration_penalty=0.5", "run.years=5"});
   double penalties = 0;
   test::run(p, [&](const World& w) {

@@ -22,7 +22,9 @@ Result cli(std::vector<std::string> args) {
 std::filesystem::path temp(const std::string& name) {
   return std::filesystem::temp_directory_path() / ("icsim-cli-" + name);
 }
-int lines(const std::string& text) { return int(std::count(text.begin(), text.end(), '\n')); }
+int lines(const std::string& text) {
+  return int(std::count(text.begin(), text.end(), '\n'));
+}
 }  // namespace
 
 TEST_CASE("icsim run writes the output and prints the yearly summary", "[cli]") {
@@ -54,8 +56,8 @@ TEST_CASE("bad input gets a one-line error naming the file and key, exit 2", "[c
     CHECK_FALSE(std::filesystem::exists(temp("never.h5")));
   }
   SECTION("value out of range") {
-    const auto r = cli({"run", "--set", "policy.system_tied_share=1.5", "-o",
-                        temp("never.h5").string()});
+    const auto r =
+        cli({"run", "--set", "policy.system_tied_share=1.5", "-o", temp("never.h5").string()});
     CHECK(r.code == 2);
     CHECK(lines(r.err) == 1);
     CHECK(r.err.find("policy.system_tied_share") != std::string::npos);

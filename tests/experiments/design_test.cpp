@@ -1,9 +1,8 @@
 #include "experiments/design.hpp"
 
-#include <catch2/catch.hpp>
-
 #include <algorithm>
 #include <array>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <numeric>
 #include <set>

@@ -31,20 +31,21 @@ TEST_CASE("the shipped scenarios load and encode their policies", "[scenario]") 
 }
 
 TEST_CASE("a scenario file builds on a base and tables name registry keys", "[scenario]") {
-  const auto path = write_temp("base.toml", "base = \"england-2020\"\n[policy]\nbailout = 250.0\n"
-                                            "[behaviour.acute]\nrule = \"imitation\"\n");
+  const auto path = write_temp("base.toml",
+                               "base = \"england-2020\"\n[policy]\nbailout = 250.0\n"
+                               "[behaviour.acute]\nrule = \"imitation\"\n");
   const Params p = load_scenario(path.string()).params;
   CHECK(p.bailout == 250.0);
   CHECK(p.system_tied_share == 0.5);
   CHECK(p.rule_for(Kind::acute) == Rule::imitation);
 }
 
-TEST_CASE("bad scenarios get one-line errors naming the file, the line and the key",
-          "[scenario]") {
+TEST_CASE("bad scenarios get one-line errors naming the file, the line and the key", "[scenario]") {
   const auto unknown = write_temp("unknown.toml", "[policy]\nsystem_tied_shar = 0.5\n");
-  CHECK_THROWS_WITH(load_scenario(unknown.string()),
-                    Catch::Contains(unknown.string() + ":2: unknown key 'policy.system_tied_shar'") &&
-                        Catch::Contains("did you mean 'policy.system_tied_share'"));
+  CHECK_THROWS_WITH(
+      load_scenario(unknown.string()),
+      Catch::Contains(unknown.string() + ":2: unknown key 'policy.system_tied_shar'") &&
+          Catch::Contains("did you mean 'policy.system_tied_share'"));
   const auto range = write_temp("range.toml", "[policy]\nsystem_tied_share = 2\n");
   CHECK_THROWS_WITH(load_scenario(range.string()),
                     Catch::Contains("range.toml:2") && Catch::Contains("a number in [0, 1]"));

@@ -2,9 +2,9 @@
 // binary in the background, and reading a sweep file's columns.
 #pragma once
 
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
-#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,8 +25,8 @@ namespace icsim::test {
 // A fresh folder per test process, removed when the process ends.
 inline std::filesystem::path sweep_folder() {
   static const struct Folder {
-    std::filesystem::path path = std::filesystem::temp_directory_path() /
-                                 ("icsim-sweep-test-" + std::to_string(::getpid()));
+    std::filesystem::path path =
+        std::filesystem::temp_directory_path() / ("icsim-sweep-test-" + std::to_string(::getpid()));
     Folder() {
       std::filesystem::remove_all(path);
       std::filesystem::create_directories(path);
@@ -49,8 +49,8 @@ inline std::filesystem::path write_file(const std::string& name, const std::stri
 inline std::string tiny_sweep(const std::string& record = R"(["summary", "national", "system"])",
                               int samples = 3) {
   return "scenario = \"england-2020\"\nyears = 2\nreplications = 2\nseed = 7\n"
-         "design = \"latin_hypercube\"\nsamples = " + std::to_string(samples) +
-         "\nrecord = " + record +
+         "design = \"latin_hypercube\"\nsamples = " +
+         std::to_string(samples) + "\nrecord = " + record +
          "\n[axes]\n\"policy.system_tied_share\" = { min = 0.0, max = 1.0 }\n"
          "\"policy.redistribution\" = [\"pro_rata\", \"need\"]\n";
 }

@@ -29,7 +29,9 @@ SweepResult sweep_to(const Sweep& sweep, const fs::path& out, Shard shard = {},
   return run_sweep(sweep, o);
 }
 
-std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+std::string first_line(const std::string& text) {
+  return text.substr(0, text.find('\n'));
+}
 
 }  // namespace
 
@@ -42,14 +44,15 @@ TEST_CASE("sweep files: the design sets the number of runs", "[sweep]") {
       "\"policy.transition_pressure\" = { min = 0.0, max = 0.5 }\n"
       "\"shocks.volatility\" = { values = [0.01, 0.02] }\n";
   CHECK(runs("design = \"latin_hypercube\"\nsamples = 5\n" + three_axes) == 5 * 2);
-  CHECK(runs("design = \"sobol\"\nsamples = 4\n" + three_axes) == 4 * (3 + 2) * 2);  // N(k+2)
+  CHECK(runs("design = \"sobol\"\nsamples = 4\n" + three_axes) == 4 * (3 + 2) * 2);   // N(k+2)
   CHECK(runs("design = \"morris\"\nsamples = 3\n" + three_axes) == 3 * (3 + 1) * 2);  // r(k+1)
   CHECK(runs("[axes]\n\"policy.redistribution\" = [\"pro_rata\", \"need\", \"equal\"]\n"
              "\"policy.system_tied_share\" = { min = 0.0, max = 1.0, levels = 4 }\n") == 12 * 2);
   CHECK(runs("") == 2);  // no axes: replications of the scenario
-  const Sweep s = parse_sweep("[axes]\n\"policy.system_tied_share\" = { min = 0.0, max = 1.0, "
-                              "levels = 3 }\n\"policy.earned_autonomy_years\" = [2]\n",
-                              "s.toml");
+  const Sweep s = parse_sweep(
+      "[axes]\n\"policy.system_tied_share\" = { min = 0.0, max = 1.0, "
+      "levels = 3 }\n\"policy.earned_autonomy_years\" = [2]\n",
+      "s.toml");
   REQUIRE(s.axes.size() == 2);  // ordered by name
   CHECK(s.axes[0].name == "policy.earned_autonomy_years");
   CHECK(s.axes[0].values == std::vector<Value>{std::int64_t{2}});
@@ -58,7 +61,8 @@ TEST_CASE("sweep files: the design sets the number of runs", "[sweep]") {
 
 TEST_CASE("sweep files: the shipped examples are valid", "[sweep]") {
   int files = 0;
-  for (const auto& entry : fs::directory_iterator(fs::path(ICSIM_SOURCE_DIR) / "experiments/sweeps")) {
+  for (const auto& entry :
+       fs::directory_iterator(fs::path(ICSIM_SOURCE_DIR) / "experiments/sweeps")) {
     if (entry.path().extension() != ".toml") continue;
     const Sweep s = load_sweep(entry.path());
     CHECK(s.runs() > 0);
@@ -81,19 +85,22 @@ TEST_CASE("sweep files: a malformed one gets a one-line error naming the file an
        {":5:", "key 'axes.policy.system_tied_share'", "min (1) must be below max (0)"}},
       {head + "design = \"hypercube\"\n",
        {":2:", "key 'design'", "unknown design 'hypercube'", "latin_hypercube"}},
-      {head + "design = \"morris\"\nsamples = 2\n[axes]\n\"policy.redistribution\" = [\"need\", \"equal\"]\n",
+      {head + "design = \"morris\"\nsamples = 2\n[axes]\n\"policy.redistribution\" = [\"need\", "
+              "\"equal\"]\n",
        {":5:", "key 'axes.policy.redistribution'", "morris cannot vary a categorical"}},
       {head + "[axes]\n\"policy.system_tied_share\" = { values = [0.5, 2.0] }\n",
        {":3:", "key 'axes.policy.system_tied_share'", "2.0 is not allowed"}},
       {head + "[axes]\n\"policy.system_tied_share\" = { min = 0.0, max = 1.0 }\n",
        {"key 'axes.policy.system_tied_share'", "full_factorial needs listed values"}},
-      {head + "design = \"sobol\"\n[axes]\n\"policy.system_tied_share\" = { min = 0.0, max = 1.0 }\n",
+      {head +
+           "design = \"sobol\"\n[axes]\n\"policy.system_tied_share\" = { min = 0.0, max = 1.0 }\n",
        {"key 'samples'", "required by sobol"}},
       {head + "sample = 3\n", {":2:", "unknown key 'sample'"}},
       {head + "record = [\"summary\", \"everything\"]\n", {"key 'record'", "unknown 'everything'"}},
       {head + "[axes]\n\"policy.redistribution\" = { min = 0, max = 1 }\n",
        {"key 'axes.policy.redistribution'", "a range needs a numeric parameter"}},
-      {head + "[axes]\n\"run.years\" = [2, 3]\n", {"key 'axes.run.years'", "record = [\"summary\"]"}},
+      {head + "[axes]\n\"run.years\" = [2, 3]\n",
+       {"key 'axes.run.years'", "record = [\"summary\"]"}},
       {head + "[set]\n\"policy.bailot\" = 100\n", {":3:", "[set]", "unknown key 'policy.bailot'"}},
   };
   int i = 0;
@@ -117,7 +124,8 @@ TEST_CASE("sweep: sample prints the design as CSV, one row per run", "[sweep]") 
   const auto path = test::write_file("sample.toml", test::tiny_sweep());
   const auto r = test::cli({"sample", path.string()});
   REQUIRE(r.code == 0);
-  CHECK(first_line(r.out) == "run,point,replication,seed,policy.redistribution,policy.system_tied_share");
+  CHECK(first_line(r.out) ==
+        "run,point,replication,seed,policy.redistribution,policy.system_tied_share");
   CHECK(test::line_count(r.out) == 1 + 6);
   CHECK(test::cli({"sample", path.string()}).out == r.out);  // the same every time
   const Sweep s = load_sweep(path);
@@ -156,15 +164,17 @@ TEST_CASE("sweep: shards partition the runs; SLURM array variables pick the shar
                                              {"SLURM_ARRAY_TASK_COUNT", "4"}}));
   REQUIRE(a);
   CHECK((a->index == 3 && a->count == 4));
-  const auto b = shard_from_environment(env({{"SLURM_ARRAY_TASK_ID", "0"}, {"SLURM_ARRAY_TASK_COUNT", "2"}}));
+  const auto b =
+      shard_from_environment(env({{"SLURM_ARRAY_TASK_ID", "0"}, {"SLURM_ARRAY_TASK_COUNT", "2"}}));
   CHECK((b->index == 1 && b->count == 2));
   const auto c = shard_from_environment(env({{"SLURM_ARRAY_TASK_ID", "4"},
                                              {"SLURM_ARRAY_TASK_STEP", "2"},
                                              {"SLURM_ARRAY_TASK_COUNT", "3"}}));
   CHECK((c->index == 3 && c->count == 3));
   CHECK_THROWS_AS(shard_from_environment(env({{"SLURM_ARRAY_TASK_ID", "1"}})), InputError);
-  CHECK_THROWS_AS(shard_from_environment(env({{"SLURM_ARRAY_TASK_ID", "9"}, {"SLURM_ARRAY_TASK_COUNT", "4"}})),
-                  InputError);
+  CHECK_THROWS_AS(
+      shard_from_environment(env({{"SLURM_ARRAY_TASK_ID", "9"}, {"SLURM_ARRAY_TASK_COUNT", "4"}})),
+      InputError);
   CHECK(parse_shard("2/8", "--shard").index == 2);
   for (const char* bad : {"0/3", "4/3", "3", "a/b", "1/0", "1/3x"})
     CHECK_THROWS_AS(parse_shard(bad, "--shard"), InputError);
@@ -206,15 +216,17 @@ TEST_CASE("sweep: a run re-run alone from its seed and parameters gives the same
     apply_setting(p, "policy.redistribution=" + rule[run], "test");
     World w = make_world(p);
     simulate(w, {});
-    const auto final_trust = std::get<std::vector<double>>(find_metric("mean_trust", Level::national)->compute(w));
+    const auto final_trust =
+        std::get<std::vector<double>>(find_metric("mean_trust", Level::national)->compute(w));
     CHECK(final_trust.at(0) == trust[run]);
   }
 }
 
 TEST_CASE("threaded: the same sweep with 1 and 2 threads gives identical datasets", "[sweep]") {
-  const Sweep s = parse_sweep(test::tiny_sweep(R"(["summary", "national", "system", "organisation"])"),
-                              "s.toml");
-  const auto one = test::sweep_folder() / "threads-1.h5", two = test::sweep_folder() / "threads-2.h5";
+  const Sweep s = parse_sweep(
+      test::tiny_sweep(R"(["summary", "national", "system", "organisation"])"), "s.toml");
+  const auto one = test::sweep_folder() / "threads-1.h5",
+             two = test::sweep_folder() / "threads-2.h5";
   {
     tbb::global_control limit(tbb::global_control::max_allowed_parallelism, 1);
     sweep_to(s, one);
@@ -228,7 +240,8 @@ TEST_CASE("threaded: the same sweep with 1 and 2 threads gives identical dataset
   const h5::Handle file = h5::open_file(one.string(), false);
   CHECK(h5::shape(file, "timeseries/organisation/stake_fraction") ==
         std::vector<hsize_t>{6, 2, h5::shape(file, "organisations/code").at(0)});
-  CHECK(h5::read_all<std::int64_t>(file, "runs/run") == std::vector<std::int64_t>{0, 1, 2, 3, 4, 5});
+  CHECK(h5::read_all<std::int64_t>(file, "runs/run") ==
+        std::vector<std::int64_t>{0, 1, 2, 3, 4, 5});
 }
 
 TEST_CASE("sweep: record = [] writes /runs alone", "[sweep]") {
@@ -283,7 +296,8 @@ TEST_CASE("sweep: an existing output needs --resume or --overwrite; resume check
   CHECK(foreign.code == 2);
   CHECK(test::line_count(foreign.err) == 1);
   CHECK(foreign.err.find("holds another sweep") != std::string::npos);
-  const auto shard = test::cli({"sweep", path.string(), "-o", out, "--resume", "--shard", "1/2", "-q"});
+  const auto shard =
+      test::cli({"sweep", path.string(), "-o", out, "--resume", "--shard", "1/2", "-q"});
   CHECK(shard.code == 2);
   CHECK(shard.err.find("it holds shard 1/1, not 1/2") != std::string::npos);
   CHECK(test::cli({"sweep", path.string(), "-o", out, "--overwrite", "-q"}).code == 0);
@@ -310,7 +324,8 @@ TEST_CASE("slow: a sweep killed with SIGKILL midway, then resumed, equals the un
   const auto reference = test::sweep_folder() / "uninterrupted.h5";
   const auto out = test::sweep_folder() / "killed.h5";
   const auto log = test::sweep_folder() / "killed.log";
-  const std::vector<std::string> common{"sweep", path.string(), "--threads", "2", "--commit-interval", "0"};
+  const std::vector<std::string> common{"sweep", path.string(),       "--threads",
+                                        "2",     "--commit-interval", "0"};
   auto args = common;
   args.insert(args.end(), {"-o", reference.string()});
   REQUIRE(test::wait_exit(test::spawn_icsim(args, log)) == 0);

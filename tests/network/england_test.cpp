@@ -54,8 +54,8 @@ TEST_CASE("the relationship graph has every kind of edge the brief lists", "[eng
     pairs.insert({std::min(a, b), std::max(a, b)});
     CHECK(e.flow[k] > 0);
   }
-  CHECK(pairs.count({Kind::acute, Kind::commissioner}));               // contracts
-  CHECK(pairs.count({Kind::acute, Kind::local_authority}));            // catchment flows
+  CHECK(pairs.count({Kind::acute, Kind::commissioner}));                 // contracts
+  CHECK(pairs.count({Kind::acute, Kind::local_authority}));              // catchment flows
   CHECK(pairs.count({Kind::commissioner, Kind::primary_care_network}));  // PCN-commissioner
   CHECK(pairs.count({Kind::acute, Kind::primary_care_network}));         // PCN-acute, same place
   CHECK(pairs.count({Kind::acute, Kind::mental_health}));                // referrals in a system
@@ -86,16 +86,14 @@ TEST_CASE("inconsistent data is refused naming the file and the line", "[england
   SECTION("unknown system code") {
     auto files = england_files();
     files["trusts.csv"] += "RZZ,TEST TRUST,acute,cqc,QXX,Y58,10\n";
-    CHECK_THROWS_WITH(load_england(p, files),
-                      Catch::Contains("data/england/trusts.csv:217") &&
-                          Catch::Contains("unknown system code 'QXX'"));
+    CHECK_THROWS_WITH(load_england(p, files), Catch::Contains("data/england/trusts.csv:217") &&
+                                                  Catch::Contains("unknown system code 'QXX'"));
   }
   SECTION("duplicate code") {
     auto files = england_files();
     files["pcns.csv"] += "U00070,DUPLICATE PCN,36L,QWE,1000,1\n";
-    CHECK_THROWS_WITH(load_england(p, files),
-                      Catch::Contains("data/england/pcns.csv:1256") &&
-                          Catch::Contains("duplicate code 'U00070'"));
+    CHECK_THROWS_WITH(load_england(p, files), Catch::Contains("data/england/pcns.csv:1256") &&
+                                                  Catch::Contains("duplicate code 'U00070'"));
   }
   SECTION("negative population") {
     auto files = england_files();

@@ -61,7 +61,8 @@ TEST_CASE("chunk encoder: zlib and the unshuffle give back every byte", "[chunk_
   check(bytes_of(std::vector<double>(1000, 3.25)), 8);
   check(bytes_of(std::vector<std::int32_t>{1, -1, 7, 1 << 30, 0}), 4);
   std::vector<std::uint8_t> flags(70000);  // more than a stored block holds
-  for (std::size_t i = 0; i < flags.size(); ++i) flags[i] = static_cast<std::uint8_t>(i * 2654435761u >> 24);
+  for (std::size_t i = 0; i < flags.size(); ++i)
+    flags[i] = static_cast<std::uint8_t>(i * 2654435761u >> 24);
   check(bytes_of(flags), 1);
   check(bytes_of(std::vector<double>{42.0}), 8);
 
@@ -69,9 +70,11 @@ TEST_CASE("chunk encoder: zlib and the unshuffle give back every byte", "[chunk_
   h5::PlaneChoice choice;
   h5::Bytes two;
   const auto first = noisy(512, 4), second = noisy(512, 5);
-  const std::size_t a = encoder.encode(bytes_of(first), 8, choice, h5::ChunkEncoder::Mode::learn, two);
+  const std::size_t a =
+      encoder.encode(bytes_of(first), 8, choice, h5::ChunkEncoder::Mode::learn, two);
   const h5::Bytes one(two.begin(), two.end());
-  const std::size_t b = encoder.encode(bytes_of(second), 8, choice, h5::ChunkEncoder::Mode::learn, two);
+  const std::size_t b =
+      encoder.encode(bytes_of(second), 8, choice, h5::ChunkEncoder::Mode::learn, two);
   REQUIRE(two.size() == a + b);
   CHECK(std::equal(one.begin(), one.end(), two.begin()));
   const auto decoded = decode(h5::Bytes(two.begin() + static_cast<std::ptrdiff_t>(a), two.end()),
@@ -145,7 +148,8 @@ TEST_CASE("chunk encoder: HDF5 reads chunks written raw through its shuffle and 
       for (hsize_t c = 0; c * chunk_rows < rows; ++c) {
         const hsize_t take = std::min(chunk_rows, rows - c * chunk_rows);
         std::fill(padded.begin(), padded.end(), std::byte{0});
-        std::memcpy(padded.data(), static_cast<const std::byte*>(data) + c * chunk_rows * width * element,
+        std::memcpy(padded.data(),
+                    static_cast<const std::byte*>(data) + c * chunk_rows * width * element,
                     take * width * element);
         encoded.clear();
         encoder.encode(padded, element, choice,

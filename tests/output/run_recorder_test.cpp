@@ -76,8 +76,7 @@ TEST_CASE("a run file has the layout of DESIGN.md section 5, readable with plain
   std::filesystem::remove(path);
 }
 
-TEST_CASE("an unwritable output path fails before the run and leaves nothing behind",
-          "[output]") {
+TEST_CASE("an unwritable output path fails before the run and leaves nothing behind", "[output]") {
   const Params p = test::params({"run.years=1"});
   const World w = make_world(p);
   CHECK_THROWS_AS(RunRecorder("/nonexistent-dir/out.h5", w, {}), h5::Error);

@@ -40,7 +40,7 @@ TEST_CASE("sweep recorder: every commit leaves a complete file with the runs com
   const SweepSchema schema(SweepRecord{true, false, false, false});
   const auto path = test::sweep_folder() / "commits.h5";
   SweepRecorder::Options options;
-  options.commit_interval = 0;  // a commit per run
+  options.commit_interval = 0;            // a commit per run
   std::vector<long long> seen, reported;  // filled on the writer thread, read after finish()
   options.on_commit = [&](std::uint64_t n) {
     // OUT.h5 as a reader finds it right after the commit: it opens and holds the n runs.
@@ -48,7 +48,8 @@ TEST_CASE("sweep recorder: every commit leaves a complete file with the runs com
     reported.push_back(static_cast<long long>(n));
   };
   {
-    SweepRecorder recorder(path, info_for(find_param("policy.bailout")), schema, base, options, false);
+    SweepRecorder recorder(path, info_for(find_param("policy.bailout")), schema, base, options,
+                           false);
     CHECK(test::recorded_rows(path) == 0);  // committed empty at once
     for (std::int64_t run = 0; run < 5; ++run) recorder.add(row(run, schema.summaries.size()));
     recorder.finish();
@@ -56,16 +57,19 @@ TEST_CASE("sweep recorder: every commit leaves a complete file with the runs com
   }
   CHECK(seen == std::vector<long long>{1, 2, 3, 4, 5});
   CHECK(reported == seen);
-  for (const char* suffix : {".next", ".spare", ".lock"}) CHECK_FALSE(fs::exists(path.string() + suffix));
+  for (const char* suffix : {".next", ".spare", ".lock"})
+    CHECK_FALSE(fs::exists(path.string() + suffix));
   {  // resume: two more runs after the five
-    SweepRecorder recorder(path, info_for(find_param("policy.bailout")), schema, base, options, true);
+    SweepRecorder recorder(path, info_for(find_param("policy.bailout")), schema, base, options,
+                           true);
     CHECK(recorder.committed() == 5);
     recorder.add(row(5, schema.summaries.size()));
     recorder.add(row(6, schema.summaries.size()));
     // no finish(): the destructor commits what was added
   }
   const h5::Handle file = h5::open_file(path.string(), false);
-  CHECK(h5::read_all<std::int64_t>(file, "runs/run") == std::vector<std::int64_t>{0, 1, 2, 3, 4, 5, 6});
+  CHECK(h5::read_all<std::int64_t>(file, "runs/run") ==
+        std::vector<std::int64_t>{0, 1, 2, 3, 4, 5, 6});
   CHECK(h5::read_all<double>(file, "runs/policy.bailout").at(6) == Approx(0.6));
   CHECK(h5::read_all<double>(file, "summary/final_mean_trust").at(4) == 4.0);
   CHECK(h5::string_attribute(h5::open_group(file, "summary"), "description").has_value());
@@ -116,12 +120,15 @@ Column tagged_series(const Column& like, std::int64_t run, std::size_t years, st
 
 }  // namespace
 
-TEST_CASE("sweep recorder: series rows survive commits in the middle of chunks, failed runs and "
-          "a resume", "[sweep_recorder]") {
+TEST_CASE(
+    "sweep recorder: series rows survive commits in the middle of chunks, failed runs and "
+    "a resume",
+    "[sweep_recorder]") {
   const World base = make_world(load_scenario("england-2020").params);
   const SweepSchema schema(SweepRecord{true, false, true, false});
   const auto& series = schema.series[static_cast<int>(Level::system)];
-  const std::size_t years = static_cast<std::size_t>(base.params.years), width = base.systems.size();
+  const std::size_t years = static_cast<std::size_t>(base.params.years),
+                    width = base.systems.size();
   const auto path = test::sweep_folder() / "series.h5";
   const auto run_row = [&](std::int64_t run) {
     auto r = row(run, schema.summaries.size());
@@ -138,7 +145,8 @@ TEST_CASE("sweep recorder: series rows survive commits in the middle of chunks, 
   SweepRecorder::Options options;
   const auto record = [&](std::int64_t from, std::int64_t to, bool resume, double interval) {
     options.commit_interval = interval;
-    SweepRecorder recorder(path, info_for(find_param("policy.bailout")), schema, base, options, resume);
+    SweepRecorder recorder(path, info_for(find_param("policy.bailout")), schema, base, options,
+                           resume);
     for (std::int64_t run = from; run < to; ++run) recorder.add(run_row(run));
     recorder.finish();
   };
