@@ -353,7 +353,8 @@ void check_population(const Sweep& sweep, const World& base) {
 
 std::shared_ptr<RunRow> simulate_run(const Sweep& sweep, const SweepSchema& schema,
                                      const std::array<std::size_t, 3>& widths,
-                                     const SweepOptions& options, std::uint64_t run) {
+                                     const SweepOptions& options, std::uint64_t run,
+                                     SeriesPool* pool) {
   RunSpec spec = run_spec(sweep, run);
   auto row = std::make_shared<RunRow>();
   row->run = static_cast<std::int64_t>(spec.run);
@@ -364,7 +365,7 @@ std::shared_ptr<RunRow> simulate_run(const Sweep& sweep, const SweepSchema& sche
     const Params params = run_params(sweep, spec);
     World world = make_world(params);
     if (options.before_run) options.before_run(spec, world);
-    RunCapture capture(schema, static_cast<std::size_t>(sweep.base.years), widths);
+    RunCapture capture(schema, static_cast<std::size_t>(sweep.base.years), widths, pool);
     simulate(world, [&](const World& w) { capture.record(w); });
     capture.finish(*row);
   } catch (const std::exception& e) {  // a failed run is a result too: the sweep goes on
@@ -777,7 +778,8 @@ SweepResult run_sweep(const Sweep& sweep, const SweepOptions& options) {
           tbb::make_filter<std::uint64_t, std::shared_ptr<RunRow>>(
               tbb::filter_mode::parallel,
               [&](std::uint64_t run) {
-                auto row = simulate_run(sweep, schema, widths, options, run);
+                auto row =
+                    simulate_run(sweep, schema, widths, options, run, &recorder.series_pool());
                 { std::lock_guard publish(handover); }
                 return row;
               }) &

@@ -471,9 +471,51 @@ std::size_t RunRow::bytes() const {
   return n;
 }
 
+Column SeriesPool::take(const Column& like, std::size_t size) {
+  {
+    std::lock_guard lock(mutex_);
+    for (std::size_t i = free_.size(); i-- > 0;) {
+      Column& c = free_[i];
+      if (c.index() != like.index()) continue;
+      const std::size_t bytes = std::visit(
+          [&](const auto& v) { return v.capacity() < size ? 0 : v.capacity() * sizeof(v[0]); }, c);
+      if (bytes == 0) continue;
+      Column out = std::move(c);
+      free_[i] = std::move(free_.back());
+      free_.pop_back();
+      bytes_ -= bytes;
+      return out;
+    }
+  }
+  return std::visit(
+      [&](const auto& typed) -> Column {
+        std::decay_t<decltype(typed)> fresh;
+        fresh.reserve(size);
+        return fresh;
+      },
+      like);
+}
+
+void SeriesPool::give(std::array<std::vector<Column>, 3>& series) {
+  std::lock_guard lock(mutex_);
+  for (auto& level : series)
+    for (auto& c : level) {
+      const std::size_t bytes = std::visit(
+          [](auto& v) {
+            v.clear();
+            return v.capacity() * sizeof(typename std::decay_t<decltype(v)>::value_type);
+          },
+          c);
+      if (bytes == 0 || bytes_ + bytes > max_bytes) continue;
+      bytes_ += bytes;
+      free_.push_back(std::move(c));
+    }
+  series = {};
+}
+
 RunCapture::RunCapture(const SweepSchema& schema, std::size_t years,
-                       const std::array<std::size_t, 3>& widths)
-    : schema_(schema), years_(years), widths_(widths) {
+                       const std::array<std::size_t, 3>& widths, SeriesPool* pool)
+    : schema_(schema), years_(years), widths_(widths), pool_(pool) {
   for (const auto& s : schema.summaries)
     if (std::find(summarised_.begin(), summarised_.end(), s.metric) == summarised_.end())
       summarised_.push_back(s.metric);
@@ -531,12 +573,17 @@ void RunCapture::record(const World& w) {
       std::visit(
           [&](const auto& in) {
             using T = typename std::decay_t<decltype(in)>::value_type;
+            using Vector = std::vector<std::remove_const_t<T>>;
             auto& target = series_[level][i];
             if (seen_ == 0) {
-              target = std::vector<std::remove_const_t<T>>();
-              std::get<std::vector<std::remove_const_t<T>>>(target).reserve(years_ * size);
+              if (pool_) {
+                target = pool_->take(Vector{}, years_ * size);
+              } else {
+                target = Vector();
+                std::get<Vector>(target).reserve(years_ * size);
+              }
             }
-            auto& out = std::get<std::vector<std::remove_const_t<T>>>(target);
+            auto& out = std::get<Vector>(target);
             out.insert(out.end(), in.begin(), in.end());
           },
           values);
@@ -578,10 +625,11 @@ struct SweepRecorder::State {
   std::vector<std::vector<std::string>> carry_text;   // parallel to entries
   std::size_t carry_text_bytes = 0;
   h5::ChunkEncoder encoder;
+  SeriesPool pool;
   std::uint64_t written = 0;  // rows accepted: in the working file, or pending for it
   // Rows not yet in the working file. They are written in batches: each write to each of the
   // ~80 datasets costs an extend and a chunk lookup, far more than a row's data.
-  std::vector<std::shared_ptr<const RunRow>> pending;
+  std::vector<std::shared_ptr<RunRow>> pending;
   std::size_t pending_bytes = 0;
   static constexpr std::size_t batch_rows = 64, batch_bytes = 8u << 20;
   std::atomic<std::uint64_t> committed{0};
@@ -590,7 +638,7 @@ struct SweepRecorder::State {
 
   // Runs added but not yet handed to the writer: handing over a few at a time spares the
   // simulation threads a wake-up of the writer (a system call) for every run.
-  std::vector<std::shared_ptr<const RunRow>> outbox;
+  std::vector<std::shared_ptr<RunRow>> outbox;
   std::size_t outbox_rows = 8;  // 1 when every run is committed on its own
   std::mutex outbox_mutex;
 
@@ -653,7 +701,7 @@ struct SweepRecorder::State {
     if (closed < 0) throw h5::Error("cannot close " + working.string() + ": " + h5::last_error());
   }
 
-  void write(const std::vector<std::shared_ptr<const RunRow>>& rows) {
+  void write(const std::vector<std::shared_ptr<RunRow>>& rows) {
     if (rows.empty()) return;
     for (std::size_t i = 0; i < entries.size(); ++i) {
       buffer.clear();
@@ -685,13 +733,15 @@ struct SweepRecorder::State {
 
   void flush_pending() {
     write(pending);
+    for (const auto& row : pending)
+      if (row.use_count() == 1) pool.give(row->series);
     pending.clear();
     pending_bytes = 0;
   }
 
-  void add(const std::shared_ptr<const RunRow>& row) {
-    pending.push_back(row);
+  void add(std::shared_ptr<RunRow> row) {
     pending_bytes += row->bytes();
+    pending.push_back(std::move(row));
     ++written;
     if (pending.size() >= batch_rows || pending_bytes >= batch_bytes) flush_pending();
     maybe_commit();
@@ -739,7 +789,7 @@ struct SweepRecorder::State {
 
   // Hands the runs added since the last call to the writer thread.
   void send_outbox() {
-    std::vector<std::shared_ptr<const RunRow>> batch;
+    std::vector<std::shared_ptr<RunRow>> batch;
     {
       std::lock_guard lock(outbox_mutex);
       batch.swap(outbox);
@@ -749,9 +799,9 @@ struct SweepRecorder::State {
     // synchronisation ThreadSanitizer cannot see (Debian's oneTBB is not instrumented): a
     // mutex released here and taken there makes the hand-over visible to it.
     { std::lock_guard publish(handover); }
-    writer.submit([this, batch = std::move(batch)] {
+    writer.submit([this, batch = std::move(batch)]() mutable {
       { std::lock_guard receive(handover); }
-      for (const auto& row : batch) add(row);
+      for (auto& row : batch) add(std::move(row));  // the writer alone holds it then
     });
   }
 
@@ -947,7 +997,7 @@ SweepRecorder::~SweepRecorder() {
   if (s.lock_fd >= 0) fs::remove(s.lock_path, ignored);  // unlocked when State closes it
 }
 
-void SweepRecorder::add(std::shared_ptr<const RunRow> row) {
+void SweepRecorder::add(std::shared_ptr<RunRow> row) {
   State& s = *state_;
   s.writer.check();
   bool full = false;
@@ -975,6 +1025,10 @@ void SweepRecorder::finish() {
 
 std::uint64_t SweepRecorder::committed() const {
   return state_->committed.load();
+}
+
+SeriesPool& SweepRecorder::series_pool() {
+  return state_->pool;
 }
 
 std::vector<std::int64_t> SweepRecorder::recorded_runs(const fs::path& path) {

@@ -192,3 +192,27 @@ TEST_CASE(
         m->compute(base));
   }
 }
+
+TEST_CASE("sweep recorder: a written run's series storage goes to the next run, empty",
+          "[sweep_recorder]") {
+  SeriesPool pool;
+  std::array<std::vector<Column>, 3> series;
+  series[1].push_back(std::vector<double>(420, 1.5));
+  series[1].push_back(std::vector<std::uint8_t>(420, 1));
+  const void* doubles = std::get<std::vector<double>>(series[1][0]).data();
+  pool.give(series);
+  CHECK(series[1].empty());
+  const Column flags = pool.take(std::vector<std::uint8_t>{}, 420);
+  CHECK(std::get<std::vector<std::uint8_t>>(flags).empty());
+  Column reused = pool.take(std::vector<double>{}, 400);  // fits: the same storage, emptied
+  CHECK(std::get<std::vector<double>>(reused).data() == doubles);
+  CHECK(std::get<std::vector<double>>(reused).empty());
+  const Column larger = pool.take(std::vector<double>{}, 5000);  // nothing fits: fresh
+  CHECK(std::get<std::vector<double>>(larger).capacity() >= 5000);
+  CHECK(std::get<std::vector<double>>(larger).data() != doubles);
+  // Beyond its bound the pool frees what it is given.
+  std::array<std::vector<Column>, 3> huge;
+  huge[0].push_back(std::vector<double>((80u << 20) / sizeof(double)));
+  pool.give(huge);
+  CHECK(std::get<std::vector<double>>(pool.take(std::vector<double>{}, 1)).capacity() < 1000);
+}
