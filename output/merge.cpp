@@ -246,7 +246,7 @@ void merge_rows(std::vector<Shard>& shards, hid_t target, const std::string& pat
         if (parts[s]) parts[s]->reclaim(part_spaces[s]);
     };
     try {
-      dims[0] = h5::append_rows(out, rows.data(), count, probe.type, path, transfer);
+      h5::append_rows(out, rows.data(), count, probe.type, path, transfer);
     } catch (...) {
       reclaim();
       throw;

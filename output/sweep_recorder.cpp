@@ -471,19 +471,26 @@ std::size_t RunRow::bytes() const {
   return n;
 }
 
+namespace {
+std::size_t capacity_bytes(const Column& c) {
+  return std::visit(
+      [](const auto& v) {
+        return v.capacity() * sizeof(typename std::decay_t<decltype(v)>::value_type);
+      },
+      c);
+}
+}  // namespace
+
 Column SeriesPool::take(const Column& like, std::size_t size) {
   {
     std::lock_guard lock(mutex_);
-    for (std::size_t i = free_.size(); i-- > 0;) {
-      Column& c = free_[i];
-      if (c.index() != like.index()) continue;
-      const std::size_t bytes = std::visit(
-          [&](const auto& v) { return v.capacity() < size ? 0 : v.capacity() * sizeof(v[0]); }, c);
-      if (bytes == 0) continue;
-      Column out = std::move(c);
-      free_[i] = std::move(free_.back());
-      free_.pop_back();
-      bytes_ -= bytes;
+    // The smallest kept column of the type that holds `size` values.
+    const auto at = free_.lower_bound({like.index(), size});
+    if (at != free_.end() && at->first.first == like.index()) {
+      Column out = std::move(at->second.back());
+      at->second.pop_back();
+      if (at->second.empty()) free_.erase(at);
+      bytes_ -= capacity_bytes(out);
       return out;
     }
   }
@@ -500,15 +507,12 @@ void SeriesPool::give(std::array<std::vector<Column>, 3>& series) {
   std::lock_guard lock(mutex_);
   for (auto& level : series)
     for (auto& c : level) {
-      const std::size_t bytes = std::visit(
-          [](auto& v) {
-            v.clear();
-            return v.capacity() * sizeof(typename std::decay_t<decltype(v)>::value_type);
-          },
-          c);
+      std::visit([](auto& v) { v.clear(); }, c);
+      const std::size_t bytes = capacity_bytes(c);
       if (bytes == 0 || bytes_ + bytes > max_bytes) continue;
       bytes_ += bytes;
-      free_.push_back(std::move(c));
+      const std::size_t capacity = std::visit([](const auto& v) { return v.capacity(); }, c);
+      free_[{c.index(), capacity}].push_back(std::move(c));
     }
   series = {};
 }

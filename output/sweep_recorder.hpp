@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -63,7 +64,7 @@ class SeriesPool {
 
  private:
   std::mutex mutex_;
-  std::vector<Column> free_;
+  std::map<std::pair<std::size_t, std::size_t>, std::vector<Column>> free_;  // by type, capacity
   std::size_t bytes_ = 0;
   static constexpr std::size_t max_bytes = 64u << 20;
 };
