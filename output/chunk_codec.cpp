@@ -10,10 +10,9 @@ namespace icsim::h5 {
 struct ChunkEncoder::Stream {
   z_stream z{};
   Stream() {
-    // The parameters of zlib's compress2, which HDF5's deflate filter calls: a zlib stream with
-    // header and checksum, 32 KiB window.
-    // memLevel 6: a 16 KiB hash table, cleared for every chunk, rather than zlib's default
-    // 64 KiB (the clearing cost as much as compressing a sweep's small chunks).
+    // A zlib stream with header and checksum and a 32 KiB window, as zlib's compress2 (which
+    // HDF5's deflate filter calls) writes; but memLevel 6, a 16 KiB hash table cleared for every
+    // chunk rather than the default 64 KiB (clearing cost as much as compressing small chunks).
     if (deflateInit2(&z, level, Z_DEFLATED, MAX_WBITS, 6, Z_DEFAULT_STRATEGY) != Z_OK)
       throw std::runtime_error("zlib: cannot start a deflate stream (out of memory)");
   }
@@ -29,14 +28,13 @@ std::size_t ChunkEncoder::encode(std::span<const std::byte> chunk, std::size_t e
     throw std::logic_error("chunk of " + std::to_string(chunk.size()) + " bytes is not whole " +
                            std::to_string(element_size) + "-byte elements");
   const std::size_t n = chunk.size() / element_size, planes = element_size;
-  // HDF5's shuffle filter: byte j of element i goes to j * n + i.
-  shuffled_.resize(chunk.size());
-  if (planes == 1) {
-    std::copy(chunk.begin(), chunk.end(), shuffled_.begin());
-  } else {
-    const std::byte* in = chunk.data();
+  // HDF5's shuffle filter: byte j of element i goes to j * n + i (nothing moves for bytes).
+  const std::byte* source = chunk.data();
+  if (planes > 1) {
+    shuffled_.resize(chunk.size());
     for (std::size_t i = 0; i < n; ++i)
-      for (std::size_t j = 0; j < planes; ++j) shuffled_[j * n + i] = in[i * planes + j];
+      for (std::size_t j = 0; j < planes; ++j) shuffled_[j * n + i] = source[i * planes + j];
+    source = shuffled_.data();
   }
   choice.store_for.resize(planes, 0);
 
@@ -57,7 +55,7 @@ std::size_t ChunkEncoder::encode(std::span<const std::byte> chunk, std::size_t e
     if (deflateParams(&z, store ? 0 : level, Z_DEFAULT_STRATEGY) != Z_OK)
       fail("cannot change the level between byte planes");
     const uLong before = z.total_out;
-    z.next_in = reinterpret_cast<Bytef*>(shuffled_.data() + j * n);
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<std::byte*>(source + j * n));
     z.avail_in = static_cast<uInt>(n);
     // Z_BLOCK ends the plane's block, so that its compressed size is known.
     if (deflate(&z, Z_BLOCK) != Z_OK || z.avail_in != 0) fail("cannot compress a byte plane");
