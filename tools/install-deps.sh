@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages icsim needs, only those missing; quiet when none are.
 # With arguments, installs those packages instead (tools/install-mpi-deps.sh uses this).
 set -euo pipefail
-default_packages=(build-essential cmake ninja-build pkg-config
+default_packages=(build-essential cmake ninja-build pkg-config ccache
   libboost-graph-dev libtbb-dev libhdf5-dev zlib1g-dev hdf5-tools catch2 libcli11-dev libtomlplusplus-dev
   clang-format-14
   python3-h5py python3-pandas python3-xarray python3-h5netcdf python3-matplotlib python3-scipy
