@@ -1,4 +1,5 @@
-// Stage 2, decide: every organisation chooses acceptance, stake, effort and memberships.
+// Stage 2, decide: trusts accept their control totals or not (and so ICSs their system totals);
+// then every organisation chooses its stake, effort and memberships, councils their pooling.
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -18,6 +19,10 @@ void choose_memberships(const DecideContext& ctx, std::size_t i, Random& rng, De
   const World& w = ctx.world;
   const auto slots = w.links.slots(i);
   if (slots.empty()) return;
+  if (!w.ledger.active[i]) {
+    for (const auto slot : slots) out.member[slot] = 0;
+    return;
+  }
   // On the stack for the usual handful of candidacies (no allocation per agent per year).
   using Gain = std::pair<double, std::uint32_t>;
   constexpr std::size_t on_stack = 16;
@@ -59,10 +64,11 @@ void decide_one(const DecideContext& ctx, const std::array<ChooseFn, kind_count>
   const Kind kind = w.orgs.kind[i];
   Random rng(w.key, std::uint32_t(w.year), std::uint32_t(i), Purpose::decide);
   if (holds_control_total(kind)) {
-    const Choice c = rules[static_cast<int>(kind)](ctx, i, rng);
-    out.accepted[i] = c.accepted;
+    const Choice c = w.ledger.active[i] ? rules[static_cast<int>(kind)](ctx, i, rng) : Choice{0, 0};
     out.stake[i] = c.stake;
     out.effort[i] = c.effort;
+  } else if (kind == Kind::local_authority) {
+    out.stake[i] = choose_pooling(ctx, i, rng);
   }
   Random collab_rng(w.key, std::uint32_t(w.year), std::uint32_t(i), Purpose::collaborate);
   choose_memberships(ctx, i, collab_rng, out);
@@ -70,27 +76,57 @@ void decide_one(const DecideContext& ctx, const std::array<ChooseFn, kind_count>
 
 DecideContext make_context(const World& w, const Decisions& view) {
   const Params& p = w.params;
+  const std::size_t ns = w.systems.size();
   DecideContext ctx{
       w,
       view,
-      std::vector<double>(w.systems.size(), 0.0),
-      std::vector<double>(w.collaboratives.size(), 0.0),
-      std::vector<double>(w.collaboratives.size(), 0.0),
+      std::vector<double>(ns, 0.0),
+      std::vector<double>(ns, 0.0),
+      {},
+      {},
       p.common_volatility / std::max(std::hypot(p.volatility, p.common_volatility), 1e-12)};
   // Per system over its members, in organisation order.
   detail::for_each_index(
-      w.systems.size(),
+      ns,
       [&](std::size_t sys) {
-        double staked = 0;
-        for (const auto i : w.systems.members[sys])
+        double staked = 0, effort = 0, holders = 0;
+        for (const auto i : w.systems.members[sys]) {
           staked += view.stake[i] * w.ledger.allocation[i];
+          if (!holds_control_total(w.orgs.kind[i]) || !w.ledger.active[i]) continue;
+          effort += view.effort[i];
+          holders += 1;
+        }
         ctx.system_staked[sys] = staked;
+        ctx.system_effort[sys] = holders > 0 ? effort / holders : 0.0;
       },
       1);
   auto state = collaborative_state(w, view);
   ctx.collab_members = std::move(state.members);
   ctx.collab_trust = std::move(state.trust);
   return ctx;
+}
+
+// Acceptance comes first, for every rule alike: a trust accepts its control total when the
+// support on offer and the cost of refusing outweigh the expected cost of missing it (rules.cpp).
+// An ICS accepts a system control total when enough of its NHS bodies, by cost, accepted theirs
+// (2018/19: 8 of 14 ICSs had at Q2); only then may its members stake above the floor.
+void decide_acceptance(World& w) {
+  const std::size_t n = w.size();
+  detail::for_each_index(
+      n, [&](std::size_t i) { w.current.accepted[i] = accepts(w, i); }, 64);
+  auto& s = w.system_ledger;
+  detail::for_each_index(
+      w.systems.size(),
+      [&](std::size_t sys) {
+        double accepted = 0, total = 0;
+        for (const auto i : w.systems.members[sys]) {
+          if (!holds_control_total(w.orgs.kind[i]) || !w.ledger.active[i]) continue;
+          total += w.ledger.planned_cost[i];
+          accepted += w.current.accepted[i] ? w.ledger.planned_cost[i] : 0.0;
+        }
+        s.accepted[sys] = s.ics[sys] && total > 0 && accepted >= w.params.acceptance_share * total;
+      },
+      4);
 }
 
 }  // namespace
@@ -100,6 +136,7 @@ void decide(World& w) {
   std::array<ChooseFn, kind_count> rules{};
   for (int k = 0; k < kind_count; ++k) rules[k] = rule_function(p.rule_for(static_cast<Kind>(k)));
 
+  decide_acceptance(w);
   // Collaboratives' form this year: set by policy, or chosen by the members' trust.
   const DecideContext last = make_context(w, w.previous);
   for (std::size_t c = 0; c < w.collaboratives.size(); ++c)
@@ -117,7 +154,6 @@ void decide(World& w) {
     }
     case Activation::random_sequential: {
       // One at a time in a random order; each sees the choices already made this year.
-      w.current.accepted = w.previous.accepted;
       w.current.stake = w.previous.stake;
       w.current.effort = w.previous.effort;
       w.current.member = w.previous.member;
@@ -137,6 +173,7 @@ void decide(World& w) {
           Kind::community,    Kind::ambulance, Kind::primary_care_network, Kind::local_authority};
       Decisions snapshot = w.previous;
       snapshot.formal = w.current.formal;
+      snapshot.accepted = w.current.accepted;
       w.current = snapshot;
       for (const Kind stage : stages) {
         const DecideContext ctx = make_context(w, snapshot);

@@ -4,64 +4,47 @@
 #include <cmath>
 #include <numeric>
 
-#include "agents/random.hpp"
+#include "network/random.hpp"
 
 namespace icsim {
 
-void synthesise_finance(Organisations& orgs, const std::vector<double>& size,
-                        const Params& params) {
+void synthesise_costs(Organisations& orgs, const std::vector<double>& size, const Params& params) {
   const std::size_t n = orgs.size();
-  const std::uint64_t key = run_key(static_cast<std::uint64_t>(params.finance_seed), 0);
-  std::vector<double> z(n);
-  for (std::size_t i = 0; i < n; ++i)
-    z[i] = Random(key, 0, static_cast<std::uint32_t>(i), Purpose::population).normal();
-
   // Trust cost: the provider total split by kind, then by size within the kind.
   std::array<double, 5> kind_size{};
   for (std::size_t i = 0; i < n; ++i)
     if (is_trust(orgs.kind[i])) kind_size[static_cast<int>(orgs.kind[i])] += size[i];
-
-  orgs.income.assign(n, 0);
   orgs.base_cost.assign(n, 0);
-  std::vector<double> trust_z;
   for (std::size_t i = 0; i < n; ++i) {
     const Kind k = orgs.kind[i];
     if (is_trust(k)) {
       const int ki = static_cast<int>(k);
       orgs.base_cost[i] = params.provider_cost_total * provider_cost_share[ki] * size[i] /
                           std::max(kind_size[ki], 1e-300);
-      trust_z.push_back(z[i]);
-    } else {
-      const double per_head = k == Kind::commissioner ? params.commissioner_allocation_per_patient
-                              : k == Kind::primary_care_network ? params.pcn_income_per_patient
-                                                                : params.council_spend_per_resident;
-      orgs.income[i] = orgs.population[i] * per_head / 1e6;
-      // Commissioners and councils plan to break even, give or take a little.
-      orgs.base_cost[i] = orgs.income[i] * (1.0 - 0.005 * z[i]);
+      continue;
     }
+    const double per_head = k == Kind::commissioner           ? params.other_care_per_head
+                            : k == Kind::primary_care_network ? params.pcn_income_per_patient
+                                                              : params.council_budget_per_resident;
+    orgs.base_cost[i] = orgs.population[i] * per_head / 1e6;
   }
-  // Trust margins: normal with the mean set so that exactly the published share of trusts
-  // plans a deficit (2018/19: about 46%).
-  std::sort(trust_z.begin(), trust_z.end());
-  double shift = 0;
-  if (!trust_z.empty()) {
-    const auto k = static_cast<std::size_t>(
-        std::clamp<double>(std::round(params.deficit_share * double(trust_z.size())), 1.0,
-                           double(trust_z.size()) - 1.0));
-    shift = -(trust_z[k - 1] + trust_z[std::min(k, trust_z.size() - 1)]) / 2.0;
-  }
-  for (std::size_t i = 0; i < n; ++i)
-    if (is_trust(orgs.kind[i]))
-      orgs.income[i] = orgs.base_cost[i] * (1.0 + params.margin_sd * (z[i] + shift));
+}
 
-  orgs.duty.assign(n, 1.0);
+void synthesise_margins(Organisations& orgs, const Params& params) {
+  const std::size_t n = orgs.size();
+  const std::uint64_t key = run_key(static_cast<std::uint64_t>(params.finance_seed), 0);
+  orgs.margin.assign(n, 0);
   orgs.capacity.assign(n, 0);
   orgs.risk_aversion.assign(n, 0);
   orgs.threshold.assign(n, 0);
   for (std::size_t i = 0; i < n; ++i) {
+    const int k = static_cast<int>(orgs.kind[i]);
+    if (holds_control_total(orgs.kind[i])) {
+      const double z = Random(key, 0, static_cast<std::uint32_t>(i), Purpose::population).normal();
+      // Kept above -50% of cost: a deeper planned deficit is not a plan anyone would sign.
+      orgs.margin[i] = std::max(params.margin_mean[k] + params.margin_sd[k] * z, -0.5);
+    }
     Random rng(key, 1, static_cast<std::uint32_t>(i), Purpose::population);
-    if (orgs.kind[i] == Kind::primary_care_network) orgs.duty[i] = 0.3;
-    if (orgs.kind[i] == Kind::local_authority) orgs.duty[i] = 0.8;
     orgs.capacity[i] = params.management_capacity * (0.75 + 0.5 * rng.uniform());
     orgs.risk_aversion[i] = params.risk_aversion * std::exp(0.5 * rng.normal() - 0.125);
     orgs.threshold[i] = std::clamp(params.threshold + 0.1 * rng.normal(), 0.0, 1.0);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "agents/accounts.hpp"
 #include "agents/collaboratives.hpp"
 #include "agents/parallel.hpp"
 #include "agents/rules.hpp"
@@ -15,21 +16,30 @@ void update_rules(World& w) {
   const Params& p = w.params;
   auto& r = w.rules;
   const auto& s = w.system_ledger;
+  bool learning = false;
+  for (int k = 0; k < kind_count; ++k)
+    learning = learning || p.rule_for(static_cast<Kind>(k)) == Rule::learning;
+  if (learning && r.attraction.empty()) {  // a timeline switched a kind to learning
+    r.attraction.assign(w.size() * action_count, 0.0);
+    r.experience.assign(w.size(), 1.0);
+  }
   detail::for_each_index(w.size(), [&](std::size_t i) {
-    if (!holds_control_total(w.orgs.kind[i])) return;
+    if (!holds_control_total(w.orgs.kind[i]) || !w.ledger.active[i]) return;
     const auto sys = w.orgs.system[i];
     r.belief[i] += p.belief_weight * ((s.met[sys] ? 1.0 : 0.0) - r.belief[i]);
     const double stake = w.current.stake[i], effort = w.current.effort[i];
-    w.ledger.utility[i] = payoff(w, i, stake, effort) - w.ledger.penalty[i] / w.orgs.base_cost[i];
+    w.ledger.utility[i] =
+        payoff(w, i, stake, effort) +
+        (w.ledger.bonus[i] - w.ledger.penalty[i]) / std::max(w.ledger.planned_cost[i], 1e-9);
     if (p.rule_for(w.orgs.kind[i]) != Rule::learning) return;
     // EWA: N(t) = rho N(t-1) + 1; A_j(t) = (phi N(t-1) A_j(t-1) + [delta + (1-delta) I_j] pi_j) /
     // N(t)
-    const double floor = stake_floor(w, i);
-    const int chosen = nearest_action(stake, effort, floor);
+    const double floor = stake_floor(w, i), top = stake_top(w, i);
+    const int chosen = nearest_action(stake, effort, floor, top);
     const double before = r.experience[i];
     r.experience[i] = p.ewa_rho * before + 1.0;
     for (int a = 0; a < action_count; ++a) {
-      const double pi = payoff(w, i, stake_level(a, floor), effort_level(a));
+      const double pi = payoff(w, i, stake_level(a, floor, top), effort_level(a));
       const double weight = a == chosen ? 1.0 : p.ewa_delta;
       double& attraction = r.attraction[i * action_count + a];
       attraction = (p.ewa_phi * before * attraction + weight * pi) / r.experience[i];
@@ -42,9 +52,8 @@ struct InnerEdges {
   std::vector<double> trust, count, flow, joined;
 };
 
-// Trust rises when both sides pooled and delivered; falls when a partner free-rode (effort well
-// below its system's mean) or its overspend alone sank its system; erodes under transition
-// pressure. Partners without a control total count as pooling and delivering. Each edge is
+// Trust rises when both sides kept faith; falls when either broke it; erodes under transition
+// pressure. Each edge is
 // updated once, from its lower end, system by system with members ascending: so the sums over
 // each system's inner edges, taken on the way, run in edge order whatever the number of threads.
 InnerEdges update_trust(World& w) {
@@ -54,38 +63,52 @@ InnerEdges update_trust(World& w) {
   const auto& l = w.ledger;
   const auto& s = w.system_ledger;
   const std::size_t ns = w.systems.size();
-  // Each organisation's part is judged once, not once per edge: what it did this year.
+  // Each organisation's part is judged once, not once per edge: what it did this year. An NHS
+  // body keeps faith when it accepted its control total and delivered (met it, or made at least
+  // its system's mean effort); it breaks faith when it free-rode or its shortfall alone sank
+  // its system. A council keeps faith by pooling, and the pool breaks it when the council lost
+  // money by it (paid its partners' overspend beyond what it saved: Luton, 2019). Primary care
+  // networks keep faith.
   enum Part : std::uint8_t { neutral, broke, kept };
   std::vector<std::uint8_t> part(w.size());
   detail::for_each_index(
       w.size(),
       [&](std::size_t i) {
-        if (!holds_control_total(o.kind[i])) {  // partners without a total count as keeping faith
+        const Kind kind = o.kind[i];
+        if (!l.active[i]) {
+          part[i] = neutral;
+        } else if (kind == Kind::primary_care_network) {
           part[i] = kept;
-          return;
+        } else if (kind == Kind::local_authority) {
+          double paid = 0;
+          const Pool pool = pool_of(w, i);
+          for_each_pool_partner(w, i, [&](std::uint32_t c, std::uint32_t e) {
+            paid += pool_transfer(w, std::uint32_t(i), c, e, pool);
+          });
+          part[i] = l.pooled[i] <= 0 ? neutral : paid > l.collab_savings[i] ? broke : kept;
+        } else {
+          const auto sys = o.system[i];
+          const bool freerode = d.effort[i] < s.mean_effort[sys] - p.freeride_gap;
+          const double system_gap = s.surplus[sys] - s.control_total[sys];
+          const bool sank = !s.met[sys] && system_gap + (l.control_total[i] - l.surplus[i]) >= 0;
+          const bool delivered = l.met[i] || d.effort[i] >= s.mean_effort[sys];
+          part[i] = freerode || sank ? broke : d.accepted[i] && delivered ? kept : neutral;
         }
-        const auto sys = o.system[i];
-        const bool freerode = d.effort[i] < s.mean_effort[sys] - p.freeride_gap;
-        const double system_gap = s.surplus[sys] - s.control_total[sys];
-        const bool sank = !s.met[sys] && system_gap + (l.control_total[i] - l.surplus[i]) >= 0;
-        const bool pooled = d.accepted[i] && d.stake[i] >= p.pool_level;
-        const bool delivered = l.met[i] || d.effort[i] >= s.mean_effort[sys];
-        part[i] = freerode || sank ? broke : pooled && delivered ? kept : neutral;
       },
       4096);
   std::vector<double> leader(ns);
   for (std::size_t sys = 0; sys < ns; ++sys) leader[sys] = leader_skill(w, sys);
   const double erosion = 1.0 - p.trust_erosion * p.transition_pressure;
   const auto flows = w.graph.flows();
-  const auto share_collaborative = [&](std::uint32_t i, std::uint32_t j) {
-    for (const auto a : w.links.slots(i)) {
-      if (!d.member[a]) continue;
-      for (const auto b : w.links.slots(j))
-        if (d.member[b] && w.collaborative_of_slot[a] == w.collaborative_of_slot[b]) return true;
-    }
-    return false;
-  };
-  const auto in_any_collaborative = [&](std::uint32_t i) {
+  // Taking part in the system's joint work: an NHS body that accepted its total and pooled
+  // above the floor or works in a collaborative; a council that pools; a primary care network.
+  const auto takes_part = [&](std::uint32_t i) {
+    if (!l.active[i]) return false;
+    const Kind kind = o.kind[i];
+    if (kind == Kind::primary_care_network) return true;
+    if (kind == Kind::local_authority) return l.pooled[i] > 0;
+    if (!d.accepted[i]) return false;
+    if (d.stake[i] >= stake_floor(w, i) + p.pool_level) return true;
     for (const auto a : w.links.slots(i))
       if (d.member[a]) return true;
     return false;
@@ -104,7 +127,7 @@ InnerEdges update_trust(World& w) {
           const Incidence at = w.graph.incidence(i);
           const auto higher = at.higher();
           const std::uint8_t part_i = parts[i];
-          const bool member_i = in_any_collaborative(i);
+          const bool joins_i = takes_part(i);
           for (std::size_t k = 0; k < higher.size(); ++k) {
             const auto j = higher[k];
             const std::size_t e = at.first_higher_edge + k;
@@ -119,13 +142,13 @@ InnerEdges update_trust(World& w) {
             }
             t = std::clamp(t * erosion, 0.0, 1.0);
             trust[e] = t;
-            if (!inside) continue;
+            if (!inside || !l.active[i] || !l.active[j]) continue;
             trust_sum += t;
             count += 1;
             flow += flows[e];
-            // Integration index: patient flow between organisations sharing a collaborative,
-            // weighted by trust (the long-term plan's joined-up care).
-            if (member_i && share_collaborative(i, j)) joined += flows[e] * t;
+            // Integration index: flow between organisations that both take part in their
+            // system's joint work, weighted by trust (the long-term plan's joined-up care).
+            if (joins_i && takes_part(j)) joined += flows[e] * t;
           }
         }
         inner.trust[sys] = trust_sum;
@@ -141,6 +164,7 @@ InnerEdges update_trust(World& w) {
 void summarise_systems(World& w, const InnerEdges& inner) {
   const Params& p = w.params;
   auto& s = w.system_ledger;
+  const auto& l = w.ledger;
   const std::size_t ns = w.systems.size();
   const auto& d = w.current;
   const CollaborativeState collab = collaborative_state(w, d);
@@ -154,7 +178,14 @@ void summarise_systems(World& w, const InnerEdges& inner) {
     s.mean_trust[sys] = inner.count[sys] > 0 ? inner.trust[sys] / inner.count[sys] : 0.0;
     s.integration_index[sys] = inner.flow[sys] > 0 ? inner.joined[sys] / inner.flow[sys] : 0.0;
     s.in_name_only[sys] =
-        s.stake_share[sys] < p.name_only_stake && s.mean_trust[sys] < p.name_only_trust;
+        s.stake_above_floor[sys] < p.name_only_stake && s.mean_trust[sys] < p.name_only_trust;
+    double pooled = 0, budgets = 0;
+    for (const auto i : w.systems.members[sys])
+      if (w.orgs.kind[i] == Kind::local_authority && l.active[i]) {
+        pooled += l.pooled[i];
+        budgets += l.planned_cost[i];
+      }
+    s.pooled[sys] = budgets > 0 ? pooled / budgets : 0.0;
   }
 }
 

@@ -1,6 +1,10 @@
 #include "agents/metrics.hpp"
 
+#include <functional>
 #include <numeric>
+#include <string>
+
+#include "agents/rules.hpp"
 
 namespace icsim {
 namespace {
@@ -43,55 +47,134 @@ double sum(const std::vector<double>& v) {
   return (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
 }
 
-template <class F>
-double holders_sum(const World& w, F f) {
+// Sums and counts over the organisations of one group, taking no branch per organisation: they
+// run every year of every run of a sweep recording summaries, and kinds follow no pattern a
+// predictor learns.
+template <class In, class F>
+double sum_over(const World& w, In in, F f) {
   double total = 0;
-  for (std::size_t i = 0; i < w.size(); ++i)
-    total += holds_control_total(w.orgs.kind[i]) ? f(i) : 0.0;
+  for (std::size_t i = 0; i < w.size(); ++i) total += in(i) ? f(i) : 0.0;
   return total;
+}
+template <class In, class F>
+double share_of(const World& w, In in, F f) {
+  std::size_t members = 0, count = 0;
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    const bool member = in(i);
+    members += member;
+    count += member & f(i);
+  }
+  return members > 0 ? double(count) / double(members) : 0.0;
+}
+template <class In, class F>
+double count_of(const World& w, In in, F f) {
+  std::size_t count = 0;
+  for (std::size_t i = 0; i < w.size(); ++i) count += in(i)&f(i);
+  return double(count);
+}
+
+auto active_trusts(const World& w) {
+  return [&w](std::size_t i) { return is_trust(w.orgs.kind[i]) & (w.ledger.active[i] != 0); };
+}
+auto active_kind(const World& w, Kind k) {
+  return [&w, k](std::size_t i) { return (w.orgs.kind[i] == k) & (w.ledger.active[i] != 0); };
+}
+auto active_holders(const World& w) {
+  return [&w](std::size_t i) {
+    return holds_control_total(w.orgs.kind[i]) & (w.ledger.active[i] != 0);
+  };
+}
+double after_support(const World& w, std::size_t i) {
+  const auto& l = w.ledger;
+  return l.surplus[i] + l.support_paid[i] + l.bonus[i] - l.penalty[i];
+}
+bool in_deficit_after(const World& w, std::size_t i) {
+  return after_support(w, i) < 0;
+}
+bool overspent(const World& w, std::size_t i) {
+  return w.ledger.surplus[i] < w.ledger.control_total[i];
+}
+
+// A national share and count over a group: two metrics with one definition.
+void share_and_count(std::vector<Metric>& m, const std::string& name, const std::string& group,
+                     const std::string& description,
+                     std::function<std::function<bool(std::size_t)>(const World&)> in,
+                     std::function<bool(const World&, std::size_t)> test) {
+  m.emplace_back(name, Level::national, "fraction", "share of " + group + " " + description,
+                 [in, test](const World& w) -> Column {
+                   return Doubles{share_of(w, in(w), [&](std::size_t i) { return test(w, i); })};
+                 });
+  m.emplace_back(name + "_count", Level::national, group, group + " " + description,
+                 [in, test](const World& w) -> Column {
+                   return Doubles{count_of(w, in(w), [&](std::size_t i) { return test(w, i); })};
+                 });
 }
 
 std::vector<Metric> build() {
   const auto org = Level::organisation, sys = Level::system, nat = Level::national;
   std::vector<Metric> m{
       // organisations [year, organisation]
-      {"stake_fraction", org, "fraction", "share of support staked on the system control total",
+      {"active", org, "flag", "the organisation exists this year (CCG mergers, ICBs from 2022)",
+       column(&Ledger::active)},
+      {"stake_fraction", org, "fraction",
+       "share of support staked on the system control total (councils: share of the social care "
+       "budget pooled with the NHS)",
        decision(&Decisions::stake)},
       {"effort", org, "0-1", "cost-improvement effort", decision(&Decisions::effort)},
       {"accepted", org, "flag", "accepted its control total", decision(&Decisions::accepted)},
+      {"planned_income", org, "GBP m",
+       "planned income (commissioners: allocation; trusts: contracts, specialised and other "
+       "income)",
+       column(&Ledger::planned_income)},
+      {"planned_cost", org, "GBP m", "planned own cost, contracts aside",
+       column(&Ledger::planned_cost)},
+      {"contracts", org, "GBP m",
+       "planned contract value (commissioners: paid; trusts and networks: received)",
+       column(&Ledger::contracts)},
       {"control_total", org, "GBP m", "control total (planned surplus to meet, before support)",
        column(&Ledger::control_total)},
-      {"support_allocated", org, "GBP m", "central support allocated", column(&Ledger::allocation)},
-      {"support_paid", org, "GBP m", "central support paid", column(&Ledger::support_paid)},
+      {"income", org, "GBP m", "operating income this year", column(&Ledger::income)},
+      {"expenditure", org, "GBP m", "operating expenditure this year",
+       column(&Ledger::expenditure)},
       {"surplus", org, "GBP m", "surplus (+) or deficit (-) before support",
        column(&Ledger::surplus)},
+      {"support_allocated", org, "GBP m", "central support allocated (all funds)",
+       column(&Ledger::allocation)},
+      {"support_paid", org, "GBP m", "central support paid", column(&Ledger::support_paid)},
+      {"bonus", org, "GBP m", "bonus from unearned support for beating the control total",
+       column(&Ledger::bonus)},
+      {"penalty", org, "GBP m", "charged under the duty to collaborate", column(&Ledger::penalty)},
+      {"bailout", org, "GBP m", "national bail-out received", column(&Ledger::bailout)},
+      {"writeoff", org, "GBP m", "cumulative deficit written off this year",
+       column(&Ledger::writeoff)},
+      {"transfer", org, "GBP m", "balance received (+) or handed over (-) in a merger",
+       column(&Ledger::transfer)},
       {"balance", org, "GBP m", "cumulative balance after support, bail-outs and write-offs",
        column(&Ledger::balance)},
-      {"memberships", org, "collaboratives", "provider collaboratives the organisation is in",
-       column(&Ledger::memberships)},
       {"met_control_total", org, "flag", "surplus before support met the control total",
        column(&Ledger::met)},
-      {"improvement", org, "GBP m", "cost improvement delivered",
-       [](const World& w) -> Column {
-         Doubles v(w.size());
-         for (std::size_t i = 0; i < w.size(); ++i) v[i] = improvement(w, i);
-         return v;
-       }},
-      {"collaborative_savings", org, "GBP m", "savings from collaboratives",
+      {"improvement", org, "GBP m", "cost improvement delivered", column(&Ledger::improvement)},
+      {"collaborative_savings", org, "GBP m",
+       "savings from collaboratives, system working and pooled budgets",
        column(&Ledger::collab_savings)},
       {"overhead", org, "GBP m", "overhead of collaborative memberships",
        column(&Ledger::overhead)},
       {"cost_shock", org, "GBP m", "cost shock after formal collaboratives' sharing",
        column(&Ledger::cost_shock)},
-      {"penalty", org, "GBP m", "support withheld under the duty to collaborate",
-       column(&Ledger::penalty)},
-      {"bailout", org, "GBP m", "national bail-out received", column(&Ledger::bailout)},
-      {"writeoff", org, "GBP m", "cumulative deficit written off", column(&Ledger::writeoff)},
+      {"demand_shock", org, "fraction", "demand shock of a commissioner's population",
+       column(&Ledger::demand)},
+      {"pooled", org, "GBP m",
+       "pooled budget: a council's contribution, a commissioner's matching share",
+       column(&Ledger::pooled)},
+      {"memberships", org, "collaboratives", "provider collaboratives the organisation is in",
+       column(&Ledger::memberships)},
       {"utility", org, "fraction of cost", "realised payoff the decision rules learn from",
        column(&Ledger::utility)},
       {"belief", org, "probability", "believed chance that the system meets its total",
        columnar(&World::rules, &RuleState::belief)},
       // systems [year, system]
+      {"ics", sys, "flag", "the system is an integrated care system this year",
+       system_column(&SystemLedger::ics)},
       {"support_allocated", sys, "GBP m", "support allocated to members",
        system_column(&SystemLedger::allocated)},
       {"support_paid", sys, "GBP m", "support paid to members", system_column(&SystemLedger::paid)},
@@ -99,49 +182,88 @@ std::vector<Metric> build() {
        system_column(&SystemLedger::returned)},
       {"stake_share", sys, "fraction", "share of allocated support staked on the system total",
        system_column(&SystemLedger::stake_share)},
-      {"met_control_total", sys, "flag", "members' surpluses met the system control total",
+      {"stake_above_floor", sys, "fraction",
+       "share of allocated support staked above the policy floor (voluntary pooling)",
+       system_column(&SystemLedger::stake_above_floor)},
+      {"met_control_total", sys, "flag", "members' surpluses before support met the system total",
        system_column(&SystemLedger::met)},
       {"accepted_total", sys, "flag",
-       "every member accepted its control total, so the system "
-       "accepted a system total",
+       "an ICS whose NHS bodies, by cost, accepted their control totals, so it accepted a system "
+       "control total",
        system_column(&SystemLedger::accepted)},
-      {"surplus", sys, "GBP m", "sum of members' surpluses before support",
+      {"surplus", sys, "GBP m",
+       "sum of NHS members' surpluses before support (contracts between them cancel)",
        system_column(&SystemLedger::surplus)},
-      {"control_total", sys, "GBP m", "system control total (sum over members)",
+      {"control_total", sys, "GBP m", "system control total (sum over NHS members)",
        system_column(&SystemLedger::control_total)},
       {"mean_trust", sys, "0-1", "mean trust on edges inside the system",
        system_column(&SystemLedger::mean_trust)},
       {"mean_effort", sys, "0-1", "mean effort of members holding control totals",
        system_column(&SystemLedger::mean_effort)},
       {"collaboratives", sys, "collaboratives",
-       "collaboratives of the system with two or more "
-       "members",
+       "collaboratives of the system with two or more members",
        system_column(&SystemLedger::collaboratives)},
       {"integration_index", sys, "fraction",
-       "share of flow between organisations sharing a "
-       "collaborative, weighted by trust",
+       "share of the flow inside the system between organisations that both take part in its "
+       "joint work (pooling, collaboratives, pooled budgets), weighted by trust",
        system_column(&SystemLedger::integration_index)},
-      {"in_name_only", sys, "flag", "members pool little and trust little",
+      {"pooled_share", sys, "fraction", "share of its councils' social care budgets pooled",
+       system_column(&SystemLedger::pooled)},
+      {"in_name_only", sys, "flag", "members pool little above the floor and trust little",
        system_column(&SystemLedger::in_name_only)},
       {"years_on_target", sys, "years", "years in a row the system met its total",
        system_column(&SystemLedger::years_on_target)},
       {"earned_autonomy", sys, "flag", "the system had earned autonomy this year",
        system_column(&SystemLedger::autonomous)},
-      // national [year]
-      {"support_pot", nat, "GBP m", "central support pot",
-       national([](const World& w) { return w.national.support_pot; })},
-      {"support_paid", nat, "GBP m", "support paid",
-       national([](const World& w) { return w.national.support_paid; })},
+      // national [year]: the regime
+      {"tied_share", nat, "fraction", "policy floor of support tied to the system total",
+       national([](const World& w) { return w.params.system_tied_share; })},
+      {"ics_count", nat, "systems", "integrated care systems", national([](const World& w) {
+         const auto& ics = w.system_ledger.ics;
+         return double(std::accumulate(ics.begin(), ics.end(), 0));
+       })},
+      {"active_organisations", nat, "organisations", "organisations that exist this year",
+       national([](const World& w) {
+         const auto& a = w.ledger.active;
+         return double(std::accumulate(a.begin(), a.end(), 0));
+       })},
+      {"support_pot", nat, "GBP m", "central support, all funds", national([](const World& w) {
+         const auto& pot = w.national.pot;
+         return std::accumulate(pot.begin(), pot.end(), 0.0);
+       })},
+      {"support_paid", nat, "GBP m", "support paid, all funds (bonus aside)",
+       national([](const World& w) {
+         const auto& paid = w.national.paid;
+         return std::accumulate(paid.begin(), paid.end(), 0.0);
+       })},
       {"support_returned", nat, "GBP m", "support returned to the centre",
        national([](const World& w) { return w.national.support_returned; })},
+      {"bonus_paid", nat, "GBP m", "bonus from unearned support for beating control totals",
+       national([](const World& w) { return w.national.bonus_paid; })},
+      {"penalties", nat, "GBP m", "charged under the duty to collaborate",
+       national([](const World& w) { return w.national.penalties; })},
       {"bailout_paid", nat, "GBP m", "national bail-out paid",
        national([](const World& w) { return w.national.bailout_paid; })},
-      {"writeoff", nat, "GBP m", "cumulative deficits written off",
+      {"writeoff", nat, "GBP m", "cumulative deficits written off this year",
        national([](const World& w) { return w.national.writeoff; })},
-      {"systems_met", nat, "systems", "systems that met their control total",
+      // outcomes
+      {"systems_met", nat, "systems", "systems that met their control total before support",
        national([](const World& w) {
          const auto& met = w.system_ledger.met;
          return double(std::accumulate(met.begin(), met.end(), 0));
+       })},
+      {"ics_accepting", nat, "systems", "ICSs that accepted a system control total",
+       national([](const World& w) {
+         const auto& a = w.system_ledger.accepted;
+         return double(std::accumulate(a.begin(), a.end(), 0));
+       })},
+      {"systems_staking_90", nat, "systems", "systems staking at least 90% of their support",
+       national([](const World& w) {
+         const auto& s = w.system_ledger;
+         double count = 0;
+         for (std::size_t k = 0; k < s.staked.size(); ++k)
+           count += s.allocated[k] > 0 && s.staked[k] >= 0.9 * s.allocated[k];
+         return count;
        })},
       {"stake_share", nat, "fraction", "share of allocated support staked on system totals",
        national([](const World& w) {
@@ -149,6 +271,26 @@ std::vector<Metric> build() {
          const double allocated = std::accumulate(s.allocated.begin(), s.allocated.end(), 0.0);
          return allocated > 0 ? std::accumulate(s.staked.begin(), s.staked.end(), 0.0) / allocated
                               : 0.0;
+       })},
+      {"stake_above_floor", nat, "fraction",
+       "mean stake above the policy floor of NHS bodies with support that accepted their totals",
+       national([](const World& w) {
+         double sum = 0, count = 0;
+         for (std::size_t i = 0; i < w.size(); ++i) {
+           const bool in = w.ledger.allocation[i] > 0 && w.current.accepted[i];
+           sum += in ? w.current.stake[i] - stake_floor(w, i) : 0.0;
+           count += in;
+         }
+         return count > 0 ? sum / count : 0.0;
+       })},
+      {"mean_effort", nat, "0-1", "mean effort of NHS bodies", national([](const World& w) {
+         const auto in = active_holders(w);
+         double sum = 0, count = 0;
+         for (std::size_t i = 0; i < w.size(); ++i) {
+           sum += in(i) ? w.current.effort[i] : 0.0;
+           count += in(i);
+         }
+         return count > 0 ? sum / count : 0.0;
        })},
       {"mean_trust", nat, "0-1", "mean trust over every edge", national([](const World& w) {
          return w.trust.empty() ? 0.0 : sum(w.trust) / double(w.trust.size());
@@ -165,38 +307,94 @@ std::vector<Metric> build() {
          }
          return count;
        })},
+      {"collaborative_members", nat, "fraction",
+       "share of trusts that may join a collaborative that are in at least one",
+       national([](const World& w) {
+         double in = 0, candidates = 0;
+         for (std::size_t i = 0; i < w.size(); ++i) {
+           const bool may = w.links.slot_count[i] > 0 && w.ledger.active[i];
+           candidates += may;
+           in += may && w.ledger.memberships[i] > 0;
+         }
+         return candidates > 0 ? in / candidates : 0.0;
+       })},
+      {"integration_index", nat, "fraction", "mean integration index over systems",
+       national([](const World& w) {
+         const auto& x = w.system_ledger.integration_index;
+         return x.empty() ? 0.0 : std::accumulate(x.begin(), x.end(), 0.0) / double(x.size());
+       })},
+      {"in_name_only", nat, "systems", "systems in name only", national([](const World& w) {
+         const auto& x = w.system_ledger.in_name_only;
+         return double(std::accumulate(x.begin(), x.end(), 0));
+       })},
+      {"councils_pooling", nat, "fraction", "share of councils pooling part of their budget",
+       national([](const World& w) {
+         return share_of(w, active_kind(w, Kind::local_authority),
+                         [&](std::size_t i) { return w.ledger.pooled[i] > 0; });
+       })},
       {"aggregate_surplus", nat, "GBP m",
-       "surplus (+) or deficit (-) after support, summed over "
-       "organisations holding control totals",
+       "surplus (+) or deficit (-) after support, summed over NHS bodies",
        national([](const World& w) {
-         return holders_sum(
-             w, [&](std::size_t i) { return w.ledger.surplus[i] + w.ledger.support_paid[i]; });
+         return sum_over(w, active_holders(w), [&](std::size_t i) { return after_support(w, i); });
        })},
-      // The counts below take no branch per organisation: they run every year of every run of a
-      // sweep recording summaries, and the kinds follow no pattern a predictor learns.
-      {"trusts_in_deficit", nat, "fraction", "share of trusts in deficit before support",
+      {"provider_surplus", nat, "GBP m",
+       "the provider sector's surplus (+) or deficit (-) after support (outturn)",
        national([](const World& w) {
-         std::size_t trusts = 0, deficit = 0;
-         for (std::size_t i = 0; i < w.size(); ++i) {
-           const bool trust = is_trust(w.orgs.kind[i]);
-           trusts += trust;
-           deficit += trust & (w.ledger.surplus[i] < 0);
-         }
-         return trusts > 0 ? double(deficit) / double(trusts) : 0.0;
+         return sum_over(w, active_trusts(w), [&](std::size_t i) { return after_support(w, i); });
        })},
-      {"accepted_share", nat, "fraction",
-       "share of organisations holding control totals that "
-       "accepted them",
+      {"provider_surplus_before_support", nat, "GBP m",
+       "the provider sector's surplus (+) or deficit (-) before support",
        national([](const World& w) {
-         std::size_t holders = 0, accepted = 0;
-         for (std::size_t i = 0; i < w.size(); ++i) {
-           const bool holds = holds_control_total(w.orgs.kind[i]);
-           holders += holds;
-           accepted += holds & (w.current.accepted[i] != 0);
-         }
-         return holders > 0 ? double(accepted) / double(holders) : 0.0;
+         return sum_over(w, active_trusts(w), [&](std::size_t i) { return w.ledger.surplus[i]; });
+       })},
+      {"provider_surplus_planned", nat, "GBP m",
+       "the provider sector's planned surplus: control totals plus the support allocated",
+       national([](const World& w) {
+         return sum_over(w, active_trusts(w), [&](std::size_t i) {
+           return w.ledger.control_total[i] + w.ledger.allocation[i];
+         });
+       })},
+      {"commissioner_surplus", nat, "GBP m",
+       "commissioners' surplus (+) or deficit (-) after support", national([](const World& w) {
+         return sum_over(w, active_kind(w, Kind::commissioner),
+                         [&](std::size_t i) { return after_support(w, i); });
        })},
   };
+  share_and_count(m, "trusts_in_deficit", "trusts", "in deficit after support", active_trusts,
+                  in_deficit_after);
+  share_and_count(m, "trusts_in_deficit_before_support", "trusts", "in deficit before support",
+                  active_trusts,
+                  [](const World& w, std::size_t i) { return w.ledger.surplus[i] < 0; });
+  share_and_count(m, "trusts_accepting", "trusts", "that accepted their control totals",
+                  active_trusts,
+                  [](const World& w, std::size_t i) { return w.current.accepted[i] != 0; });
+  share_and_count(m, "trusts_missing", "trusts", "that missed their control totals before support",
+                  active_trusts, overspent);
+  share_and_count(m, "trusts_paid_support", "trusts", "paid any support", active_trusts,
+                  [](const World& w, std::size_t i) { return w.ledger.support_paid[i] > 0; });
+  share_and_count(
+      m, "commissioners_overspending", "commissioners", "that spent more than their plan",
+      [](const World& w) {
+        return std::function<bool(std::size_t)>(active_kind(w, Kind::commissioner));
+      },
+      overspent);
+  for (int k = 0; k <= static_cast<int>(Kind::ambulance); ++k) {
+    const auto kind = static_cast<Kind>(k);
+    const std::string name(kind_names[k]);
+    m.emplace_back(
+        "in_deficit_" + name, Level::national, "fraction",
+        "share of " + name + " trusts in deficit after support", [kind](const World& w) -> Column {
+          return Doubles{share_of(w, active_kind(w, kind),
+                                  [&](std::size_t i) { return in_deficit_after(w, i); })};
+        });
+  }
+  for (int f = 0; f < fund_count; ++f) {
+    const std::string fund(fund_names[f]);
+    m.emplace_back("support_pot_" + fund, Level::national, "GBP m", "support pot: " + fund,
+                   [f](const World& w) -> Column { return Doubles{w.national.pot[f]}; });
+    m.emplace_back("support_paid_" + fund, Level::national, "GBP m", "support paid: " + fund,
+                   [f](const World& w) -> Column { return Doubles{w.national.paid[f]}; });
+  }
   return m;
 }
 

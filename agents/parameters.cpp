@@ -105,6 +105,21 @@ ParamSpec choice(std::string name, E Params::*field, std::vector<std::string> ch
                         std::move(meaning), [field](Params& p) -> E& { return p.*field; });
 }
 
+// An entry of a per-kind array (name prefix + kind name).
+ParamSpec per_kind(const std::string& prefix, std::array<double, kind_count> Params::*field, int k,
+                   std::string unit, double fallback, double lo, double hi, std::string meaning) {
+  return ParamSpec{prefix + std::string(kind_names[k]),
+                   ParamType::real,
+                   std::move(unit),
+                   Value{fallback},
+                   lo,
+                   hi,
+                   {},
+                   std::move(meaning),
+                   [field, k](const Params& p) -> Value { return (p.*field)[k]; },
+                   [field, k](Params& p, const Value& v) { (p.*field)[k] = std::get<double>(v); }};
+}
+
 const std::vector<std::string> rule_names{"expected_utility", "imitation", "learning", "threshold"};
 
 std::vector<ParamSpec> build_registry() {
@@ -128,31 +143,26 @@ std::vector<ParamSpec> build_registry() {
                      {"synchronous", "random_sequential", "staged"}, "synchronous",
                      "how agents decide: all at once on last year's state, one at a time in "
                      "random order, or kind by kind (commissioners, then trusts)"));
+  r.push_back(boolean("run.record_edge_trust", &Params::record_edge_trust, false,
+                      "record trust on every edge every year (/timeseries/edge/trust), so that "
+                      "the graph of any year can be drawn"));
   // population
   r.push_back(choice("population.source", &Params::population_source, {"england", "synthetic"},
                      "england", "England's real organisation structure, or a synthetic one"));
-  r.push_back(choice("population.commissioners", &Params::commissioners, {"ccg_2021", "ccg_2019"},
-                     "ccg_2021",
-                     "which commissioners: the 106 CCGs of April 2021 or the 191 of April 2019"));
   r.push_back(integer("population.finance_seed", &Params::finance_seed, "-", 2019, 0, 9.2e18,
                       "seed of the synthesised finance (fixed across replications)"));
+  r.push_back(integer("population.ccg_merger_year", &Params::ccg_merger_year, "year", 2021, 1900,
+                      2200,
+                      "first financial year of the 106 CCGs of April 2021 (before it: the 191 of "
+                      "April 2019; the data name each 2019 CCG's 2021 successor, not the year it "
+                      "merged: most merged in April 2020 or April 2021)"));
+  r.push_back(integer("population.icb_year", &Params::icb_year, "year", 2022, 1900, 2200,
+                      "first financial year of the 42 integrated care boards, which take over "
+                      "their systems' CCGs (July 2022; the model starts them with 2022/23)"));
   r.push_back(real("population.provider_cost_total", &Params::provider_cost_total, "GBP m", 72600,
                    1, huge,
-                   "total provider cost base (2019/20: about 72.6bn over 208 "
-                   "providers)"));
-  r.push_back(real("population.deficit_share", &Params::deficit_share, "fraction", 0.46, 0.01, 0.99,
-                   "share of trusts planning a deficit before support (2018/19: about 46%)"));
-  r.push_back(real("population.margin_sd", &Params::margin_sd, "fraction of cost", 0.03, 0, 0.5,
-                   "spread of trusts' underlying margins before support"));
-  r.push_back(real("population.commissioner_allocation_per_patient",
-                   &Params::commissioner_allocation_per_patient, "GBP per patient", 1320, 0, 1e5,
-                   "CCG allocation per registered patient (2019/20: about 79.9bn / 60.6m)"));
-  r.push_back(real("population.council_spend_per_resident", &Params::council_spend_per_resident,
-                   "GBP per resident", 290, 0, 1e5,
-                   "council adult social care spend per resident (2019/20: about 16.5bn)"));
-  r.push_back(real("population.pcn_income_per_patient", &Params::pcn_income_per_patient,
-                   "GBP per patient", 10, 0, 1e4,
-                   "primary care network income per registered patient (network DES and roles)"));
+                   "total provider cost base in 2019/20 money (about 72.6bn over 208 "
+                   "providers); other years scale by finance.growth"));
   r.push_back(integer("population.organisations", &Params::synthetic_organisations, "organisations",
                       10000, 10, 2e9, "synthetic population: organisations"));
   r.push_back(integer("population.systems", &Params::synthetic_systems, "systems", 42, 1, 1e8,
@@ -162,49 +172,100 @@ std::vector<ParamSpec> build_registry() {
   // England's organisations by kind in 2021: 124 acute trusts, 16 community, 50 mental health,
   // 15 specialist, 10 ambulance, 106 CCGs, 1254 PCNs, 317 councils (data/README.md).
   static constexpr std::array<double, kind_count> england_mix{124, 16, 50, 15, 10, 106, 1254, 317};
+  for (int k = 0; k < kind_count; ++k)
+    r.push_back(per_kind("population.mix.", &Params::synthetic_mix, k, "relative weight",
+                         england_mix[k], 0, huge,
+                         "synthetic population: weight of " + std::string(kind_names[k]) +
+                             " organisations in the mix (weights are normalised; default "
+                             "England 2021's count)"));
+  // finance: planned margins by kind (the calibration's main inputs), income and spending
+  // Trusts: 2015/16 about two thirds in deficit, acute trusts about 90% of the deficit; the
+  // means and spreads are calibrated (docs/calibration.md). Commissioners plan near break-even.
+  static constexpr std::array<double, kind_count> margin_mean{-0.025, 0.005, 0.005, 0.0,
+                                                              0.0,    0.005, 0,     0};
+  static constexpr std::array<double, kind_count> margin_sd{0.04, 0.02, 0.02, 0.03,
+                                                            0.02, 0.01, 0,    0};
+  // Specialised commissioning (about 18bn in 2019/20) pays specialist and acute trusts most.
+  static constexpr std::array<double, kind_count> specialised{0.25, 0, 0.08, 0.6, 0, 0, 0, 0};
   for (int k = 0; k < kind_count; ++k) {
-    const std::string kind(kind_names[k]);
-    r.push_back(
-        ParamSpec{"population.mix." + kind,
-                  ParamType::real,
-                  "relative weight",
-                  Value{england_mix[k]},
-                  0,
-                  huge,
-                  {},
-                  "synthetic population: weight of " + kind +
-                      " organisations in the mix "
-                      "(weights are normalised; default England 2021's count)",
-                  [k](const Params& p) -> Value { return p.synthetic_mix[k]; },
-                  [k](Params& p, const Value& v) { p.synthetic_mix[k] = std::get<double>(v); }});
+    const auto kind = static_cast<Kind>(k);
+    if (!holds_control_total(kind)) continue;
+    const std::string name(kind_names[k]);
+    const std::string of = is_trust(kind) ? "planned cost" : "allocation";
+    r.push_back(per_kind("finance.margin_mean.", &Params::margin_mean, k, "fraction of " + of,
+                         margin_mean[k], -0.5, 0.5,
+                         "mean planned margin (surplus before support) of " + name +
+                             " organisations, a fraction of their " + of));
+    r.push_back(per_kind("finance.margin_sd.", &Params::margin_sd, k, "fraction of " + of,
+                         margin_sd[k], 0, 0.5,
+                         "spread of planned margins of " + name + " organisations"));
+    if (is_trust(kind))
+      r.push_back(per_kind("finance.specialised_share.", &Params::specialised_share, k,
+                           "fraction of income", specialised[k], 0, 1,
+                           "share of " + name +
+                               " trusts' income from specialised commissioning (paid by the "
+                               "centre, not by commissioners)"));
   }
+  r.push_back(real("finance.other_income_share", &Params::other_income_share, "fraction of income",
+                   0.09, 0, 0.9,
+                   "trusts' income from outside NHS commissioning (education and training, "
+                   "research, non-NHS patients): about 9% in 2019/20 accounts"));
+  r.push_back(real("finance.other_care_per_head", &Params::other_care_per_head, "GBP per patient",
+                   545, 0, 1e5,
+                   "commissioners' spending per registered patient outside trust contracts "
+                   "(primary care, prescribing, continuing care): about 33bn of 79.9bn in "
+                   "2019/20"));
+  r.push_back(real("finance.pcn_income_per_patient", &Params::pcn_income_per_patient,
+                   "GBP per patient", 10, 0, 1e4,
+                   "primary care network income per registered patient (network DES and roles), "
+                   "paid by its commissioner"));
+  r.push_back(real("finance.council_budget_per_resident", &Params::council_budget_per_resident,
+                   "GBP per resident", 290, 0, 1e5,
+                   "council adult social care budget per resident (2019/20: about 16.5bn)"));
+  r.push_back(real("finance.council_cost_pressure", &Params::council_cost_pressure,
+                   "fraction of budget", 0.01, 0, 0.5,
+                   "councils' social care cost growth above their funding each year"));
+  r.push_back(real("finance.growth", &Params::growth, "fraction per year", 0.035, -0.5, 0.5,
+                   "nominal growth of allocations, contracts and costs per year (2019/20 money "
+                   "is the base; 2016/17 to 2019/20 grew about 3.5% a year)"));
+  r.push_back(real("finance.marginal_cost", &Params::marginal_cost, "fraction of price", 0.85, 0, 2,
+                   "cost of extra (or saved) activity as a share of its contract price"));
   // policy: the incentive regime
-  r.push_back(real("policy.support_pot", &Params::support_pot, "GBP m per year", 2250, 0, huge,
-                   "central support pot (2019/20: PSF 1.25bn + FRF 1bn)"));
-  r.push_back(choice("policy.support_eligibility", &Params::support_eligibility,
-                     {"all_providers", "deficit_only"}, "all_providers",
-                     "who may receive support: every trust (PSF) or organisations planning a "
-                     "deficit (FRF)"));
+  r.push_back(real("policy.psf", &Params::psf, "GBP m per year", 1250, 0, huge,
+                   "provider sustainability fund (STF 1.8bn in 2016/17 and 2017/18, PSF 2.45bn "
+                   "in 2018/19, 1.25bn in 2019/20): to every trust by cost, paid on meeting its "
+                   "control total"));
+  r.push_back(real("policy.frf", &Params::frf, "GBP m per year", 1050, 0, huge,
+                   "financial recovery fund (1.05bn in 2019/20; at least 2bn planned for "
+                   "2020/21): to organisations planning a deficit, by its size"));
+  r.push_back(real("policy.csf", &Params::csf, "GBP m per year", 0, 0, huge,
+                   "commissioner sustainability fund (400m in 2018/19): to commissioners by "
+                   "allocation, paid on meeting their control totals"));
+  r.push_back(real("policy.psf_incentive", &Params::psf_incentive, "GBP per GBP", 0, 0, 10,
+                   "bonus per pound by which a trust beats its control total, paid from unearned "
+                   "PSF (1 in 2016/17 and 2017/18, 2 in 2018/19)"));
   r.push_back(real("policy.system_tied_share", &Params::system_tied_share, "fraction", 0, 0, 1,
                    "minimum stake of support tied to the system total (2019/20: 0; 2020/21: "
                    "0.5)"));
   r.push_back(choice("policy.redistribution", &Params::redistribution,
                      {"pro_rata", "need", "equal", "leader"}, "pro_rata",
                      "how a system's earned staked support is shared among its members"));
-  r.push_back(real("policy.writeoff_commissioners", &Params::writeoff_commissioners, "fraction",
-                   0.5, 0, 1, "share of commissioners' cumulative deficits written off"));
+  r.push_back(real("policy.writeoff_commissioners", &Params::writeoff_commissioners, "fraction", 0,
+                   0, 1,
+                   "share of commissioners' cumulative deficits written off at the end of each "
+                   "year it is set (a timeline sets it for the year of a write-off)"));
   r.push_back(real("policy.writeoff_trusts", &Params::writeoff_trusts, "fraction", 0, 0, 1,
-                   "share of trusts' cumulative deficits written off"));
-  r.push_back(integer("policy.writeoff_year", &Params::writeoff_year, "year index", 2, 0, 1000,
-                      "planning year (1 = first) at whose end write-offs apply; 0 = never"));
+                   "share of trusts' cumulative deficits written off at the end of each year it "
+                   "is set (2020/21: 13.4bn of trust loans converted)"));
   r.push_back(real("policy.bailout", &Params::bailout, "GBP m per year", 0, 0, huge,
                    "national bail-out pool for organisations with deep cumulative deficits"));
   r.push_back(real("policy.bailout_threshold", &Params::bailout_threshold, "fraction of income",
                    0.05, 0, 10, "cumulative deficit beyond which the bail-out pays"));
   r.push_back(real("policy.collaboration_penalty", &Params::collaboration_penalty,
                    "fraction of allocation", 0, 0, 1,
-                   "duty to collaborate: support withheld from a member that improved its own "
-                   "position while its system missed"));
+                   "duty to collaborate: a member that improved its own position with less than "
+                   "its system's mean effort while the system missed forfeits this share of its "
+                   "support allocation"));
   r.push_back(boolean("policy.collaborative_mandate", &Params::collaborative_mandate, false,
                       "every acute trust must be in at least one provider collaborative"));
   r.push_back(choice("policy.collaborative_form", &Params::collaborative_form,
@@ -217,10 +278,14 @@ std::vector<ParamSpec> build_registry() {
                       1000,
                       "years in a row on target that earn a system autonomy (no stake "
                       "floor, leader redistributes); 0 = never"));
-  r.push_back(real("policy.purchasing_levy", &Params::purchasing_levy, "fraction of income", 0, 0,
-                   0.1, "share of trusts' income paid to the central purchasing body"));
-  r.push_back(real("policy.purchasing_return", &Params::purchasing_return, "multiple of levy", 1.2,
-                   0, 10, "savings the central purchasing body returns per pound of levy"));
+  r.push_back(real("policy.purchasing_levy", &Params::purchasing_levy, "fraction of income", 0.005,
+                   0, 0.1,
+                   "share of trusts' income paid to the central purchasing body (assumed; no "
+                   "published figure)"));
+  r.push_back(real("policy.purchasing_return", &Params::purchasing_return, "multiple of levy", 0.8,
+                   0, 10,
+                   "savings on trusts' costs the central purchasing body delivers per pound of "
+                   "levy (below 1: it costs more than it saves)"));
   r.push_back(real("policy.savings_visibility", &Params::savings_visibility, "fraction", 0.5, 0, 1,
                    "how much of the purchasing savings trusts can see and so count"));
   r.push_back(real("policy.leader_capacity", &Params::leader_capacity, "0-2 scale", 1, 0, 2,
@@ -231,8 +296,28 @@ std::vector<ParamSpec> build_registry() {
                    "cost growth above income that cost improvement must offset (2019/20: tariff "
                    "efficiency factor 1.1% plus cost growth above the tariff uplift)"));
   r.push_back(real("policy.control_total_stretch", &Params::control_total_stretch,
-                   "fraction of cost", 0.0, 0, 0.2,
+                   "fraction of cost", 0.005, 0, 0.2,
                    "improvement on the organisation's own plan that its control total demands"));
+  r.push_back(
+      real("policy.deficit_recovery", &Params::deficit_recovery, "fraction of deficit", 0.3, 0, 1,
+           "share of a planned deficit that the control total asks the organisation to "
+           "close in the year (NHS Improvement set deficit trusts totals nearer break-even)"));
+  r.push_back(choice("policy.payment", &Params::payment, {"tariff", "blended", "block"}, "tariff",
+                     "payment mechanism: activity-based tariff (commissioners pay for demand "
+                     "shocks), block (trusts bear them) or blended (2019/20 urgent care)"));
+  r.push_back(real("policy.blended_variable_share", &Params::blended_variable_share, "fraction",
+                   0.5, 0, 1, "blended payment: share of a demand shock's price paid"));
+  r.push_back(real("policy.commissioner_risk_reserve", &Params::commissioner_risk_reserve,
+                   "fraction of allocation", 0, 0, 0.1,
+                   "allocation commissioners must hold back uncommitted (1% in 2016/17, 0.5% in "
+                   "2017/18, released in 2018/19)"));
+  r.push_back(integer("policy.ics_count", &Params::ics_count, "systems", 14, 0, 1e8,
+                      "systems that are integrated care systems (0, 8, 14, 14, 18 from 2016/17 to "
+                      "2020/21; 42 from 2021/22), designated in order of their partners' initial "
+                      "trust: only their members can stake above the floor"));
+  r.push_back(boolean("policy.statutory_collaboration", &Params::statutory_collaboration, false,
+                      "the duty to collaborate is statutory (Health and Care Act 2022): part of "
+                      "each organisation's break-even duty moves to its system"));
   // behaviour
   r.push_back(choice("behaviour.rule", &Params::rule, rule_names, "expected_utility",
                      "decision rule of every organisation"));
@@ -246,6 +331,18 @@ std::vector<ParamSpec> build_registry() {
                                       "behaviour.rule)",
                                   [k](Params& p) -> Rule& { return p.kind_rule[k]; }));
   }
+  // Break-even duties: statutory for NHS trusts and commissioners (NHS Act 2006 s.223, FT
+  // licence); councils must set balanced budgets; PCNs are networks of practices with none.
+  static constexpr std::array<double, kind_count> duty{1, 1, 1, 1, 1, 1, 0.3, 0.8};
+  for (int k = 0; k < kind_count; ++k)
+    r.push_back(per_kind("behaviour.duty.", &Params::duty, k, "weight", duty[k], 0, 5,
+                         "weight a " + std::string(kind_names[k]) +
+                             " organisation puts on its own financial balance (its break-even "
+                             "duty)"));
+  r.push_back(real("behaviour.statutory_duty_shift", &Params::statutory_duty_shift, "fraction", 0.5,
+                   0, 1,
+                   "share of the break-even duty's weight that moves to the system's balance "
+                   "when collaboration is statutory"));
   r.push_back(real("behaviour.logit_noise", &Params::logit_noise, "fraction of allocation", 0.02,
                    1e-6, 100, "expected_utility: logit choice noise"));
   r.push_back(real("behaviour.risk_aversion", &Params::risk_aversion, "per allocation", 2, 0, 100,
@@ -263,19 +360,50 @@ std::vector<ParamSpec> build_registry() {
   r.push_back(real("behaviour.ewa_lambda", &Params::ewa_lambda, "per fraction of cost", 400, 0, 1e6,
                    "learning: logit sensitivity to attractions (lambda)"));
   r.push_back(real("behaviour.threshold", &Params::threshold, "fraction", 0.5, 0, 1,
-                   "threshold: trust-weighted share of neighbours pooling needed to pool"));
+                   "threshold: trust-weighted share of partners pooling needed to pool"));
+  r.push_back(real("behaviour.threshold_effort_high", &Params::threshold_effort_high, "0-1", 0.75,
+                   0, 1, "threshold: effort of an organisation that pools"));
+  r.push_back(real("behaviour.threshold_effort_low", &Params::threshold_effort_low, "0-1", 0.25, 0,
+                   1, "threshold: effort of an organisation that does not"));
   r.push_back(real("behaviour.belief_weight", &Params::belief_weight, "fraction", 0.3, 0, 1,
                    "weight of the latest system outcome in beliefs"));
   r.push_back(real("behaviour.initial_belief", &Params::initial_belief, "probability", 0.5, 0, 1,
                    "initial belief that the system meets its total"));
-  r.push_back(real("behaviour.effort_cost", &Params::effort_cost, "fraction of cost", 0.06, 0, 1,
+  r.push_back(real("behaviour.effort_cost", &Params::effort_cost, "fraction of cost", 0.04, 0, 1,
                    "cost of cost-improvement effort at full effort (convex: times effort^2)"));
-  r.push_back(real("behaviour.cip_max", &Params::cip_max, "fraction of cost", 0.04, 0, 0.5,
+  r.push_back(real("behaviour.cip_max", &Params::cip_max, "fraction of cost", 0.05, 0, 0.5,
                    "cost improvement delivered at full effort"));
   r.push_back(real("behaviour.solidarity", &Params::solidarity, "weight", 1, 0, 10,
                    "weight on partners' gain from own effort, times trust"));
-  r.push_back(real("behaviour.accept_probability", &Params::accept_probability, "probability", 0.25,
-                   0, 1, "least believed chance of meeting a control total to accept it"));
+  r.push_back(real("behaviour.failure_cost", &Params::failure_cost, "fraction of cost", 0.01, 0, 1,
+                   "regulatory cost a trust expects if it misses a control total it accepted "
+                   "(special measures, loss of autonomy): weighed against the support on offer"));
+  r.push_back(real("behaviour.refusal_cost", &Params::refusal_cost, "fraction of failure cost", 0.5,
+                   0, 10,
+                   "what refusing a control total costs a trust (regulators' scrutiny), as a share "
+                   "of the cost of missing one it accepted"));
+  r.push_back(real("behaviour.debt_pressure", &Params::debt_pressure, "per share of cost", 2, 0,
+                   100,
+                   "weight of a cumulative deficit (as a share of cost) on the regulatory "
+                   "pressure an organisation is under: less free to refuse a control total, "
+                   "more averse to risk, more weight on its own balance"));
+  r.push_back(real("behaviour.bailout_credibility", &Params::bailout_credibility, "probability",
+                   0.5, 0, 1,
+                   "how far organisations count on the write-offs and bail-outs policy has "
+                   "announced when they weigh their own deficit (moral hazard)"));
+  // councils
+  r.push_back(real("councils.pooling_saving", &Params::pooling_saving, "fraction of pooled", 0.03,
+                   0, 1,
+                   "saving of a pooled budget at full trust (joint commissioning, fewer delayed "
+                   "discharges), shared by the council and its commissioners"));
+  r.push_back(real("councils.max_pooled_share", &Params::max_pooled_share, "fraction of budget",
+                   0.3, 0, 1,
+                   "most of its social care budget a council pools (the Better Care Fund pools "
+                   "about a quarter)"));
+  r.push_back(real("councils.pressure_weight", &Params::council_pressure_weight, "weight", 2, 0,
+                   100,
+                   "how strongly a council's financial pressure (deficit and cost growth) holds "
+                   "back its pooling"));
   // shocks
   r.push_back(real("shocks.volatility", &Params::volatility, "fraction of cost", 0.012, 0, 1,
                    "standard deviation of an organisation's own cost shock"));
@@ -287,9 +415,17 @@ std::vector<ParamSpec> build_registry() {
                    "mean size of an unexpected overspend (exponential)"));
   r.push_back(real("shocks.persistence", &Params::persistence, "fraction", 0.5, 0, 0.99,
                    "share of last year's cost shock that carries into this year (AR(1))"));
+  r.push_back(real("shocks.demand_volatility", &Params::demand_volatility, "fraction of activity",
+                   0.015, 0, 1,
+                   "standard deviation of the demand shock of a commissioner's population, seen "
+                   "by the commissioner and its contracted trusts"));
+  r.push_back(real("shocks.council_volatility", &Params::council_volatility, "fraction of budget",
+                   0.02, 0, 1, "standard deviation of a council's social care demand shock"));
   // trust
   r.push_back(real("trust.initial", &Params::initial_trust, "0-1", 0.5, 0, 1,
-                   "trust on every relationship at the start"));
+                   "mean trust on relationships at the start"));
+  r.push_back(real("trust.initial_spread", &Params::initial_trust_spread, "0-1", 0.1, 0, 1,
+                   "spread of initial trust between systems (a history of working together)"));
   r.push_back(real("trust.gain", &Params::trust_gain, "fraction", 0.15, 0, 1,
                    "trust gained (of the gap to 1) when both sides pooled and delivered"));
   r.push_back(real("trust.loss", &Params::trust_loss, "fraction", 0.25, 0, 1,
@@ -299,11 +435,19 @@ std::vector<ParamSpec> build_registry() {
   r.push_back(real("trust.freeride_gap", &Params::freeride_gap, "effort", 0.25, 0, 1,
                    "effort below the system mean beyond which a member is seen to free-ride"));
   r.push_back(real("trust.pool_level", &Params::pool_level, "fraction", 0.25, 0, 1,
-                   "stake at or above which a member is seen to pool with its system"));
-  r.push_back(real("system.in_name_only_stake", &Params::name_only_stake, "fraction", 0.25, 0, 1,
-                   "a system whose stake share is below this and ..."));
+                   "stake above the policy floor at which a member is seen to pool with its "
+                   "system"));
+  r.push_back(real("system.in_name_only_stake", &Params::name_only_stake, "fraction", 0.1, 0, 1,
+                   "a system whose stake share above the floor is below this and ..."));
   r.push_back(real("system.in_name_only_trust", &Params::name_only_trust, "0-1", 0.4, 0, 1,
                    "... whose mean trust is below this is a system in name only"));
+  r.push_back(real("system.integration_saving", &Params::integration_saving, "fraction of cost",
+                   0.01, 0, 0.2,
+                   "saving of system working at full trust (shared planning, estates, back "
+                   "office, pathways) on its NHS members' costs"));
+  r.push_back(real("system.acceptance_share", &Params::acceptance_share, "fraction", 0.9, 0, 1,
+                   "cost-weighted share of an ICS's NHS bodies that must accept their own "
+                   "control totals for it to accept a system control total"));
   // collaboratives
   r.push_back(real("collaboratives.saving_rate", &Params::collab_saving_rate, "fraction of cost",
                    0.015, 0, 0.5, "most a formal collaborative saves a member at full trust"));
@@ -311,7 +455,7 @@ std::vector<ParamSpec> build_registry() {
                    "members at which savings reach 63% of their most"));
   r.push_back(real("collaboratives.informal_factor", &Params::informal_factor, "fraction", 0.5, 0,
                    1, "informal collaboratives' savings relative to formal (back office)"));
-  r.push_back(real("collaboratives.overhead", &Params::collab_overhead, "fraction of cost", 0.0005,
+  r.push_back(real("collaboratives.overhead", &Params::collab_overhead, "fraction of cost", 0.0015,
                    0, 0.1, "overhead of one membership"));
   r.push_back(real("collaboratives.capacity", &Params::management_capacity, "memberships", 3, 0.5,
                    100, "mean memberships an organisation carries before overhead grows fast"));
@@ -511,7 +655,37 @@ std::string to_toml(const Params& params) {
   std::string out;
   for (const auto& [section, body] : tables)  // top-level keys come first, before any table
     out += (out.empty() ? "" : "\n") + (section.empty() ? "" : "[" + section + "]\n") + body;
+  for (const auto& entry : params.timeline) {
+    out += "\n[[timeline]]\nyear = " + std::to_string(entry.year) + "\n";
+    for (const auto& [spec, value] : entry.settings)
+      out += "\"" + spec->name + "\" = " + format_value(value) + "\n";
+  }
   return out;
+}
+
+// Keys are unique within an entry (TOML refuses duplicates), so their order means nothing.
+bool TimelineEntry::operator==(const TimelineEntry& other) const {
+  const auto sorted = [](auto list) {
+    std::sort(list.begin(), list.end(),
+              [](const auto& a, const auto& b) { return a.first->name < b.first->name; });
+    return list;
+  };
+  return year == other.year && sorted(settings) == sorted(other.settings);
+}
+
+bool may_change_in_timeline(const ParamSpec& spec) {
+  return !spec.name.starts_with("run.") && !spec.name.starts_with("population.") &&
+         spec.name != "model" && !spec.name.starts_with("network.");
+}
+
+bool apply_timeline(Params& params, std::int64_t year, bool and_before) {
+  bool applied = false;
+  for (const auto& entry : params.timeline) {
+    if (entry.year > year || (!and_before && entry.year != year)) continue;
+    for (const auto& [spec, value] : entry.settings) spec->set(params, value);
+    applied = true;
+  }
+  return applied;
 }
 
 std::string_view name_of(Rule rule) {

@@ -1,70 +1,151 @@
-// Stage 1, plan: the regulator sets control totals and allocates the support pot.
+// Stage 1, plan: the year's regime (timeline), which organisations exist (mergers hand over
+// balances), planned income and costs, contracts, control totals and the support funds.
 #include <algorithm>
+#include <cmath>
 
+#include "agents/accounts.hpp"
 #include "agents/parallel.hpp"
 #include "agents/step.hpp"
 
 namespace icsim {
+namespace {
+
+// The organisation that takes over from i this year: its successor, or the successor's, until
+// one that exists this year (CCGs merged in 2021 and taken over by an ICB in 2022).
+std::int32_t active_successor(const World& w, std::size_t i, std::int64_t year) {
+  std::int32_t s = w.orgs.successor[i];
+  while (s >= 0 && !is_active(w.orgs, std::size_t(s), year)) s = w.orgs.successor[s];
+  return s;
+}
+
+// Mergers: an organisation whose last year has passed hands its balance to its successor (a
+// flow between two organisations: agents/accounts.hpp). In organisation order, so the sums are
+// the same whatever the threads.
+void hand_over(World& w, std::int64_t year) {
+  auto& l = w.ledger;
+  std::fill(l.transfer.begin(), l.transfer.end(), 0.0);
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    if (w.orgs.active_to[i] != year || l.balance[i] == 0) continue;
+    const std::int32_t s = active_successor(w, i, year);
+    if (s < 0) continue;  // no successor: the balance stays with the closed organisation
+    l.transfer[i] -= l.balance[i];
+    l.transfer[s] += l.balance[i];
+    l.balance[s] += l.balance[i];
+    l.balance[i] = 0;
+  }
+}
+
+}  // namespace
 
 void plan(World& w) {
+  const std::int32_t year = w.calendar_year();
+  if (w.year > 0) apply_timeline(w.params, year);  // the first year's: make_world
   const Params& p = w.params;
   const auto& o = w.orgs;
   auto& l = w.ledger;
+  auto& nat = w.national;
   const std::size_t n = w.size();
+  nat = National{};
+  nat.calendar_year = year;
+  nat.money_scale = std::pow(1.0 + p.growth, double(year - money_base_year));
 
-  // Control totals ask for cost improvement beyond the organisation's own plan.
+  hand_over(w, year);
+  // Own planned costs, and the income of those paid by others: a trust's planned income is its
+  // cost with its planned margin, of which shares come from specialised commissioning and from
+  // outside the NHS, and the rest from its commissioners' contracts.
   detail::for_each_index(n, [&](std::size_t i) {
-    l.control_total[i] =
-        holds_control_total(o.kind[i])
-            ? o.income[i] - o.base_cost[i] + p.control_total_stretch * o.base_cost[i]
-            : 0.0;
+    const bool active = is_active(o, i, year);
+    l.active[i] = active;
+    const Kind k = o.kind[i];
+    const double cost = active ? planned_cost(w, i) : 0.0;
+    l.planned_cost[i] = cost;
+    if (is_trust(k)) {
+      l.planned_income[i] = cost * (1.0 + o.margin[i]);
+      l.contracts[i] = l.planned_income[i] * contracted_share(p, k);
+    } else if (k == Kind::commissioner) {
+      l.planned_income[i] = l.contracts[i] = 0;  // below, once providers' prices are known
+    } else {
+      l.planned_income[i] = cost;  // councils' budgets, networks' pass-through income
+      l.contracts[i] = k == Kind::primary_care_network ? cost : 0.0;
+    }
+  });
+  // Providers' price per unit of contract weight: their contract income over the weights of
+  // their edges to commissioners that exist this year (none: the centre commissions them).
+  detail::for_each_index(n, [&](std::size_t i) {
+    if (!is_commissioned(o.kind[i]) || !l.active[i]) {
+      l.contract_rate[i] = 0;
+      return;
+    }
+    double weight = 0;
+    for_each_contract(w, i, [&](std::uint32_t, std::uint32_t e) { weight += w.graph.flows()[e]; });
+    l.contract_rate[i] = weight > 0 ? l.contracts[i] / weight : 0.0;
+  });
+  // Commissioners: contracts at those prices plus their own care make their planned spending;
+  // the allocation covers it with their planned margin (allocations per head differ by
+  // commissioner: weighted capitation). A risk reserve is held back from spending.
+  detail::for_each_index(n, [&](std::size_t i) {
+    if (o.kind[i] != Kind::commissioner || !l.active[i]) return;
+    double contracts = 0;
+    for_each_contract(w, i, [&](std::uint32_t j, std::uint32_t e) {
+      contracts += l.contract_rate[j] * w.graph.flows()[e];
+    });
+    l.contracts[i] = contracts;
+    l.planned_income[i] = (contracts + l.planned_cost[i]) / (1.0 - o.margin[i]);
+  });
+  // Control totals: the planned surplus before support, with the stretch the regulator asks of
+  // everyone and a part of a planned deficit to close.
+  detail::for_each_index(n, [&](std::size_t i) {
+    if (!holds_control_total(o.kind[i]) || !l.active[i]) {
+      l.control_total[i] = 0;
+      return;
+    }
+    const double planned = planned_surplus(w, i);
+    l.control_total[i] = planned + p.control_total_stretch * l.planned_cost[i] +
+                         p.deficit_recovery * std::max(0.0, -planned);
   });
 
-  // Support: PSF-style to every trust by cost, or FRF-style to deficit organisations by the
-  // size of their planned deficit (2020/21: the recovery fund is for organisations in deficit).
-  const bool deficit_only = p.support_eligibility == Eligibility::deficit_only;
-  // The weights go in the allocation column first, are summed in organisation order, then scale.
-  detail::for_each_index(
-      n,
-      [&](std::size_t i) {
-        double weight = 0.0;
-        if (deficit_only) {
-          if (holds_control_total(o.kind[i])) weight = std::max(0.0, o.base_cost[i] - o.income[i]);
-        } else if (is_trust(o.kind[i])) {
-          weight = o.base_cost[i];
-        }
-        l.allocation[i] = weight;
-      },
-      4096);
-  double weight_total = 0;
-  for (std::size_t i = 0; i < n; ++i) weight_total += l.allocation[i];
-  detail::for_each_index(
-      n,
-      [&](std::size_t i) {
-        l.allocation[i] = weight_total > 0 ? p.support_pot * l.allocation[i] / weight_total : 0.0;
-      },
-      4096);
-  w.national = National{};
-  w.national.support_pot = p.support_pot;
-  if (weight_total <= 0) w.national.support_returned = p.support_pot;
+  // What the bail-out would have to cover, for organisations weighing how far it would cover them.
+  if (p.bailout > 0)
+    for (std::size_t i = 0; i < n; ++i)
+      if (holds_control_total(o.kind[i]) && l.active[i])
+        nat.bailout_need +=
+            std::max(0.0, -l.balance[i] - p.bailout_threshold * l.planned_income[i]);
 
-  // Systems: totals over members that hold control totals; earned autonomy from the record.
+  // Support: each fund's pot shared by its weights (agents/accounts.hpp, fund_weight).
+  for (int f = 0; f < fund_count; ++f) {
+    double total = 0;
+    for (std::size_t i = 0; i < n; ++i) total += fund_weight(w, Fund(f), i);
+    nat.weight[f] = total;
+    nat.pot[f] = fund_pot(p, Fund(f));
+    if (total <= 0) nat.support_returned += nat.pot[f];
+  }
+  detail::for_each_index(
+      n,
+      [&](std::size_t i) {
+        double a = 0;
+        for (int f = 0; f < fund_count; ++f) a += fund_allocation(w, Fund(f), i);
+        l.allocation[i] = a;
+      },
+      4096);
+
+  // Systems: totals over members that hold control totals; ICS status and earned autonomy.
   auto& s = w.system_ledger;
   detail::for_each_index(
       w.systems.size(),
       [&](std::size_t sys) {
         double total = 0, cost = 0, allocated = 0;
         for (const auto i : w.systems.members[sys])
-          if (holds_control_total(o.kind[i])) {
+          if (holds_control_total(o.kind[i]) && l.active[i]) {
             total += l.control_total[i];
-            cost += o.base_cost[i];
+            cost += l.planned_cost[i];
             allocated += l.allocation[i];
           }
         s.control_total[sys] = total;
         s.cost[sys] = cost;
         s.allocated[sys] = allocated;
-        s.autonomous[sys] =
-            p.earned_autonomy_years > 0 && s.years_on_target[sys] >= p.earned_autonomy_years;
+        s.ics[sys] = w.systems.ics_rank[sys] < p.ics_count;
+        s.autonomous[sys] = s.ics[sys] && p.earned_autonomy_years > 0 &&
+                            s.years_on_target[sys] >= p.earned_autonomy_years;
       },
       4);
 }

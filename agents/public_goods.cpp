@@ -4,7 +4,7 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "agents/random.hpp"
+#include "network/random.hpp"
 
 namespace icsim {
 

@@ -1,12 +1,14 @@
 // Stage 3, realise: cost shocks (persistent, with a common part per system and a fat tail: the
-// unexpected overspend). The cost improvement that effort delivers is improvement() (world.hpp).
+// unexpected overspend), the demand shock of each commissioner's population (which its
+// contracted trusts see too: agents/accounts.hpp), councils' social care shocks, and the cost
+// improvement that effort delivers.
 #include <algorithm>
 #include <array>
 #include <cmath>
 
 #include "agents/parallel.hpp"
-#include "agents/random.hpp"
 #include "agents/step.hpp"
+#include "network/random.hpp"
 
 namespace icsim {
 
@@ -27,13 +29,27 @@ void realise(World& w) {
                     draws.data());
       for (std::size_t i = first; i < first + count; ++i) {
         const std::uint64_t* draw = draws.data() + 4 * (i - first);
+        const Kind kind = w.orgs.kind[i];
+        l.improvement[i] = improvement(w, i);
+        l.demand[i] = 0;
+        if (!l.active[i] || kind == Kind::primary_care_network) {
+          l.shock[i] = l.cost_shock[i] = 0;
+          continue;
+        }
         const double own = Random::to_normal(draw[0], draw[1]);
-        const double tail = Random::to_uniform(draw[2]) < p.tail_probability
-                                ? Random::to_exponential(draw[3], p.tail_scale)
-                                : 0.0;
-        l.shock[i] = p.persistence * l.shock[i] + p.volatility * own +
-                     p.common_volatility * common[w.orgs.system[i]] + tail;
-        l.cost_shock[i] = l.shock[i] * w.orgs.base_cost[i];
+        if (kind == Kind::local_authority) {
+          l.shock[i] = p.persistence * l.shock[i] + p.council_volatility * own;
+        } else {
+          const double tail = Random::to_uniform(draw[2]) < p.tail_probability
+                                  ? Random::to_exponential(draw[3], p.tail_scale)
+                                  : 0.0;
+          l.shock[i] = p.persistence * l.shock[i] + p.volatility * own +
+                       p.common_volatility * common[w.orgs.system[i]] + tail;
+        }
+        l.cost_shock[i] = l.shock[i] * l.planned_cost[i];
+        if (kind == Kind::commissioner)
+          l.demand[i] =
+              p.demand_volatility * Random(w.key, year, std::uint32_t(i), Purpose::demand).normal();
       }
     }
   });

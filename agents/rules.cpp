@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "agents/accounts.hpp"
+
 namespace icsim {
 namespace {
 
@@ -21,30 +23,92 @@ int logit_draw(const std::array<double, N>& utility, int count, double temperatu
   return count - 1;
 }
 
+double normal_pdf(double x) {
+  return 0.3989422804014327 * std::exp(-0.5 * x * x);
+}
+
+// The break-even duty's weight on the organisation's own balance: its kind's, less the part
+// that moves to the system when collaboration is statutory.
+double own_duty(const Params& p, Kind k) {
+  return p.duty[static_cast<int>(k)] * (p.statutory_collaboration ? 1 - p.statutory_duty_shift : 1);
+}
+
+// What an organisation counts on being covered of a marginal pound of its cumulative deficit:
+// the announced write-off share for its kind and, beyond the bail-out threshold, the bail-out,
+// as far as it believes policy (moral hazard); weighted by its chance of ending in deficit.
+double expected_cover(const World& w, std::size_t i, const Outlook& out) {
+  const Params& p = w.params;
+  const auto& l = w.ledger;
+  const Kind k = w.orgs.kind[i];
+  const double writeoff = k == Kind::commissioner ? p.writeoff_commissioners
+                          : is_trust(k)           ? p.writeoff_trusts
+                                                  : 0.0;
+  if (writeoff <= 0 && p.bailout <= 0) return 0.0;
+  const double end = l.balance[i] + out.margin0 + l.control_total[i] + 0.5 * out.slope;
+  const double in_deficit = normal_cdf(-end / out.sigma);
+  const double beyond = normal_cdf(-(end + p.bailout_threshold * l.planned_income[i]) / out.sigma);
+  // The bail-out pool shared over last year's need beyond the threshold, as settle shares it.
+  const double need = std::max(1e-9, w.national.bailout_need);
+  const double bailout = p.bailout > 0 ? std::min(1.0, p.bailout / need) : 0.0;
+  return p.bailout_credibility * (writeoff * in_deficit + (1 - writeoff) * bailout * beyond);
+}
+
 }  // namespace
 
 Outlook outlook(const World& w, std::size_t i) {
   const Params& p = w.params;
   const auto& l = w.ledger;
-  const double cost = w.orgs.base_cost[i];
-  const double levy_seen =
-      -levy_paid(p, w.orgs, i) * (1.0 - p.savings_visibility * p.purchasing_return);
+  const double cost = l.planned_cost[i];
+  const Kind kind = w.orgs.kind[i];
+  const double levy_seen = -levy_paid(p, w, i) * (1.0 - p.savings_visibility * p.purchasing_return);
   const double carried = -p.persistence * l.shock[i] * cost;
   const double tail_mean = p.tail_probability * p.tail_scale * cost;
-  const double margin0 = w.orgs.income[i] - cost * (1.0 + p.efficiency_requirement) -
-                         l.control_total[i] + l.collab_savings[i] - l.overhead[i] + levy_seen +
-                         carried - tail_mean;
-  const double var = p.volatility * p.volatility + p.common_volatility * p.common_volatility +
-                     p.tail_probability * (2.0 - p.tail_probability) * p.tail_scale * p.tail_scale;
-  return {margin0, p.cip_max * cost, std::max(cost * std::sqrt(var), 1e-9 * (1.0 + cost))};
+  const double expected =
+      planned_surplus(w, i) +
+      (kind == Kind::commissioner ? p.commissioner_risk_reserve * l.planned_income[i] : 0.0) -
+      (is_trust(kind) ? p.efficiency_requirement * cost : 0.0) + l.collab_savings[i] -
+      l.overhead[i] + levy_seen + carried - tail_mean;
+  double var = (p.volatility * p.volatility + p.common_volatility * p.common_volatility +
+                p.tail_probability * (2.0 - p.tail_probability) * p.tail_scale * p.tail_scale) *
+               cost * cost;
+  const double beta = variable_share(p), sd2 = p.demand_volatility * p.demand_volatility;
+  if (kind == Kind::commissioner) {
+    const double exposed = beta * l.contracts[i] + cost;
+    var += sd2 * exposed * exposed;
+  } else if (is_trust(kind)) {
+    const double net = beta - p.marginal_cost;
+    for_each_contract(w, i, [&](std::uint32_t, std::uint32_t e) {
+      const double price = l.contract_rate[i] * w.graph.flows()[e];
+      var += sd2 * net * net * price * price;
+    });
+  }
+  return {expected - l.control_total[i], p.cip_max * cost,
+          std::max(std::sqrt(var), 1e-9 * (1.0 + cost))};
 }
 
 double stake_floor(const World& w, std::size_t i) {
   return w.system_ledger.autonomous[w.orgs.system[i]] ? 0.0 : w.params.system_tied_share;
 }
 
+double stake_top(const World& w, std::size_t i) {
+  return w.current.accepted[i] && w.system_ledger.accepted[w.orgs.system[i]] ? 1.0
+                                                                             : stake_floor(w, i);
+}
+
+double debt_pressure(const World& w, std::size_t i) {
+  const double cost = std::max(w.ledger.planned_cost[i], 1e-9);
+  return w.params.debt_pressure * std::max(0.0, -w.ledger.balance[i]) / cost;
+}
+
 bool accepts(const World& w, std::size_t i) {
-  return outlook(w, i).p_meet(1.0) >= w.params.accept_probability;
+  const Kind k = w.orgs.kind[i];
+  if (!w.ledger.active[i] || !holds_control_total(k)) return false;
+  if (k == Kind::commissioner) return true;  // a statutory duty, not an offer
+  const Params& p = w.params;
+  const double p_meet = outlook(w, i).p_meet(1.0);
+  const double failure = p.failure_cost * w.ledger.planned_cost[i];
+  return w.ledger.allocation[i] * p_meet + failure * (p.refusal_cost + debt_pressure(w, i)) >=
+         failure * (1.0 - p_meet);
 }
 
 double partner_trust(const World& w, std::size_t i) {
@@ -57,19 +121,26 @@ double partner_trust(const World& w, std::size_t i) {
   return count ? sum / count : w.params.initial_trust;
 }
 
-// Expected utility (mean-variance) of support, own improvement and, weighted by trust, the
-// partners' gain from own effort; logit choice among the action grid.
+// Expected utility (mean-variance) of support, the own balance (weighted by the break-even duty,
+// regulatory pressure and what write-offs and bail-outs would cover), and, weighted by trust,
+// the partners' gain from own effort; the duty-to-collaborate penalty and the bonus for beating
+// the control total as the organisation expects them; logit choice among the action grid.
 Choice choose_expected_utility(const DecideContext& ctx, std::size_t i, Random& rng) {
   const World& w = ctx.world;
   const Params& p = w.params;
-  const double cost = w.orgs.base_cost[i];
-  const double a = w.ledger.allocation[i];
-  const double floor = stake_floor(w, i);
+  const auto& l = w.ledger;
+  const double cost = l.planned_cost[i];
+  const bool accepted = w.current.accepted[i];
+  const double a = accepted ? l.allocation[i] : 0.0;
+  const double floor = stake_floor(w, i), top = stake_top(w, i);
   const Outlook out = outlook(w, i);
   const auto sys = w.orgs.system[i];
+  const Kind kind = w.orgs.kind[i];
   const double weight = cost / std::max(w.system_ledger.cost[sys], 1e-12);
+  const double pressure = debt_pressure(w, i);
+  const double value = own_duty(p, kind) * (1 + pressure) * (1 - expected_cover(w, i, out));
   // Chances of meeting the own total at each effort level; last year's effort is usually one
-  // of them, and full effort decides acceptance (as accepts() does).
+  // of them.
   std::array<double, effort_levels> p_level{};
   for (int ei = 0; ei < effort_levels; ++ei) p_level[ei] = out.p_meet(effort_level(ei));
   const double last_effort = ctx.view.effort[i];
@@ -78,12 +149,12 @@ Choice choose_expected_utility(const DecideContext& ctx, std::size_t i, Random& 
       last_level >= 0 && last_level < effort_levels && effort_level(int(last_level)) == last_effort
           ? p_level[last_level]
           : out.p_meet(last_effort);
-  const bool accept = p_level[effort_levels - 1] >= p.accept_probability;
   const double belief = w.rules.belief[i];
-  const double others = std::max(0.0, ctx.system_staked[sys] - ctx.view.stake[i] * a);
-  const double care = p.solidarity * partner_trust(w, i);
+  const double others = std::max(0.0, ctx.system_staked[sys] - ctx.view.stake[i] * l.allocation[i]);
+  const double care = p.solidarity * partner_trust(w, i) +
+                      (p.statutory_collaboration ? p.statutory_duty_shift * p.duty[int(kind)] : 0);
   const double rho = ctx.system_correlation;
-  const double ra = w.orgs.risk_aversion[i];
+  const double ra = w.orgs.risk_aversion[i] * (1 + pressure);
   // What a staked pound is expected to bring back when the system meets its total: under
   // pro rata only members that met their own totals share the pool; a leader shares part by
   // need; need and equal rules pay members whatever their own result.
@@ -91,16 +162,14 @@ Choice choose_expected_utility(const DecideContext& ctx, std::size_t i, Random& 
   if (w.system_ledger.autonomous[sys]) rule = Redistribution::leader;
   const double q = rule == Redistribution::leader ? leader_skill(w, sys) : 0.0;
 
-  // Per stake level, the weights of the own and the system outcome's variances and covariance.
   std::array<double, stake_levels> own_weight{}, system_weight{}, cross_weight{};
   for (int si = 0; si < stake_levels; ++si) {
-    const double s = stake_level(si * effort_levels, floor);
+    const double s = stake_level(si * effort_levels, floor, top);
     own_weight[si] = (1 - s) * (1 - s);
     system_weight[si] = s * s;
     cross_weight[si] = 2 * s * (1 - s) * rho;
   }
-  std::array<double, action_count> accept_u{};
-  std::array<double, effort_levels> decline_u{};
+  std::array<double, action_count> u{};
   for (int ei = 0; ei < effort_levels; ++ei) {
     const double e = effort_level(ei);
     const double pm = p_level[ei];
@@ -108,53 +177,55 @@ Choice choose_expected_utility(const DecideContext& ctx, std::size_t i, Random& 
                      (rule == Redistribution::pro_rata ? pm
                       : rule == Redistribution::leader ? q + (1 - q) * pm
                                                        : 1.0);
-    const double own = w.orgs.duty[i] * p.cip_max * e * cost - p.effort_cost * e * e * cost;
-    const double shared = care * weight * (pm - p_prev) * others;
-    decline_u[ei] = own;
+    double own = value * p.cip_max * e * cost - p.effort_cost * e * e * cost +
+                 care * weight * (pm - p_prev) * others;
+    if (accepted && p.collaboration_penalty > 0 && e < ctx.system_effort[sys])
+      own -= p.collaboration_penalty * a * (1 - belief);
+    if (accepted && p.psf_incentive > 0) {
+      const double z = (out.margin0 + out.slope * e) / out.sigma;
+      own += p.psf_incentive * out.sigma * (z * normal_cdf(z) + normal_pdf(z));
+    }
     const double vo = pm * (1 - pm), vs = b * (1 - b), spread = std::sqrt(vo * vs);
     for (int si = 0; si < stake_levels; ++si) {
       const int action = si * effort_levels + ei;
-      const double s = stake_level(action, floor);
+      const double s = stake_level(action, floor, top);
       const double mean = a * ((1 - s) * pm + s * b);
       const double var =
           a * a * (own_weight[si] * vo + system_weight[si] * vs + cross_weight[si] * spread);
-      accept_u[action] = mean - (a > 0 ? ra * var / (2 * a) : 0.0) + own + shared;
+      u[action] = mean - (a > 0 ? ra * var / (2 * a) : 0.0) + own;
     }
   }
   const double temperature = p.logit_noise * std::max(a, 0.01 * cost);
-  // Acceptance turns on attainability alone: mean-variance utility is not monotone, so
-  // comparing it with declining would have risk-averse organisations refuse free money.
-  if (accept) {
-    const int action = logit_draw(accept_u, action_count, temperature, rng);
-    return {1, stake_level(action, floor), effort_level(action)};
-  }
-  const int ei = logit_draw(decline_u, effort_levels, temperature, rng);
-  return {0, floor, effort_level(ei)};
+  const int action = logit_draw(u, top > floor ? action_count : effort_levels, temperature, rng);
+  return {stake_level(action, floor, top), effort_level(action)};
 }
 
 // Imitation: copy a random partner's strategy with the Fermi probability
 // 1 / (1 + exp((u_self - u_other) / K)) (Szabo and Toke 1998).
 Choice choose_imitation(const DecideContext& ctx, std::size_t i, Random& rng) {
   const World& w = ctx.world;
-  const double floor = stake_floor(w, i);
-  Choice own{ctx.view.accepted[i], std::max(ctx.view.stake[i], floor), ctx.view.effort[i]};
+  const double floor = stake_floor(w, i), top = stake_top(w, i);
+  const auto clamp = [&](double stake) { return std::clamp(stake, floor, top); };
+  Choice own{clamp(ctx.view.stake[i]), ctx.view.effort[i]};
   if (rng.uniform() < w.params.exploration) {
     const int action = static_cast<int>(rng.below(action_count));
-    return {std::uint8_t(accepts(w, i)), stake_level(action, floor), effort_level(action)};
+    return {stake_level(action, floor, top), effort_level(action)};
   }
   const auto nb = w.graph.neighbours(std::uint32_t(i));
+  const auto holder = [&](std::uint32_t j) {
+    return holds_control_total(w.orgs.kind[j]) && w.ledger.active[j];
+  };
   std::uint32_t holders = 0;
-  for (const auto j : nb) holders += holds_control_total(w.orgs.kind[j]);
+  for (const auto j : nb) holders += holder(j);
   if (holders == 0) return own;
   std::uint32_t pick = rng.below(holders);
   for (const auto j : nb) {
-    if (!holds_control_total(w.orgs.kind[j]) || pick-- != 0) continue;
+    if (!holder(j) || pick-- != 0) continue;
     const double du = w.ledger.utility[i] - w.ledger.utility[j];
     if (rng.uniform() < 1.0 / (1.0 + std::exp(du / w.params.imitation_noise)))
-      own = {ctx.view.accepted[j], std::max(ctx.view.stake[j], floor), ctx.view.effort[j]};
+      own = {clamp(ctx.view.stake[j]), ctx.view.effort[j]};
     break;
   }
-  if (own.accepted && !accepts(w, i)) own.accepted = 0;
   return own;
 }
 
@@ -165,27 +236,58 @@ Choice choose_learning(const DecideContext& ctx, std::size_t i, Random& rng) {
   for (int a = 0; a < action_count; ++a)
     u[a] = w.params.ewa_lambda * w.rules.attraction[i * action_count + a];
   const int action = logit_draw(u, action_count, 1.0, rng);
-  const double floor = stake_floor(w, i);
-  return {std::uint8_t(accepts(w, i)), stake_level(action, floor), effort_level(action)};
+  const double floor = stake_floor(w, i), top = stake_top(w, i);
+  return {stake_level(action, floor, top), effort_level(action)};
 }
 
-// Threshold (Granovetter 1978): pool when the trust-weighted share of partners that pooled and
-// delivered last year reaches the organisation's threshold.
+// Threshold (Granovetter 1978): pool when the trust-weighted share of the organisation's
+// partners in its own system that pooled (staked above the floor) and delivered (met their own
+// totals or made at least their system's mean effort) last year reaches its threshold.
 Choice choose_threshold(const DecideContext& ctx, std::size_t i, Random&) {
   const World& w = ctx.world;
-  const Incidence at = w.graph.incidence(std::uint32_t(i));
-  const auto nb = at.neighbours;
+  const Params& p = w.params;
+  const auto& o = w.orgs;
   double pooled = 0, total = 0;
-  for (std::size_t k = 0; k < nb.size(); ++k) {
-    const auto j = nb[k];
-    if (!holds_control_total(w.orgs.kind[j])) continue;
+  const Incidence at = w.graph.incidence(static_cast<std::uint32_t>(i));
+  for (std::size_t k = 0; k < at.neighbours.size(); ++k) {
+    const auto j = at.neighbours[k];
+    if (!w.ledger.active[j] || !holds_control_total(o.kind[j]) || o.system[j] != o.system[i])
+      continue;
     const double t = w.trust[at.edge(k)];
     total += t;
-    if (ctx.view.stake[j] >= w.params.pool_level && ctx.view.accepted[j]) pooled += t;
+    const bool pooled_j =
+        ctx.view.accepted[j] && ctx.view.stake[j] >= stake_floor(w, j) + p.pool_level;
+    const bool delivered_j =
+        w.ledger.met[j] || ctx.view.effort[j] >= ctx.system_effort[o.system[j]];
+    if (pooled_j && delivered_j) pooled += t;
   }
-  const double floor = stake_floor(w, i);
-  const bool act = total > 0 && pooled / total >= w.orgs.threshold[i];
-  return {std::uint8_t(accepts(w, i)), act ? 1.0 : floor, act ? 0.75 : 0.25};
+  const double floor = stake_floor(w, i), top = stake_top(w, i);
+  const bool act = total > 0 && pooled / total >= o.threshold[i];
+  return {act ? top : floor, act ? p.threshold_effort_high : p.threshold_effort_low};
+}
+
+// Councils weigh the pooled budget's saving (which grows with trust on their edges to the
+// commissioners) against their financial pressure (their deficit and cost growth): councils
+// under pressure keep control of their money. Logit over five shares up to the most they pool.
+double choose_pooling(const DecideContext& ctx, std::size_t i, Random& rng) {
+  const World& w = ctx.world;
+  const Params& p = w.params;
+  const auto& l = w.ledger;
+  const Pool pool = pool_of(w, i);
+  if (!l.active[i] || pool.weight <= 0) return 0.0;
+  const double budget = l.planned_cost[i];
+  const double pressure =
+      p.council_pressure_weight *
+      (std::max(0.0, -l.balance[i]) / std::max(budget, 1e-9) + p.council_cost_pressure);
+  std::array<double, stake_levels> u{};
+  for (int k = 0; k < stake_levels; ++k) {
+    const double pooled = p.max_pooled_share * double(k) / (stake_levels - 1) * budget;
+    u[k] = pooled * (p.pooling_saving * pool.trust - pressure);
+  }
+  const double temperature =
+      std::max(p.logit_noise * p.pooling_saving * p.max_pooled_share * budget, 1e-12);
+  return p.max_pooled_share * double(logit_draw(u, stake_levels, temperature, rng)) /
+         (stake_levels - 1);
 }
 
 ChooseFn rule_function(Rule rule) {
@@ -206,7 +308,7 @@ double payoff(const World& w, std::size_t i, double stake, double effort) {
   const auto& l = w.ledger;
   const auto& s = w.system_ledger;
   const auto sys = w.orgs.system[i];
-  const double cost = w.orgs.base_cost[i];
+  const double cost = std::max(l.planned_cost[i], 1e-9);
   const double a = l.allocation[i];
   const double actual_effort = w.current.effort[i];
   const double delta = p.cip_max * (effort - actual_effort) * cost;
@@ -215,10 +317,9 @@ double payoff(const World& w, std::size_t i, double stake, double effort) {
   // A staked pound's return when the system met: what this member actually got back per pound.
   const double staked_now = w.current.stake[i] * a;
   const double unstaked_paid = w.current.accepted[i] && l.met[i] ? (1 - w.current.stake[i]) * a : 0;
-  const double ratio =
-      staked_now > 0 && s.met[sys]
-          ? std::max(0.0, l.support_paid[i] + l.penalty[i] - unstaked_paid) / staked_now
-          : 1.0;
+  const double ratio = staked_now > 0 && s.met[sys]
+                           ? std::max(0.0, l.support_paid[i] - unstaked_paid) / staked_now
+                           : 1.0;
   const double paid = w.current.accepted[i]
                           ? (1 - stake) * a * (met ? 1 : 0) + stake * a * (system_met ? ratio : 0)
                           : 0.0;

@@ -1,6 +1,8 @@
-// Decision rules: how an organisation chooses whether to accept its control total, its stake
-// on the system total and its cost-improvement effort. One function per rule, picked once per
-// kind from the scenario (a table of functions, not a virtual call per agent).
+// Decision rules: how an organisation chooses its stake on the system total and its
+// cost-improvement effort, once it has decided whether to accept its control total (the same
+// test for every rule, accepts()). One function per rule, picked once per kind from the
+// scenario (a table of functions, not a virtual call per agent). Councils choose the share of
+// their budget they pool (choose_pooling).
 #pragma once
 
 #include <array>
@@ -8,39 +10,40 @@
 #include <cstdint>
 #include <vector>
 
-#include "agents/random.hpp"
 #include "agents/world.hpp"
+#include "network/random.hpp"
 
 namespace icsim {
 
 struct Choice {
-  std::uint8_t accepted;
   double stake;
   double effort;
 };
 
 // What every rule may read while deciding: the decisions visible to it (last year's under
-// synchronous activation) and per-system and per-collaborative figures computed once.
+// synchronous activation), this year's acceptance, and per-system and per-collaborative figures
+// computed once.
 struct DecideContext {
   const World& world;
   const Decisions& view;
-  std::vector<double> system_staked;   // sum of stake x allocation last year
-  std::vector<double> collab_members;  // members last year
-  std::vector<double> collab_trust;    // mean trust among last year's members
-  // Correlation of an organisation's outcome with its system's (own and common shocks).
-  double system_correlation = 0;
+  std::vector<double> system_staked;   // sum of stake x allocation in view
+  std::vector<double> system_effort;   // mean effort of the system's NHS bodies in view
+  std::vector<double> collab_members;  // members in view
+  std::vector<double> collab_trust;    // mean trust among members in view
+  double system_correlation = 0;       // of an organisation's outcome with its system's
 };
 
-// The discrete action grid shared by the rules: stake levels from the floor to 1, efforts 0-1.
-inline double stake_level(int action, double floor) {
-  return floor + (1.0 - floor) * double(action / effort_levels) / (stake_levels - 1);
+// The discrete action grid shared by the rules: stakes from the floor to the top (1 where the
+// organisation may pool above the floor, the floor otherwise), efforts 0-1.
+inline double stake_level(int action, double floor, double top) {
+  return floor + (top - floor) * double(action / effort_levels) / (stake_levels - 1);
 }
 inline double effort_level(int action) {
   return double(action % effort_levels) / (effort_levels - 1);
 }
-inline int nearest_action(double stake, double effort, double floor) {
+inline int nearest_action(double stake, double effort, double floor, double top) {
   const int si =
-      floor >= 1.0 ? 0 : int(std::lround((stake - floor) / (1.0 - floor) * (stake_levels - 1)));
+      top <= floor ? 0 : int(std::lround((stake - floor) / (top - floor) * (stake_levels - 1)));
   const int ei = int(std::lround(effort * (effort_levels - 1)));
   return std::clamp(si, 0, stake_levels - 1) * effort_levels + std::clamp(ei, 0, effort_levels - 1);
 }
@@ -50,7 +53,8 @@ inline double normal_cdf(double x) {
 }
 
 // An organisation's outlook on its own control total: the expected margin over it at zero
-// effort, what full effort adds, and the spread of the outcome (GBP m).
+// effort, what full effort adds, and the spread of the outcome (GBP m), from this year's plan
+// and last year's savings and shock.
 struct Outlook {
   double margin0, slope, sigma;
   double p_meet(double effort) const { return normal_cdf((margin0 + slope * effort) / sigma); }
@@ -59,7 +63,14 @@ Outlook outlook(const World& w, std::size_t i);
 
 // The least stake this organisation may choose (the policy floor, lifted by earned autonomy).
 double stake_floor(const World& w, std::size_t i);
-// Whether the organisation believes its control total attainable at full effort.
+// The most: 1 where the organisation accepted its control total and its system is an ICS that
+// accepted a system control total this year, else the floor.
+double stake_top(const World& w, std::size_t i);
+// Regulatory pressure from a cumulative deficit: debt_pressure x deficit / own cost.
+double debt_pressure(const World& w, std::size_t i);
+// Whether a trust accepts its control total: the support on offer times its chance of meeting
+// the total at full effort, plus the cost of refusing under regulatory pressure, against the
+// expected cost of missing an accepted total. Commissioners' totals are statutory: always.
 bool accepts(const World& w, std::size_t i);
 // Mean trust on the edges of an organisation holding a control total to its partners (those in
 // its own system holding one too); the initial trust if it has none.
@@ -69,6 +80,8 @@ Choice choose_expected_utility(const DecideContext& ctx, std::size_t i, Random& 
 Choice choose_imitation(const DecideContext& ctx, std::size_t i, Random& rng);
 Choice choose_learning(const DecideContext& ctx, std::size_t i, Random& rng);
 Choice choose_threshold(const DecideContext& ctx, std::size_t i, Random& rng);
+// A council's pooled share of its budget (in the stake column).
+double choose_pooling(const DecideContext& ctx, std::size_t i, Random& rng);
 
 using ChooseFn = Choice (*)(const DecideContext&, std::size_t, Random&);
 ChooseFn rule_function(Rule rule);

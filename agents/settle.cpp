@@ -1,10 +1,13 @@
-// Stage 5, settle: surpluses, support paid or returned, the system pool shared by the
-// redistribution rule, the duty-to-collaborate penalty, bail-out and write-offs.
+// Stage 5, settle: surpluses from the year's flows (agents/accounts.hpp), support paid or
+// returned, the system pool shared by the redistribution rule, the bonus for beating a control
+// total, the duty-to-collaborate penalty, bail-out and write-offs, and balances.
 // Money is conserved: every pound of the pot ends paid to an organisation or returned.
 #include <algorithm>
 #include <cmath>
 
+#include "agents/accounts.hpp"
 #include "agents/parallel.hpp"
+#include "agents/rules.hpp"
 #include "agents/step.hpp"
 
 namespace icsim {
@@ -21,7 +24,9 @@ void share_pool(World& w, std::size_t sys, double pool, std::vector<double>& pay
   if (w.system_ledger.autonomous[sys]) rule = Redistribution::leader;
 
   const auto staked = [&](std::uint32_t i) {
-    return holds_control_total(o.kind[i]) && d.accepted[i] ? d.stake[i] * l.allocation[i] : 0.0;
+    return holds_control_total(o.kind[i]) && l.active[i] && d.accepted[i]
+               ? d.stake[i] * l.allocation[i]
+               : 0.0;
   };
   const auto pro_rata = [&](double amount) {
     // To members that met their own totals, in proportion to their stakes; if no staker met
@@ -89,10 +94,11 @@ void settle(World& w) {
   const std::size_t n = w.size();
 
   detail::for_each_index(n, [&](std::size_t i) {
-    l.surplus[i] = o.income[i] - o.base_cost[i] * (1.0 + p.efficiency_requirement) -
-                   l.cost_shock[i] + improvement(w, i) + l.collab_savings[i] - l.overhead[i] -
-                   levy_paid(p, o, i) * (1.0 - p.purchasing_return);
-    l.met[i] = l.surplus[i] >= l.control_total[i];
+    const OrganisationFlows f = organisation_flows(w, i);
+    l.income[i] = f.centre_in + f.outside_in + f.internal_in + f.external_in;
+    l.expenditure[i] = f.centre_out + f.outside_out + f.internal_out + f.external_out;
+    l.surplus[i] = f.surplus();
+    l.met[i] = holds_control_total(o.kind[i]) && l.active[i] && l.surplus[i] >= l.control_total[i];
   });
 
   // Support paid is summed in place: unstaked support first, then shares of the system pools.
@@ -102,18 +108,15 @@ void settle(World& w) {
       w.systems.size(),
       [&](std::size_t sys) {
         const auto members = w.systems.members[sys];
-        double surplus = 0, effort = 0, holders = 0, pool = 0, returned = 0;
-        bool accepted = true;
+        double surplus = 0, effort = 0, holders = 0, pool = 0, returned = 0, floor_part = 0;
         for (const auto i : members) {
-          if (!holds_control_total(o.kind[i])) continue;
+          if (!holds_control_total(o.kind[i]) || !l.active[i]) continue;
           surplus += l.surplus[i];
           effort += d.effort[i];
           holders += 1;
-          accepted = accepted && d.accepted[i];
         }
         s.surplus[sys] = surplus;
         s.met[sys] = holders > 0 && surplus >= s.control_total[sys];
-        s.accepted[sys] = holders > 0 && accepted;
         s.mean_effort[sys] = holders > 0 ? effort / holders : 0.0;
         for (const auto i : members) {
           l.penalty[i] = 0;
@@ -125,18 +128,17 @@ void settle(World& w) {
           }
           const double unstaked = (1 - d.stake[i]) * a;
           pool += d.stake[i] * a;
+          floor_part += std::min(d.stake[i], stake_floor(w, i)) * a;
+          // Duty to collaborate: a member that met its own total with less than the system's
+          // mean effort while the system missed has improved its position at the system's
+          // expense; it forfeits a share of its allocation (withheld, or charged).
+          if (!s.met[sys] && l.met[i] && d.effort[i] < s.mean_effort[sys])
+            l.penalty[i] = p.collaboration_penalty * a;
           if (!l.met[i]) {
             returned += unstaked;
             continue;
           }
-          // Duty to collaborate: a member that met its own total with less than the system's mean
-          // effort while the system missed has improved its position at the system's expense.
-          double penalty = 0;
-          if (!s.met[sys] && d.effort[i] < s.mean_effort[sys])
-            penalty = std::min(unstaked, p.collaboration_penalty * a);
-          l.penalty[i] = penalty;
-          pay[i] += unstaked - penalty;
-          returned += penalty;
+          pay[i] += unstaked;
         }
         s.staked[sys] = pool;
         s.returned[sys] = returned;
@@ -148,13 +150,36 @@ void settle(World& w) {
         for (const auto i : members) paid += pay[i];
         s.paid[sys] = paid;
         s.stake_share[sys] = s.allocated[sys] > 0 ? pool / s.allocated[sys] : 0.0;
+        s.stake_above_floor[sys] =
+            s.allocated[sys] > 0 ? (pool - floor_part) / s.allocated[sys] : 0.0;
       },
       1);
 
   auto& nat = w.national;
-  for (std::size_t sys = 0; sys < w.systems.size(); ++sys) {
-    nat.support_paid += s.paid[sys];
-    nat.support_returned += s.returned[sys];
+  for (std::size_t sys = 0; sys < w.systems.size(); ++sys) nat.support_returned += s.returned[sys];
+  for (std::size_t i = 0; i < n; ++i) {
+    if (pay[i] <= 0) continue;
+    for (int f = 0; f < fund_count; ++f)
+      nat.paid[f] += pay[i] * fund_allocation(w, Fund(f), i) / l.allocation[i];
+    nat.penalties += l.penalty[i];
+  }
+
+  // 2016/17 to 2018/19: unearned sustainability funding went as a bonus to trusts that beat
+  // their control totals, so much per pound (F04: 1, then 2), as far as it lasted.
+  std::fill(l.bonus.begin(), l.bonus.end(), 0.0);
+  const double unearned = nat.pot[int(Fund::psf)] - nat.paid[int(Fund::psf)];
+  if (p.psf_incentive > 0 && unearned > 0) {
+    double claims = 0;
+    for (std::size_t i = 0; i < n; ++i)
+      if (is_trust(o.kind[i]) && d.accepted[i] && l.met[i])
+        claims += p.psf_incentive * (l.surplus[i] - l.control_total[i]);
+    const double share = claims > 0 ? std::min(1.0, unearned / claims) : 0.0;
+    for (std::size_t i = 0; i < n; ++i)
+      if (is_trust(o.kind[i]) && d.accepted[i] && l.met[i]) {
+        l.bonus[i] = share * p.psf_incentive * (l.surplus[i] - l.control_total[i]);
+        nat.bonus_paid += l.bonus[i];
+      }
+    nat.support_returned -= nat.bonus_paid;
   }
 
   // Balances; then the national bail-out for the deepest cumulative deficits (the need summed
@@ -162,33 +187,36 @@ void settle(World& w) {
   detail::for_each_index(
       n,
       [&](std::size_t i) {
-        l.balance[i] += l.surplus[i] + pay[i];
+        l.balance[i] += l.surplus[i] + pay[i] + l.bonus[i] - l.penalty[i];
         l.bailout[i] = 0;
         l.writeoff[i] = 0;
       },
       4096);
+  const auto excess = [&](std::size_t i) {
+    return holds_control_total(o.kind[i]) && l.active[i]
+               ? std::max(0.0, -l.balance[i] - p.bailout_threshold * l.planned_income[i])
+               : 0.0;
+  };
   double need = 0;
   if (p.bailout > 0)
-    for (std::size_t i = 0; i < n; ++i)
-      if (holds_control_total(o.kind[i]))
-        need += std::max(0.0, -l.balance[i] - p.bailout_threshold * o.income[i]);
+    for (std::size_t i = 0; i < n; ++i) need += excess(i);
   if (p.bailout > 0 && need > 0) {
     const double share = std::min(1.0, p.bailout / need);
     for (std::size_t i = 0; i < n; ++i) {
-      if (!holds_control_total(o.kind[i])) continue;
-      l.bailout[i] = share * std::max(0.0, -l.balance[i] - p.bailout_threshold * o.income[i]);
+      l.bailout[i] = share * excess(i);
       l.balance[i] += l.bailout[i];
       nat.bailout_paid += l.bailout[i];
     }
   }
-  // Write-offs: cumulative deficits that cannot be repaid are written off (CCGs: ~50%).
-  if (p.writeoff_year > 0 && w.year + 1 == p.writeoff_year) {
+  // Write-offs: cumulative deficits that cannot be repaid are written off in the years policy
+  // sets a share (CCGs: typically ~50%; trusts' loans: 13.4bn converted in 2020).
+  if (p.writeoff_commissioners > 0 || p.writeoff_trusts > 0) {
     for (std::size_t i = 0; i < n; ++i) {
       const Kind k = o.kind[i];
       const double share = k == Kind::commissioner ? p.writeoff_commissioners
                            : is_trust(k)           ? p.writeoff_trusts
                                                    : 0.0;
-      if (l.balance[i] < 0 && share > 0) {
+      if (l.active[i] && l.balance[i] < 0 && share > 0) {
         l.writeoff[i] = -share * l.balance[i];
         l.balance[i] += l.writeoff[i];
         nat.writeoff += l.writeoff[i];

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "agents/random.hpp"
+#include "network/random.hpp"
 
 namespace icsim {
 

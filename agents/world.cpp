@@ -1,17 +1,13 @@
 #include "agents/world.hpp"
 
 #include <algorithm>
-#include <memory>
-#include <mutex>
 #include <numeric>
 #include <optional>
 #include <stdexcept>
 #include <string>
-#include <tuple>
 
-#include "agents/random.hpp"
-#include "network/england.hpp"
-#include "network/synthetic.hpp"
+#include "agents/finance.hpp"
+#include "network/random.hpp"
 
 namespace icsim {
 namespace {
@@ -28,18 +24,51 @@ void size_ledger(World& w) {
   const std::size_t n = w.size(), ns = w.systems.size();
   auto& l = w.ledger;
   for (auto* v :
-       {&l.control_total, &l.allocation, &l.collab_savings, &l.overhead, &l.cost_shock, &l.surplus,
-        &l.support_paid, &l.penalty, &l.balance, &l.writeoff, &l.bailout, &l.utility, &l.shock})
+       {&l.planned_income, &l.planned_cost,   &l.contracts, &l.control_total, &l.allocation,
+        &l.contract_rate,  &l.demand,         &l.income,    &l.expenditure,   &l.surplus,
+        &l.improvement,    &l.collab_savings, &l.overhead,  &l.cost_shock,    &l.pooled,
+        &l.support_paid,   &l.bonus,          &l.penalty,   &l.bailout,       &l.writeoff,
+        &l.transfer,       &l.balance,        &l.utility,   &l.shock})
     sized(*v, n);
-  sized(l.met, n);
-  sized(l.memberships, n);
+  for (auto* v : {&l.active, &l.met, &l.memberships}) sized(*v, n);
   auto& s = w.system_ledger;
   for (auto* v : {&s.control_total, &s.surplus, &s.cost, &s.allocated, &s.staked, &s.paid,
-                  &s.returned, &s.mean_trust, &s.mean_effort, &s.stake_share, &s.integration_index})
+                  &s.returned, &s.mean_trust, &s.mean_effort, &s.stake_share, &s.stake_above_floor,
+                  &s.integration_index, &s.pooled})
     sized(*v, ns);
-  for (auto* v : {&s.met, &s.accepted, &s.autonomous, &s.in_name_only}) sized(*v, ns);
+  for (auto* v : {&s.met, &s.accepted, &s.ics, &s.autonomous, &s.in_name_only}) sized(*v, ns);
   sized(s.years_on_target, ns);
   sized(s.collaboratives, ns);
+}
+
+// Initial trust: a level per system (a history of working together, drawn from the finance
+// seed like the rest of the population's make-up), the mean of both ends' on an edge between
+// systems. Systems become ICSs in order of it (agents/plan.cpp): NHS England designated the
+// most advanced partnerships first.
+void initialise_trust(World& w) {
+  const Params& p = w.params;
+  const std::uint64_t key = run_key(static_cast<std::uint64_t>(p.finance_seed), 3);
+  const std::size_t ns = w.systems.size();
+  std::vector<double> level(ns);
+  for (std::size_t s = 0; s < ns; ++s)
+    level[s] = p.initial_trust_spread *
+               Random(key, 0, static_cast<std::uint32_t>(s), Purpose::population).normal();
+  w.trust.resize(w.graph.edge_count());
+  for (std::uint32_t i = 0; i < w.size(); ++i) {
+    const Incidence at = w.graph.incidence(i);
+    const auto higher = at.higher();
+    for (std::size_t k = 0; k < higher.size(); ++k) {
+      const double z = 0.5 * (level[w.orgs.system[i]] + level[w.orgs.system[higher[k]]]);
+      w.trust[at.first_higher_edge + k] = std::clamp(p.initial_trust + z, 0.0, 1.0);
+    }
+  }
+  auto& rank = w.systems.ics_rank;
+  std::vector<std::uint32_t> order(ns);
+  std::iota(order.begin(), order.end(), 0u);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::uint32_t a, std::uint32_t b) { return level[a] > level[b]; });
+  rank.assign(ns, 0);
+  for (std::size_t r = 0; r < ns; ++r) rank[order[r]] = static_cast<std::int32_t>(r);
 }
 
 }  // namespace
@@ -49,43 +78,6 @@ double leader_skill(const World& w, std::size_t system) {
   return std::clamp(
       w.params.leader_capacity * by_role[static_cast<int>(w.systems.leader_role[system])], 0.0,
       1.0);
-}
-
-bool same_structure(const Params& a, const Params& b) {
-  const auto key = [](const Params& p) {
-    return std::tie(p.population_source, p.commissioners, p.finance_seed, p.provider_cost_total,
-                    p.deficit_share, p.margin_sd, p.commissioner_allocation_per_patient,
-                    p.council_spend_per_resident, p.pcn_income_per_patient,
-                    p.synthetic_organisations, p.synthetic_systems, p.synthetic_mean_degree,
-                    p.synthetic_mix, p.management_capacity, p.risk_aversion, p.threshold);
-  };
-  return key(a) == key(b);
-}
-
-namespace {
-// The last England structure built, with the parameters it was built from. Synthetic ones are
-// not kept: they can be large, and they build quickly.
-Structure england_structure(const Params& params) {
-  using Kept = std::pair<Params, Structure>;
-  static std::mutex mutex;
-  static std::shared_ptr<const Kept> last;
-  std::shared_ptr<const Kept> kept;
-  {
-    const std::lock_guard lock(mutex);
-    kept = last;
-  }
-  if (kept && same_structure(kept->first, params)) return kept->second;  // copied unlocked
-  auto built = std::make_shared<const Kept>(params, load_england(params));
-  const std::lock_guard lock(mutex);
-  last = built;
-  return built->second;
-}
-}  // namespace
-
-World make_world(const Params& params, std::uint64_t run) {
-  Structure s = params.population_source == PopulationSource::synthetic ? make_synthetic(params)
-                                                                        : england_structure(params);
-  return make_world(params, std::move(s), run);
 }
 
 World make_world(const Params& params, Structure structure, std::uint64_t run) {
@@ -112,7 +104,12 @@ World make_world(const Params& params, Structure structure, std::uint64_t run) {
         throw std::runtime_error("world: organisation " + std::to_string(i) +
                                  " is listed as a member of a system not its own");
   }
-  w.trust.assign(w.graph.edge_count(), params.initial_trust);
+  if (w.orgs.active_from.size() != n || w.orgs.active_to.size() != n ||
+      w.orgs.successor.size() != n || w.orgs.base_cost.size() != n)
+    throw std::runtime_error("world: organisations' columns differ in length");
+  apply_timeline(w.params, params.first_year, true);
+  synthesise_margins(w.orgs, w.params);
+  initialise_trust(w);
 
   // Each organisation's candidate slots (in slot order) and partner edges (in neighbour order),
   // counted first, then filled with slot_count as the cursor: no per-organisation lists.
@@ -126,8 +123,11 @@ World make_world(const Params& params, Structure structure, std::uint64_t run) {
       if (links.slot_count[cand.items[k]]++ == 255)
         throw std::runtime_error("world: an organisation is candidate in over 255 collaboratives");
     }
+  // Partners: NHS bodies of the same system that exist at some time together.
   const auto is_partner = [&](std::uint32_t i, std::uint32_t j) {
-    return w.orgs.system[j] == w.orgs.system[i] && holds_control_total(w.orgs.kind[j]);
+    const auto& o = w.orgs;
+    return o.system[j] == o.system[i] && holds_control_total(o.kind[j]) &&
+           o.active_from[i] < o.active_to[j] && o.active_from[j] < o.active_to[i];
   };
   const auto partners = [&](std::uint32_t i) {
     std::uint32_t count = 0;
@@ -180,31 +180,36 @@ World make_world(const Params& params, Structure structure, std::uint64_t run) {
   size_ledger(w);
   // The state before the first year: everyone has accepted; efforts are spread over the grid
   // and half the organisations hold a stake above the floor, so that rules which copy or count
-  // their partners (imitation, threshold) have variety to work on.
+  // their partners (imitation, threshold) have variety to work on. Councils pool a share.
+  const Params& q = w.params;
   for (auto* d : {&w.previous, &w.current}) {
     d->accepted.assign(n, 0);
     d->stake.assign(n, 0);
     d->effort.assign(n, 0);
-    for (std::size_t i = 0; i < n; ++i)
-      if (holds_control_total(w.orgs.kind[i])) {
-        Random rng(w.key, initial_year, std::uint32_t(i), Purpose::decide);
-        const double floor = params.system_tied_share;
-        d->accepted[i] = 1;
-        d->stake[i] = rng.uniform() < 0.5
-                          ? floor
-                          : floor + (1 - floor) * double(1 + rng.below(stake_levels - 1)) /
-                                        (stake_levels - 1);
-        d->effort[i] = double(rng.below(effort_levels)) / (effort_levels - 1);
+    for (std::size_t i = 0; i < n; ++i) {
+      Random rng(w.key, initial_year, std::uint32_t(i), Purpose::decide);
+      if (w.orgs.kind[i] == Kind::local_authority) {
+        d->stake[i] = q.max_pooled_share * double(rng.below(stake_levels)) / (stake_levels - 1);
+        continue;
       }
+      if (!holds_control_total(w.orgs.kind[i])) continue;
+      const double floor = q.system_tied_share;
+      d->accepted[i] = 1;
+      d->stake[i] =
+          rng.uniform() < 0.5
+              ? floor
+              : floor + (1 - floor) * double(1 + rng.below(stake_levels - 1)) / (stake_levels - 1);
+      d->effort[i] = double(rng.below(effort_levels)) / (effort_levels - 1);
+    }
     d->member.assign(cand.items.size(), 1);
     d->formal.assign(w.collaboratives.size(),
-                     params.collaborative_form == CollaborativeForm::formal ? 1 : 0);
+                     q.collaborative_form == CollaborativeForm::formal ? 1 : 0);
   }
-  w.rules.belief.assign(n, params.initial_belief);
+  w.rules.belief.assign(n, q.initial_belief);
   // Attractions only where the learning rule will read them (25 doubles an organisation).
   bool learning = false;
   for (int k = 0; k < kind_count; ++k)
-    learning = learning || params.rule_for(static_cast<Kind>(k)) == Rule::learning;
+    learning = learning || q.rule_for(static_cast<Kind>(k)) == Rule::learning;
   if (learning) {
     w.rules.attraction.assign(n * action_count, 0.0);
     w.rules.experience.assign(n, 1.0);

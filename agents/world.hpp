@@ -45,28 +45,38 @@ struct OrgLinks {
   }
 };
 
-// Static attributes of organisations; money in GBP m per year.
+// Static attributes of organisations. Money in GBP m per year at 2019/20 prices (other years
+// scale by finance.growth), synthesised by agents/finance.cpp.
 struct Organisations {
   std::vector<std::string> code, name;
   std::vector<Kind> kind;
   std::vector<std::int32_t> system, place;
-  std::vector<double> population;     // patients or residents served
-  std::vector<double> income;         // planned income
-  std::vector<double> base_cost;      // planned cost before improvement and shocks
-  std::vector<double> duty;           // strength of the statutory break-even duty, 0-1
+  // Calendar years [active_from, active_to) in which the organisation exists; a commissioner
+  // merged into another hands its balance and contracts to `successor` at active_to.
+  std::vector<std::int16_t> active_from, active_to;
+  std::vector<std::int32_t> successor;  // -1: none
+  std::vector<double> population;       // patients or residents served
+  // Own planned spending, contracts it pays aside: a trust's operating cost, a commissioner's
+  // care outside trust contracts (primary care, prescribing, continuing care), a council's
+  // social care budget, a primary care network's costs.
+  std::vector<double> base_cost;
+  std::vector<double> margin;         // planned margin: of cost (trusts), allocation (CCGs)
   std::vector<double> capacity;       // memberships carried before overhead grows fast
   std::vector<double> risk_aversion;  // mean-variance coefficient
-  std::vector<double> threshold;      // threshold rule: share of pooling neighbours needed
+  std::vector<double> threshold;      // threshold rule: share of pooling partners needed
 
   std::size_t size() const { return code.size(); }
 };
+
+inline constexpr std::int16_t always = 0x7FFF;  // active_to of an organisation that never ends
 
 enum class LeaderRole : std::uint8_t { sole, commissioner, trust, other };
 
 struct Systems {
   std::vector<std::string> code, name, region;
   std::vector<LeaderRole> leader_role;
-  Groups members;  // organisations whose system this is
+  std::vector<std::int32_t> ics_rank;  // order of designation as an ICS (0 first; world.cpp)
+  Groups members;                      // organisations whose system this is
   std::size_t size() const { return code.size(); }
 };
 
@@ -87,29 +97,50 @@ struct Collaboratives {
 // What each organisation chose for the year; two copies, last year's and this year's.
 struct Decisions {
   std::vector<std::uint8_t> accepted;  // accepted its control total
-  std::vector<double> stake;           // share of support staked on the system total
+  std::vector<double> stake;           // share of support staked on the system total;
+                                       // councils: share of their budget pooled
   std::vector<double> effort;          // cost-improvement effort, 0-1
   std::vector<std::uint8_t> member;    // per collaborative candidate slot
   std::vector<std::uint8_t> formal;    // per collaborative: formal this year
 };
 
-// What happened to each organisation this year (GBP m unless noted).
+// What happened to each organisation this year (GBP m unless noted). Every flow moves money
+// between two accounts (an organisation, the centre, or the outside economy): agents/accounts.hpp.
 struct Ledger {
-  std::vector<double> control_total, allocation, collab_savings, overhead, cost_shock, surplus,
-      support_paid, penalty, balance, writeoff, bailout, utility;
+  std::vector<std::uint8_t> active;
+  // The plan: planned income, own costs (contracts aside) and contracts (paid by commissioners,
+  // received by providers), the control total, support allocated, and the price per unit of
+  // contract-edge weight that commissioners pay this organisation.
+  std::vector<double> planned_income, planned_cost, contracts, control_total, allocation;
+  std::vector<double> contract_rate;
+  std::vector<double> demand;  // commissioners: demand shock of their population (fraction)
+  // Outturn: operating income and expenditure (contracts included), surplus before support.
+  std::vector<double> income, expenditure, surplus;
+  std::vector<double> improvement, collab_savings, overhead, cost_shock, pooled;
+  std::vector<double> support_paid, bonus, penalty, bailout, writeoff, transfer, balance;
+  std::vector<double> utility;
   std::vector<double> shock;  // own cost shock this year, fraction of cost (before sharing)
   std::vector<std::uint8_t> met, memberships;
 };
 
 struct SystemLedger {
   std::vector<double> control_total, surplus, cost, allocated, staked, paid, returned, mean_trust,
-      mean_effort, stake_share, integration_index;
-  std::vector<std::uint8_t> met, accepted, autonomous, in_name_only;
+      mean_effort, stake_share, stake_above_floor, integration_index, pooled;
+  std::vector<std::uint8_t> met, accepted, ics, autonomous, in_name_only;
   std::vector<std::int32_t> years_on_target, collaboratives;
 };
 
+// Central support funds, each with its own eligibility (agents/plan.cpp).
+enum class Fund : std::uint8_t { psf, frf, csf };
+inline constexpr int fund_count = 3;
+inline constexpr std::array<std::string_view, fund_count> fund_names{"psf", "frf", "csf"};
+
 struct National {
-  double support_pot = 0, support_paid = 0, support_returned = 0, bailout_paid = 0, writeoff = 0;
+  std::array<double, fund_count> pot{}, paid{}, weight{};
+  double support_returned = 0, bonus_paid = 0, penalties = 0, bailout_paid = 0, writeoff = 0;
+  double bailout_need = 0;  // at the plan: cumulative deficits beyond the bail-out threshold
+  double money_scale = 1;   // this year's money over 2019/20's
+  std::int32_t calendar_year = 0;
 };
 
 // Decision-rule state: beliefs and experience-weighted attractions (Camerer and Ho 1999).
@@ -145,6 +176,7 @@ struct World {
   RuleState rules;
 
   std::size_t size() const { return orgs.size(); }
+  std::int32_t calendar_year() const { return static_cast<std::int32_t>(params.first_year + year); }
 };
 
 // The static structure before finance and state: what loaders and generators produce.
@@ -156,29 +188,33 @@ struct Structure {
   RelationshipGraph graph;
 };
 
-// Purchasing levy a trust pays on its income each year (GBP m); part comes back as savings.
-inline double levy_paid(const Params& p, const Organisations& o, std::size_t i) {
-  return is_trust(o.kind[i]) ? p.purchasing_levy * o.income[i] : 0.0;
+// Purchasing levy a trust pays on its planned income each year (GBP m); it gets
+// policy.purchasing_return of it back as lower costs.
+inline double levy_paid(const Params& p, const World& w, std::size_t i) {
+  return is_trust(w.orgs.kind[i]) ? p.purchasing_levy * w.ledger.planned_income[i] : 0.0;
 }
 
-// Cost improvement delivered this year (GBP m): full effort delivers cip_max of the cost base.
+// This year's own planned cost of an organisation (GBP m): its base cost in this year's money.
+inline double planned_cost(const World& w, std::size_t i) {
+  return w.orgs.base_cost[i] * w.national.money_scale;
+}
+
+// Cost improvement delivered this year (GBP m): full effort delivers cip_max of the own cost.
 inline double improvement(const World& w, std::size_t i) {
-  return w.params.cip_max * w.current.effort[i] * w.orgs.base_cost[i];
+  return w.params.cip_max * w.current.effort[i] * w.ledger.planned_cost[i];
+}
+
+inline bool is_active(const Organisations& o, std::size_t i, std::int64_t year) {
+  return o.active_from[i] <= year && year < o.active_to[i];
 }
 
 // Brokerage capacity of a system's leader, 0-1: a sole-role leader brokers fully; one who also
 // runs a CCG or a trust has less time and is less neutral (2019: 10 of 42 were sole-role).
 double leader_skill(const World& w, std::size_t system);
 
-// Builds a run's world from the parameters: the population they name (England by default),
-// synthesised finance and initial state. Throws std::runtime_error on inconsistent data.
-// England's structure is built once for a set of structure parameters and copied after that,
-// so that the runs of a sweep do not each parse the population's files.
-World make_world(const Params& params, std::uint64_t run = 0);
-// Whether two sets of parameters give the same structure: they agree on every parameter that
-// the loaders, the synthetic generator and the synthesised finance read.
-bool same_structure(const Params& a, const Params& b);
-// Initial state over an existing structure (used by make_world and by tests).
+// The world a run starts from, over a structure that a loader or generator built
+// (experiments/population.hpp builds it from the parameters): the timeline's settings up to the
+// first year, initial trust and state. Throws std::runtime_error on an inconsistent structure.
 World make_world(const Params& params, Structure structure, std::uint64_t run = 0);
 
 }  // namespace icsim

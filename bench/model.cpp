@@ -4,6 +4,7 @@
 
 #include "agents/step.hpp"
 #include "bench/bench.hpp"
+#include "experiments/population.hpp"
 #include "experiments/scenario.hpp"
 
 namespace icsim::bench {

@@ -7,9 +7,9 @@
 #include <cmath>
 #include <vector>
 
-#include "agents/random.hpp"
 #include "bench/bench.hpp"
 #include "network/generators.hpp"
+#include "network/random.hpp"
 
 namespace icsim::bench {
 namespace {

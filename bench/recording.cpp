@@ -10,6 +10,7 @@
 #include "agents/metrics.hpp"
 #include "agents/step.hpp"
 #include "bench/bench.hpp"
+#include "experiments/population.hpp"
 #include "experiments/scenario.hpp"
 #include "output/run_recorder.hpp"
 

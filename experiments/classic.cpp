@@ -12,15 +12,28 @@
 
 #include "agents/parallel.hpp"
 #include "agents/public_goods.hpp"
-#include "agents/random.hpp"
 #include "agents/threshold_cascade.hpp"
+#include "experiments/england.hpp"
 #include "experiments/scenario.hpp"
 #include "icsim/version.hpp"
+#include "network/edge_list.hpp"
 #include "network/generators.hpp"
+#include "network/random.hpp"
 #include "output/hdf5.hpp"
 
 namespace icsim {
 namespace {
+
+[[noreturn]] void refuse(const std::string& key, const std::string& message) {
+  throw ParamError(key + ": " + message);
+}
+
+std::uint32_t node_count(const Params& p, std::uint64_t minimum, const std::string& why) {
+  if (p.network_size < 0 || static_cast<std::uint64_t>(p.network_size) < minimum)
+    refuse("network.size", why + " (got " + std::to_string(p.network_size) + ")");
+  if (p.network_size > 0xFFFFFFFEll) refuse("network.size", "at most 4294967294 nodes");
+  return static_cast<std::uint32_t>(p.network_size);
+}
 
 // A parameter's value as plain text (a choice's name without TOML's quotes).
 std::string registry_text(const Params& p, std::string_view name) {
@@ -156,6 +169,46 @@ void write_cascade(OutputFile& out, const Params& p, const CascadeRun& run) {
 }
 
 }  // namespace
+
+RelationshipGraph generate_network(const Params& p, std::uint64_t key, std::uint32_t realisation);
+
+bool network_is_random(NetworkKind kind) {
+  return kind == NetworkKind::erdos_renyi || kind == NetworkKind::barabasi_albert ||
+         kind == NetworkKind::watts_strogatz;
+}
+
+RelationshipGraph make_network(const Params& p, std::uint64_t key, std::uint32_t realisation) {
+  try {
+    return generate_network(p, key, realisation);
+  } catch (const GraphError& e) {
+    throw ParamError(e.what());
+  }
+}
+
+RelationshipGraph generate_network(const Params& p, std::uint64_t key, std::uint32_t realisation) {
+  switch (p.network_kind) {
+    case NetworkKind::lattice:  // the registry keeps network.size within 32 bits
+      return make_lattice(static_cast<std::uint32_t>(p.network_size));
+    case NetworkKind::erdos_renyi:
+      return make_erdos_renyi(node_count(p, 1, "an Erdos-Renyi graph needs a node"),
+                              p.network_mean_degree, key, realisation);
+    case NetworkKind::barabasi_albert:
+      return make_barabasi_albert(node_count(p, 2, "a Barabasi-Albert graph needs 2 nodes"),
+                                  p.network_mean_degree, key, realisation);
+    case NetworkKind::watts_strogatz:
+      return make_watts_strogatz(node_count(p, 3, "a Watts-Strogatz graph needs 3 nodes"),
+                                 p.network_mean_degree, p.network_rewire, key, realisation);
+    case NetworkKind::edge_list: {
+      if (p.network_file.empty())
+        refuse("network.file", "network.kind = \"edge_list\" needs an edge-list file");
+      EdgeListFile file = load_edge_list(p.network_file);
+      return RelationshipGraph(file.nodes, std::move(file.edges));
+    }
+    case NetworkKind::england:
+      break;
+  }
+  return load_england(p).graph;
+}
 
 PublicGoodsRun run_public_goods(const Params& p, const StepObserver& observer) {
   const std::uint64_t key = classic_key(p);

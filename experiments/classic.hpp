@@ -10,9 +10,18 @@
 #include <vector>
 
 #include "agents/parameters.hpp"
+#include "network/graph.hpp"
 #include "output/tables.hpp"
 
 namespace icsim {
+
+// The graph a classic model runs on, from network.kind and its parameters: a generated graph
+// (realisation r draws a fresh one), an edge-list file, or England's relationship graph.
+// Throws ParamError for sizes a kind cannot take and DataError for a bad edge list.
+RelationshipGraph make_network(const Params& params, std::uint64_t key,
+                               std::uint32_t realisation = 0);
+// True when each realisation of network.kind draws a different graph.
+bool network_is_random(NetworkKind kind);
 
 struct PublicGoodsRun {
   std::uint32_t nodes = 0;

@@ -7,8 +7,8 @@
 #include <numeric>
 #include <stdexcept>
 
-#include "agents/random.hpp"
 #include "experiments/joe_kuo.hpp"
+#include "network/random.hpp"
 
 namespace icsim {
 namespace {

@@ -4,6 +4,7 @@
 
 #include "agents/metrics.hpp"
 #include "agents/step.hpp"
+#include "experiments/population.hpp"
 #include "output/run_recorder.hpp"
 
 namespace icsim {

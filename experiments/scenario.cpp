@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -62,7 +63,7 @@ void apply_table(Params& params, const toml::table& table, const std::string& pr
   for (const auto& [k, node] : table) {
     const std::string key =
         prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
-    if (prefix.empty() && (key == "base" || key == "description")) continue;
+    if (prefix.empty() && (key == "base" || key == "description" || key == "timeline")) continue;
     const ParamSpec* spec = find_param(key);
     if (!spec) {
       if (const auto* sub = node.as_table()) {
@@ -78,6 +79,64 @@ void apply_table(Params& params, const toml::table& table, const std::string& pr
       throw InputError(label + ":" + std::to_string(node.source().begin.line) + ": " + e.what());
     }
   }
+}
+
+// Settings of every key in `table` (nested tables name dotted keys), validated as apply_table
+// does, for one timeline entry.
+void timeline_settings(const toml::table& table, const std::string& prefix,
+                       const std::string& label, TimelineEntry& entry) {
+  for (const auto& [k, node] : table) {
+    const std::string key =
+        prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+    if (prefix.empty() && key == "year") continue;
+    const std::string where = label + ":" + std::to_string(node.source().begin.line) + ": ";
+    const ParamSpec* spec = find_param(key);
+    if (!spec) {
+      if (const auto* sub = node.as_table()) {
+        timeline_settings(*sub, key, label, entry);
+        continue;
+      }
+      throw InputError(where + "timeline: unknown key '" + key + "'" + suggestion(key));
+    }
+    if (!may_change_in_timeline(*spec))
+      throw InputError(where + "timeline: key '" + key +
+                       "' is fixed for a run (run, population and network settings cannot "
+                       "change by year)");
+    try {
+      entry.settings.emplace_back(spec, validate(*spec, to_value(node, label, key)));
+    } catch (const ParamError& e) {
+      throw InputError(where + "timeline: " + e.what());
+    }
+  }
+}
+
+// [[timeline]] entries: a year and the settings that change at its start. They add to the base
+// scenario's, in year order (entries of one year apply in the order written).
+void read_timeline(const toml::table& table, const std::string& label, Params& params) {
+  const auto* node = table.get("timeline");
+  if (!node) return;
+  const auto* entries = node->as_array();
+  const std::string where = label + ":" + std::to_string(node->source().begin.line) + ": ";
+  if (!entries)
+    throw InputError(where + "key 'timeline': expected [[timeline]] entries, each with a year");
+  for (const auto& item : *entries) {
+    const auto* entry_table = item.as_table();
+    const std::string at = label + ":" + std::to_string(item.source().begin.line) + ": ";
+    if (!entry_table)
+      throw InputError(at + "key 'timeline': expected [[timeline]] entries, each with a year");
+    const auto* year = entry_table->get("year");
+    if (!year || !year->as_integer() || year->as_integer()->get() < 1900 ||
+        year->as_integer()->get() > 2200)
+      throw InputError(at +
+                       "timeline: key 'year': expected a whole number in [1900, 2200] (the "
+                       "calendar year in which the financial year starts)");
+    TimelineEntry entry;
+    entry.year = year->as_integer()->get();
+    timeline_settings(*entry_table, "", label, entry);
+    params.timeline.push_back(std::move(entry));
+  }
+  std::stable_sort(params.timeline.begin(), params.timeline.end(),
+                   [](const TimelineEntry& a, const TimelineEntry& b) { return a.year < b.year; });
 }
 
 }  // namespace
@@ -120,6 +179,7 @@ Scenario parse_scenario(std::string_view text, const std::string& label,
   if (const auto* d = table.get("description"); d && d->as_string())
     scenario.description = d->as_string()->get();
   apply_table(scenario.params, table, "", label);
+  read_timeline(table, label, scenario.params);
   return scenario;
 }
 

@@ -23,10 +23,11 @@
 #include <sstream>
 #include <thread>
 
-#include "agents/random.hpp"
 #include "agents/step.hpp"
+#include "experiments/population.hpp"
 #include "experiments/scenario.hpp"
 #include "icsim/version.hpp"
+#include "network/random.hpp"
 #include "output/hdf5.hpp"
 #include "output/merge.hpp"
 

@@ -5,9 +5,8 @@
 #include <string>
 #include <unordered_set>
 
-#include "agents/random.hpp"
 #include "network/edge_list.hpp"
-#include "network/england.hpp"
+#include "network/random.hpp"
 
 namespace icsim {
 namespace {
@@ -25,22 +24,11 @@ std::uint64_t pair_key(std::uint32_t a, std::uint32_t b) {
   return a < b ? (std::uint64_t{a} << 32) | b : (std::uint64_t{b} << 32) | a;
 }
 
-[[noreturn]] void refuse(const std::string& key, const std::string& message) {
-  throw ParamError(key + ": " + message);
-}
-
-std::uint32_t node_count(const Params& p, std::uint64_t minimum, const std::string& why) {
-  if (p.network_size < 0 || static_cast<std::uint64_t>(p.network_size) < minimum)
-    refuse("network.size", why + " (got " + std::to_string(p.network_size) + ")");
-  if (p.network_size > 0xFFFFFFFEll) refuse("network.size", "at most 4294967294 nodes");
-  return static_cast<std::uint32_t>(p.network_size);
-}
-
 }  // namespace
 
 RelationshipGraph make_lattice(std::uint32_t side) {
   if (side < 3 || side > 65535)
-    throw ParamError("network.size: a lattice side must be in [3, 65535] (got " +
+    throw GraphError("network.size: a lattice side must be in [3, 65535] (got " +
                      std::to_string(side) + ")");
   const std::uint32_t n = side * side;
   EdgeList edges;
@@ -88,7 +76,7 @@ RelationshipGraph make_barabasi_albert(std::uint32_t nodes, double mean_degree, 
                                        std::uint32_t realisation) {
   const auto m = static_cast<std::uint32_t>(std::max(1.0, std::round(mean_degree / 2.0)));
   if (nodes <= m)
-    throw ParamError("network.size: Barabasi-Albert with " + std::to_string(m) +
+    throw GraphError("network.size: Barabasi-Albert with " + std::to_string(m) +
                      " edges per new node needs more than " + std::to_string(m) + " nodes");
   EdgeList edges;
   // Every edge's two ends, so a uniform pick from it is a pick proportional to degree.
@@ -122,7 +110,7 @@ RelationshipGraph make_watts_strogatz(std::uint32_t nodes, double mean_degree, d
                                       std::uint64_t key, std::uint32_t realisation) {
   const auto half = static_cast<std::uint32_t>(std::max(1.0, std::floor(mean_degree / 2.0)));
   if (nodes <= 2 * half)
-    throw ParamError("network.size: Watts-Strogatz with degree " + std::to_string(2 * half) +
+    throw GraphError("network.size: Watts-Strogatz with degree " + std::to_string(2 * half) +
                      " needs more than " + std::to_string(2 * half) + " nodes");
   EdgeList edges;
   const std::size_t count = std::size_t{nodes} * half;
@@ -153,36 +141,6 @@ RelationshipGraph make_watts_strogatz(std::uint32_t nodes, double mean_degree, d
     }
   }
   return RelationshipGraph(nodes, std::move(edges));
-}
-
-bool network_is_random(NetworkKind kind) {
-  return kind == NetworkKind::erdos_renyi || kind == NetworkKind::barabasi_albert ||
-         kind == NetworkKind::watts_strogatz;
-}
-
-RelationshipGraph make_network(const Params& p, std::uint64_t key, std::uint32_t realisation) {
-  switch (p.network_kind) {
-    case NetworkKind::lattice:  // the registry keeps network.size within 32 bits
-      return make_lattice(static_cast<std::uint32_t>(p.network_size));
-    case NetworkKind::erdos_renyi:
-      return make_erdos_renyi(node_count(p, 1, "an Erdos-Renyi graph needs a node"),
-                              p.network_mean_degree, key, realisation);
-    case NetworkKind::barabasi_albert:
-      return make_barabasi_albert(node_count(p, 2, "a Barabasi-Albert graph needs 2 nodes"),
-                                  p.network_mean_degree, key, realisation);
-    case NetworkKind::watts_strogatz:
-      return make_watts_strogatz(node_count(p, 3, "a Watts-Strogatz graph needs 3 nodes"),
-                                 p.network_mean_degree, p.network_rewire, key, realisation);
-    case NetworkKind::edge_list: {
-      if (p.network_file.empty())
-        refuse("network.file", "network.kind = \"edge_list\" needs an edge-list file");
-      EdgeListFile file = load_edge_list(p.network_file);
-      return RelationshipGraph(file.nodes, std::move(file.edges));
-    }
-    case NetworkKind::england:
-      break;
-  }
-  return load_england(p).graph;
 }
 
 }  // namespace icsim

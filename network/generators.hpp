@@ -4,7 +4,6 @@
 
 #include <cstdint>
 
-#include "agents/parameters.hpp"
 #include "network/graph.hpp"
 
 namespace icsim {
@@ -29,13 +28,5 @@ RelationshipGraph make_barabasi_albert(std::uint32_t nodes, double mean_degree, 
 // `rewire` to a uniform node that is neither itself nor already a neighbour. Edges = nodes k / 2.
 RelationshipGraph make_watts_strogatz(std::uint32_t nodes, double mean_degree, double rewire,
                                       std::uint64_t key, std::uint32_t realisation = 0);
-
-// The graph a classic model runs on, from network.kind and its parameters: a generated graph
-// (realisation r draws a fresh one), an edge-list file, or England's relationship graph.
-// Throws ParamError for sizes a kind cannot take and DataError for a bad edge list.
-RelationshipGraph make_network(const Params& params, std::uint64_t key,
-                               std::uint32_t realisation = 0);
-// True when each realisation of network.kind draws a different graph.
-bool network_is_random(NetworkKind kind);
 
 }  // namespace icsim

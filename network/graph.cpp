@@ -76,15 +76,15 @@ RelationshipGraph::RelationshipGraph(std::size_t nodes, EdgeList edges) : nodes_
   kind_.resize(count);
   flow_.resize(count);
   std::uint32_t id = 0;
-  double flow = 0;  // of the pair being merged, rounded once it is complete
+  double flow = 0;  // of the pair being merged
   for (std::size_t k = 0; k < keys.size(); ++k) {
     const EdgeKey& key = keys[k];
     if (k > 0 && keys[k - 1].pair == key.pair) {
-      flow_[id - 1] = static_cast<float>(flow += edges.flow[key.index]);
+      flow_[id - 1] = flow += edges.flow[key.index];
       continue;
     }
     kind_[id] = key.kind;
-    flow_[id] = static_cast<float>(flow = edges.flow[key.index]);
+    flow_[id] = flow = edges.flow[key.index];
     column[fill[key.low()]++] = key.high();
     column[fill[key.high()]++] = key.low();
     ++id;

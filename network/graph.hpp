@@ -8,10 +8,17 @@
 #include <boost/graph/compressed_sparse_row_graph.hpp>
 #include <cstdint>
 #include <span>
+#include <stdexcept>
 #include <string_view>
 #include <vector>
 
 namespace icsim {
+
+// A graph a generator cannot build from the sizes asked (what() names the parameter).
+class GraphError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
 
 enum class EdgeKind : std::uint8_t { contract, referral, partnership };
 inline constexpr std::array<std::string_view, 3> edge_kind_names{"contract", "referral",
@@ -61,7 +68,7 @@ class RelationshipGraph {
                                          boost::no_property, std::uint32_t, std::uint32_t>;
   RelationshipGraph() = default;
   // Builds from undirected edges; duplicate edges are merged (flows add up, the first kind in
-  // kind order stays), self edges dropped, and flows rounded to float.
+  // kind order stays) and self edges dropped.
   RelationshipGraph(std::size_t nodes, EdgeList edges);
 
   std::size_t node_count() const { return nodes_; }
@@ -70,8 +77,9 @@ class RelationshipGraph {
   // for output and tests, not for loops that run every year.
   EdgeList edges() const;
   std::span<const EdgeKind> kinds() const { return kind_; }
-  // Flows are kept to float precision (7 significant digits: they are estimates), 4 bytes an edge.
-  std::span<const float> flows() const { return flow_; }
+  // Flows in double precision: a contract edge's flow weighs the money it carries
+  // (agents/plan.cpp), and money is counted to a relative 1e-12.
+  std::span<const double> flows() const { return flow_; }
   const Csr& csr() const { return csr_; }
 
   // Neighbours of v in ascending order: a view straight into the CSR arrays.
@@ -102,7 +110,7 @@ class RelationshipGraph {
 
   std::vector<std::uint32_t> first_edge_{0};  // per node and one past: edges with lower end < v
   std::vector<EdgeKind> kind_;
-  std::vector<float> flow_;
+  std::vector<double> flow_;
 };
 
 std::uint32_t Incidence::edge(std::size_t k) const {

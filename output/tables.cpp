@@ -93,9 +93,20 @@ void write_static_tables(hid_t file, const World& w) {
           "code of the organisation's system");
     t.add("place", o.place, "index", "index of the organisation's place in /places (-1: none)");
     t.add("population", o.population, "people", "patients or residents served");
-    t.add("income", o.income, "GBP m per year", "planned income (synthesised)");
-    t.add("base_cost", o.base_cost, "GBP m per year", "planned cost before improvement and shocks");
-    t.add("duty", o.duty, "0-1", "strength of the statutory break-even duty");
+    const auto years = [&](const std::vector<std::int16_t>& v) {
+      return map_each<std::int32_t>(n, [&](auto i) { return std::int32_t(v[i]); });
+    };
+    t.add("active_from", years(o.active_from), "calendar year",
+          "first financial year the organisation exists (-32768: before any run)");
+    t.add("active_to", years(o.active_to), "calendar year",
+          "first financial year it no longer exists (32767: never ends)");
+    t.add("successor", o.successor, "index",
+          "organisation in /organisations that takes over its balance and contracts (-1: none)");
+    t.add("base_cost", o.base_cost, "GBP m per year at 2019/20 prices",
+          "own planned cost, contracts aside (trusts: operating cost; commissioners: care outside "
+          "trust contracts; councils: social care budget; networks: costs)");
+    t.add("margin", o.margin, "fraction",
+          "planned margin: of cost for trusts, of allocation for commissioners (synthesised)");
     t.add("capacity", o.capacity, "memberships", "memberships carried before overhead grows fast");
     t.add("risk_aversion", o.risk_aversion, "per allocation", "mean-variance risk aversion");
     t.add("threshold", o.threshold, "fraction", "threshold rule: share of pooling partners needed");
@@ -112,6 +123,8 @@ void write_static_tables(hid_t file, const World& w) {
             s.size(),
             [&](auto i) { return std::string(leader_roles[static_cast<int>(s.leader_role[i])]); }),
         "-", "the system leader's other role: sole (none), commissioner, trust or other");
+    t.add("ics_rank", s.ics_rank, "rank",
+          "order in which the system becomes an ICS (0 first: highest initial trust)");
     t.add("members",
           map_each<std::int32_t>(
               s.size(), [&](auto i) { return static_cast<std::int32_t>(s.members[i].size()); }),

@@ -9,6 +9,7 @@
 #include "agents/parameters.hpp"
 #include "agents/step.hpp"
 #include "agents/world.hpp"
+#include "experiments/population.hpp"
 #include "experiments/scenario.hpp"
 
 namespace icsim::test {

@@ -34,7 +34,7 @@ TEST_CASE("formal collaboratives share members' shocks and conserve them", "[col
               [&](const World& w) {
                 for (std::size_t i = 0; i < w.size(); ++i) {
                   if (w.ledger.memberships[i] == 0) continue;
-                  const double mine = w.ledger.shock[i] * w.orgs.base_cost[i];
+                  const double mine = w.ledger.shock[i] * w.ledger.planned_cost[i];
                   own += mine * mine;
                   shared += w.ledger.cost_shock[i] * w.ledger.cost_shock[i];
                   total_own += mine;
@@ -67,7 +67,7 @@ TEST_CASE("a system pooling little with little trust is flagged in name only", "
       test::run(test::params({"trust.initial=0.9", "policy.system_tied_share=1", "run.years=1"}));
   const auto& l = low.system_ledger;
   for (std::size_t s = 0; s < l.in_name_only.size(); ++s)
-    CHECK(l.in_name_only[s] == (l.stake_share[s] < 0.25 && l.mean_trust[s] < 0.4));
+    CHECK(l.in_name_only[s] == (l.stake_above_floor[s] < 0.1 && l.mean_trust[s] < 0.4));
   CHECK(std::accumulate(l.in_name_only.begin(), l.in_name_only.end(), 0) > 0);
   CHECK(std::accumulate(high.system_ledger.in_name_only.begin(),
                         high.system_ledger.in_name_only.end(), 0) == 0);

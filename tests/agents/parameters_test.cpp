@@ -20,13 +20,30 @@ TEST_CASE("every registry entry is complete and its default is allowed", "[param
 }
 
 TEST_CASE("the policy levers the brief names are all in the registry", "[parameters]") {
-  for (const char* name :
-       {"policy.support_pot", "policy.support_eligibility", "policy.system_tied_share",
-        "policy.redistribution", "policy.writeoff_commissioners", "policy.writeoff_trusts",
-        "policy.bailout", "policy.bailout_threshold", "policy.collaboration_penalty",
-        "policy.collaborative_mandate", "policy.collaborative_form", "policy.transition_pressure",
-        "policy.earned_autonomy_years", "policy.purchasing_levy", "policy.savings_visibility",
-        "policy.leader_capacity", "behaviour.rule", "behaviour.acute.rule", "run.activation"}) {
+  for (const char* name : {"policy.psf",
+                           "policy.frf",
+                           "policy.csf",
+                           "policy.psf_incentive",
+                           "policy.system_tied_share",
+                           "policy.redistribution",
+                           "policy.writeoff_commissioners",
+                           "policy.writeoff_trusts",
+                           "policy.bailout",
+                           "policy.bailout_threshold",
+                           "policy.collaboration_penalty",
+                           "policy.collaborative_mandate",
+                           "policy.collaborative_form",
+                           "policy.transition_pressure",
+                           "policy.earned_autonomy_years",
+                           "policy.purchasing_levy",
+                           "policy.savings_visibility",
+                           "policy.leader_capacity",
+                           "policy.payment",
+                           "policy.ics_count",
+                           "policy.statutory_collaboration",
+                           "behaviour.rule",
+                           "behaviour.acute.rule",
+                           "run.activation"}) {
     INFO(name);
     CHECK(find_param(name) != nullptr);
   }
@@ -57,4 +74,24 @@ TEST_CASE("the resolved scenario reads back to the same parameters", "[parameter
   }
   CHECK(back.rule_for(Kind::acute) == Rule::threshold);
   CHECK(back.rule_for(Kind::mental_health) == back.rule);
+}
+
+TEST_CASE("the resolved scenario keeps the timeline, which applies year by year", "[parameters]") {
+  Params p = default_params();
+  p.timeline.push_back({2020, {{find_param("policy.psf"), Value{500.0}}}});
+  p.timeline.push_back({2022,
+                        {{find_param("policy.payment"), Value{std::string("block")}},
+                         {find_param("policy.ics_count"), Value{std::int64_t{42}}}}});
+  const Params back = parse_scenario(to_toml(p), "resolved.toml").params;
+  CHECK(back.timeline == p.timeline);
+  Params year = back;
+  CHECK_FALSE(apply_timeline(year, 2019));
+  CHECK(apply_timeline(year, 2020));
+  CHECK(year.psf == 500.0);
+  CHECK(year.payment == Payment::tariff);
+  Params later = back;
+  CHECK(apply_timeline(later, 2023, true));  // a run starting later takes every earlier entry
+  CHECK(later.psf == 500.0);
+  CHECK(later.payment == Payment::block);
+  CHECK(later.ics_count == 42);
 }

@@ -1,39 +1,105 @@
 #include <catch2/catch.hpp>
 
+#include "agents/accounts.hpp"
+#include "experiments/population.hpp"
 #include "support.hpp"
 
 using namespace icsim;
 
 TEST_CASE("the recovery fund goes only to organisations planning a deficit", "[plan]") {
-  const World w =
-      test::run(test::params({"policy.support_eligibility=deficit_only", "run.years=1"}));
+  const World w = test::run(test::params({"policy.psf=0", "policy.frf=1000", "run.years=1"}));
   double to_deficit = 0, to_others = 0;
   for (std::size_t i = 0; i < w.size(); ++i) {
-    const bool planned_deficit = w.orgs.income[i] < w.orgs.base_cost[i];
-    (planned_deficit && holds_control_total(w.orgs.kind[i]) ? to_deficit : to_others) +=
-        w.ledger.allocation[i];
+    const bool planned_deficit =
+        holds_control_total(w.orgs.kind[i]) && w.ledger.active[i] && planned_surplus(w, i) < 0;
+    (planned_deficit ? to_deficit : to_others) += w.ledger.allocation[i];
   }
-  CHECK(to_deficit == Approx(w.params.support_pot));
+  CHECK(to_deficit == Approx(1000));
   CHECK(to_others == 0);
 }
 
 TEST_CASE("the sustainability fund goes to every trust by cost", "[plan]") {
-  const World w = test::run(test::params({"run.years=1"}));
+  const World w = test::run(test::params({"policy.frf=0", "run.years=1"}));
   for (std::size_t i = 0; i < w.size(); ++i) {
     if (is_trust(w.orgs.kind[i]))
-      CHECK(w.ledger.allocation[i] > 0);
+      CHECK(w.ledger.allocation[i] ==
+            Approx(w.params.psf * w.ledger.planned_cost[i] / w.national.weight[int(Fund::psf)]));
     else
       CHECK(w.ledger.allocation[i] == 0);
   }
 }
 
+TEST_CASE("a trust's contracts pay its planned income less specialised and other income",
+          "[plan]") {
+  const World w = test::run(test::params({"run.years=1"}));
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    if (!is_trust(w.orgs.kind[i])) continue;
+    const auto& l = w.ledger;
+    double weight = 0;
+    for_each_contract(w, i, [&](std::uint32_t, std::uint32_t e) { weight += w.graph.flows()[e]; });
+    INFO(w.orgs.code[i]);
+    CHECK(l.planned_income[i] == Approx(l.planned_cost[i] * (1 + w.orgs.margin[i])));
+    if (weight > 0) CHECK(l.contract_rate[i] * weight == Approx(l.contracts[i]));
+  }
+}
+
+TEST_CASE("a commissioner's allocation covers its planned spending with its planned margin",
+          "[plan]") {
+  const World w = test::run(test::params({"run.years=1"}));
+  int commissioners = 0;
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    if (w.orgs.kind[i] != Kind::commissioner || !w.ledger.active[i]) continue;
+    ++commissioners;
+    const auto& l = w.ledger;
+    double contracts = 0;
+    for_each_contract(w, i, [&](std::uint32_t j, std::uint32_t e) {
+      contracts += l.contract_rate[j] * w.graph.flows()[e];
+    });
+    CHECK(l.contracts[i] == Approx(contracts));
+    CHECK(planned_surplus(w, i) == Approx(w.orgs.margin[i] * l.planned_income[i]));
+  }
+  CHECK(commissioners == 191);  // 2019/20: the CCGs of April 2019
+}
+
+TEST_CASE("England's commissioners change over time: 191 CCGs, then 106, then 42 ICBs", "[plan]") {
+  std::vector<int> active;
+  test::run(test::params({"run.first_year=2019", "run.years=4"}), [&](const World& w) {
+    int count = 0;
+    for (std::size_t i = 0; i < w.size(); ++i)
+      count += w.orgs.kind[i] == Kind::commissioner && w.ledger.active[i];
+    active.push_back(count);
+  });
+  CHECK(active == std::vector<int>{191, 191, 106, 42});
+}
+
+TEST_CASE("a merger hands the predecessors' balances to the successor", "[plan]") {
+  World w = make_world(test::params({"run.first_year=2020", "run.years=2"}));
+  step(w, {});
+  // The balances at the end of 2020/21 of the CCGs that merge in April 2021.
+  std::vector<double> before = w.ledger.balance;
+  step(w, {});
+  const auto& o = w.orgs;
+  int merged = 0;
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    if (o.kind[i] != Kind::commissioner || o.active_to[i] != 2021) continue;
+    ++merged;
+    CHECK(w.ledger.balance[i] == 0);
+    CHECK(w.ledger.transfer[i] == Approx(-before[i]));
+    CHECK(o.successor[i] >= 0);
+  }
+  CHECK(merged == 191 - 79);  // the 2019 CCGs whose code did not continue
+  double handed = 0;
+  for (const double t : w.ledger.transfer) handed += t;
+  CHECK(handed == Approx(0).margin(1e-9));
+}
+
 TEST_CASE("earned autonomy lifts the stake floor of systems that keep to their totals", "[plan]") {
-  const Params p = test::params(
-      {"policy.system_tied_share=0.75", "policy.earned_autonomy_years=1", "run.years=6"});
+  const Params p = test::params({"policy.system_tied_share=0.75", "policy.earned_autonomy_years=1",
+                                 "policy.ics_count=42", "run.years=6"});
   int below_floor = 0, autonomous_years = 0;
   test::run(p, [&](const World& w) {
     for (std::size_t i = 0; i < w.size(); ++i) {
-      if (!holds_control_total(w.orgs.kind[i])) continue;
+      if (!holds_control_total(w.orgs.kind[i]) || !w.ledger.active[i]) continue;
       const bool autonomous = w.system_ledger.autonomous[w.orgs.system[i]];
       if (!autonomous) REQUIRE(w.current.stake[i] >= 0.75);
       below_floor += autonomous && w.current.stake[i] < 0.75;
@@ -44,13 +110,31 @@ TEST_CASE("earned autonomy lifts the stake floor of systems that keep to their t
   CHECK(below_floor > 0);
 }
 
-TEST_CASE("an invisible purchasing levy makes control totals look harder to meet", "[plan]") {
+TEST_CASE("only members of ICSs that accepted a system total stake above the floor", "[plan]") {
+  int above = 0;
+  test::run(test::params({"policy.ics_count=10", "run.years=4"}), [&](const World& w) {
+    for (std::size_t i = 0; i < w.size(); ++i) {
+      if (!holds_control_total(w.orgs.kind[i]) || w.current.stake[i] <= 0) continue;
+      const auto sys = w.orgs.system[i];
+      REQUIRE(w.system_ledger.ics[sys]);
+      REQUIRE(w.system_ledger.accepted[sys]);
+      ++above;
+    }
+    int ics = 0;
+    for (const auto x : w.system_ledger.ics) ics += x;
+    CHECK(ics == 10);
+  });
+  CHECK(above > 0);
+}
+
+TEST_CASE("an invisible purchasing levy makes control totals look harder to accept", "[plan]") {
   const auto accepted = [](const char* visibility) {
     int count = 0;
-    test::run(test::params({"policy.purchasing_levy=0.02", "policy.purchasing_return=1.0",
+    test::run(test::params({"policy.purchasing_levy=0.05", "policy.purchasing_return=1.0",
                             std::string("policy.savings_visibility=") + visibility, "run.years=3"}),
               [&](const World& w) {
-                for (std::size_t i = 0; i < w.size(); ++i) count += w.current.accepted[i];
+                for (std::size_t i = 0; i < w.size(); ++i)
+                  count += is_trust(w.orgs.kind[i]) && w.current.accepted[i];
               });
     return count;
   };

@@ -4,8 +4,8 @@
 #include <cmath>
 #include <vector>
 
-#include "agents/random.hpp"
 #include "network/generators.hpp"
+#include "network/random.hpp"
 
 using namespace icsim;
 

@@ -13,18 +13,23 @@ double sum(const std::vector<double>& v) {
 
 TEST_CASE("money is conserved: every pound of the pot is paid or returned", "[settle]") {
   const auto rule = GENERATE(as<std::string>{}, "pro_rata", "need", "equal", "leader");
-  const auto eligibility = GENERATE(as<std::string>{}, "all_providers", "deficit_only");
+  const auto funds = GENERATE(as<std::string>{}, "psf", "frf", "csf");
   const auto tied = GENERATE(as<std::string>{}, "0", "0.5", "1");
   const Params p = test::params(
-      {"policy.redistribution=" + rule, "policy.support_eligibility=" + eligibility,
-       "policy.system_tied_share=" + tied, "policy.collaboration_penalty=0.3", "run.years=6"});
+      {"policy.redistribution=" + rule, "policy.psf=" + std::string(funds == "psf" ? "2000" : "0"),
+       "policy.frf=" + std::string(funds == "frf" ? "1000" : "0"),
+       "policy.csf=" + std::string(funds == "csf" ? "400" : "0"), "policy.psf_incentive=1",
+       "policy.system_tied_share=" + tied, "policy.ics_count=42", "run.years=6"});
   int years = 0;
   test::run(p, [&](const World& w) {
     ++years;
     const auto& nat = w.national;
-    CHECK(nat.support_paid + nat.support_returned == Approx(nat.support_pot).epsilon(1e-12));
-    CHECK(sum(w.ledger.support_paid) == Approx(nat.support_paid).epsilon(1e-12));
-    CHECK(sum(w.ledger.allocation) == Approx(nat.support_pot).epsilon(1e-12));
+    const double pot = sum({nat.pot.begin(), nat.pot.end()});
+    const double paid = sum({nat.paid.begin(), nat.paid.end()});
+    CHECK(paid + nat.bonus_paid + nat.support_returned == Approx(pot).epsilon(1e-12));
+    CHECK(sum(w.ledger.support_paid) == Approx(paid).epsilon(1e-12));
+    CHECK(sum(w.ledger.bonus) == Approx(nat.bonus_paid).epsilon(1e-12));
+    CHECK(sum(w.ledger.allocation) == Approx(pot).epsilon(1e-12));
     const auto& s = w.system_ledger;
     for (std::size_t sys = 0; sys < w.systems.size(); ++sys) {
       INFO(w.systems.code[sys] << " year " << w.year);
@@ -54,13 +59,18 @@ TEST_CASE("need redistribution pays members that missed their own totals; pro ra
   CHECK(missed_paid_pro_rata == 0);
 }
 
-TEST_CASE("write-offs halve commissioners' cumulative deficits at the write-off", "[settle]") {
-  const Params p =
-      test::params({"policy.writeoff_commissioners=0.5", "policy.writeoff_year=3", "run.years=3"});
+TEST_CASE("write-offs halve commissioners' cumulative deficits in the year policy sets them",
+          "[settle]") {
+  const Params p = test::params({"run.years=3"});
+  Params with = p;
+  with.timeline.push_back({2021, {{find_param("policy.writeoff_commissioners"), Value{0.5}}}});
   std::vector<double> before;
-  test::run(p, [&](const World& w) {
+  test::run(with, [&](const World& w) {
     if (w.year == 1) before = w.ledger.balance;  // end of year 2
-    if (w.year != 2) return;
+    if (w.year != 2) {
+      CHECK(w.national.writeoff == 0);
+      return;
+    }
     int checked = 0;
     for (std::size_t i = 0; i < w.size(); ++i) {
       if (w.orgs.kind[i] != Kind::commissioner) continue;
@@ -96,7 +106,8 @@ TEST_CASE(
     "the duty-to-collaborate penalty withholds support from members that gained while "
     "their system missed",
     "[settle]") {
-  const Params p = test::params({"policy.collaboration_penalty=0.5", "run.years=5"});
+  const Params p = test::params(
+      {"policy.collaboration_penalty=0.5", "policy.system_tied_share=0.5", "run.years=5"});
   double penalties = 0;
   test::run(p, [&](const World& w) {
     for (std::size_t i = 0; i < w.size(); ++i) {
@@ -106,6 +117,7 @@ TEST_CASE(
       CHECK_FALSE(w.system_ledger.met[sys]);
       CHECK(w.ledger.met[i]);
       CHECK(w.current.effort[i] < w.system_ledger.mean_effort[sys]);
+      CHECK(w.ledger.penalty[i] == Approx(0.5 * w.ledger.allocation[i]));
     }
   });
   CHECK(penalties > 0);

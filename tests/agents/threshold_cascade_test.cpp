@@ -7,9 +7,9 @@
 #include <set>
 #include <vector>
 
-#include "agents/random.hpp"
 #include "experiments/classic.hpp"
 #include "network/generators.hpp"
+#include "network/random.hpp"
 #include "support.hpp"
 
 using namespace icsim;

@@ -3,9 +3,11 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "experiments/cli.hpp"
+#include "network/random.hpp"
 #include "output/hdf5.hpp"
 #include "support.hpp"
 
@@ -106,4 +108,30 @@ TEST_CASE("A graph the parameters cannot make is a one-line input error", "[clas
   CHECK(code == 2);
   CHECK(err.str() == "icsim: error: network.size: a lattice side must be in [3, 65535] (got 2)\n");
   CHECK_FALSE(std::filesystem::exists(temp("bad.h5")));
+}
+
+TEST_CASE("make_network builds what network.kind names", "[generators]") {
+  const std::uint64_t key = run_key(1, 0);
+  CHECK(make_network(test::params({"network.kind=lattice", "network.size=10"}), key).edge_count() ==
+        200);
+  CHECK(make_network(test::params({"network.kind=barabasi_albert", "network.size=100",
+                                   "network.mean_degree=2"}),
+                     key)
+            .edge_count() == 99);  // m = 1: a tree
+  CHECK(make_network(test::params({"network.kind=watts_strogatz", "network.size=100",
+                                   "network.mean_degree=6"}),
+                     key)
+            .edge_count() == 300);
+  CHECK_THROWS_AS(make_network(test::params({"network.kind=lattice", "network.size=2"}), key),
+                  ParamError);
+  CHECK_THROWS_AS(make_network(test::params({"network.kind=edge_list"}), key), ParamError);
+  const auto file = std::filesystem::temp_directory_path() / "icsim_generators_test.csv";
+  std::ofstream(file) << "source,target\n0,1\n1,2\n";
+  CHECK(make_network(test::params({"network.kind=edge_list", "network.file=" + file.string()}), key)
+            .node_count() == 3);
+  std::filesystem::remove(file);
+  CHECK(make_network(test::params({"network.kind=england"}), key).node_count() ==
+        1892 - 106 + 191 + 27 + 42);
+  CHECK(network_is_random(NetworkKind::erdos_renyi));
+  CHECK_FALSE(network_is_random(NetworkKind::lattice));
 }

@@ -10,6 +10,7 @@
 
 #include "agents/metrics.hpp"
 #include "agents/step.hpp"
+#include "experiments/population.hpp"
 #include "experiments/scenario.hpp"
 #include "tests/experiments/sweep_support.hpp"
 #include "tests/output/h5_compare.hpp"

@@ -8,8 +8,7 @@
 #include <set>
 #include <vector>
 
-#include "agents/random.hpp"
-#include "support.hpp"
+#include "network/random.hpp"
 
 using namespace icsim;
 
@@ -44,7 +43,7 @@ TEST_CASE("The lattice is periodic with four von Neumann neighbours", "[generato
   CHECK(sorted_neighbours(g, 0) == std::vector<std::uint32_t>{1, 4, 5, 20});
   CHECK(sorted_neighbours(g, 17) == std::vector<std::uint32_t>{12, 16, 18, 22});
   CHECK(make_lattice(200).edge_count() == 80000);
-  CHECK_THROWS_AS(make_lattice(2), ParamError);
+  CHECK_THROWS_AS(make_lattice(2), GraphError);
 }
 
 TEST_CASE("Erdos-Renyi graphs have the mean degree asked for, reproducibly", "[generators]") {
@@ -76,7 +75,7 @@ TEST_CASE("Barabasi-Albert graphs grow m edges per node, with hubs", "[generator
   CHECK(max_degree > 60);
   CHECK(same_edges(g, make_barabasi_albert(5000, 6, run_key(2, 0))));
   CHECK_FALSE(same_edges(g, make_barabasi_albert(5000, 6, run_key(3, 0))));
-  CHECK_THROWS_AS(make_barabasi_albert(3, 6, 1), ParamError);
+  CHECK_THROWS_AS(make_barabasi_albert(3, 6, 1), GraphError);
 }
 
 TEST_CASE("Watts-Strogatz graphs keep n k / 2 edges however much they are rewired",
@@ -94,29 +93,4 @@ TEST_CASE("Watts-Strogatz graphs keep n k / 2 edges however much they are rewire
     CHECK(changed > 50);
     CHECK(same_edges(g, make_watts_strogatz(1000, 4, beta, run_key(3, 0))));
   }
-}
-
-TEST_CASE("make_network builds what network.kind names", "[generators]") {
-  const std::uint64_t key = run_key(1, 0);
-  CHECK(make_network(test::params({"network.kind=lattice", "network.size=10"}), key).edge_count() ==
-        200);
-  CHECK(make_network(test::params({"network.kind=barabasi_albert", "network.size=100",
-                                   "network.mean_degree=2"}),
-                     key)
-            .edge_count() == 99);  // m = 1: a tree
-  CHECK(make_network(test::params({"network.kind=watts_strogatz", "network.size=100",
-                                   "network.mean_degree=6"}),
-                     key)
-            .edge_count() == 300);
-  CHECK_THROWS_AS(make_network(test::params({"network.kind=lattice", "network.size=2"}), key),
-                  ParamError);
-  CHECK_THROWS_AS(make_network(test::params({"network.kind=edge_list"}), key), ParamError);
-  const auto file = std::filesystem::temp_directory_path() / "icsim_generators_test.csv";
-  std::ofstream(file) << "source,target\n0,1\n1,2\n";
-  CHECK(make_network(test::params({"network.kind=edge_list", "network.file=" + file.string()}), key)
-            .node_count() == 3);
-  std::filesystem::remove(file);
-  CHECK(make_network(test::params({"network.kind=england"}), key).node_count() == 1892);
-  CHECK(network_is_random(NetworkKind::erdos_renyi));
-  CHECK_FALSE(network_is_random(NetworkKind::lattice));
 }

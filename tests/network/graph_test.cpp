@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 
-#include "agents/random.hpp"
+#include "network/random.hpp"
 
 using namespace icsim;
 

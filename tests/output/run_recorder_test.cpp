@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "agents/metrics.hpp"
+#include "experiments/population.hpp"
 #include "experiments/run.hpp"
 #include "output/hdf5.hpp"
 #include "support.hpp"
@@ -32,13 +33,14 @@ TEST_CASE("a run file has the layout of DESIGN.md section 5, readable with plain
   h5::quiet();
   const h5::Handle file = h5::open_file(path.string(), false);
   CHECK(h5::string_attribute(file, "tool") == "icsim");
-  CHECK(h5::number_attribute(file, "schema_version") == 1.0);
+  CHECK(h5::number_attribute(file, "schema_version") == 2.0);
   CHECK(h5::number_attribute(file, "seed") == double(p.seed));
   CHECK(h5::string_attribute(file, "scenario") == to_toml(p));
   CHECK(h5::string_attribute(file, "created").has_value());
 
   const auto n = w.size(), ns = w.systems.size();
-  for (const char* name : {"code", "name", "kind", "system", "place", "income", "base_cost"})
+  for (const char* name : {"code", "name", "kind", "system", "place", "active_from", "active_to",
+                           "successor", "base_cost", "margin"})
     CHECK(h5::shape(file, std::string("/organisations/") + name) == std::vector<hsize_t>{n});
   CHECK(h5::read_strings(file, "/organisations/code") == w.orgs.code);
   CHECK(h5::shape(file, "/systems/region") == std::vector<hsize_t>{ns});

@@ -5,6 +5,7 @@
 #include <numeric>
 #include <set>
 
+#include "experiments/population.hpp"
 #include "experiments/scenario.hpp"
 #include "output/hdf5.hpp"
 #include "tests/experiments/sweep_support.hpp"

@@ -14,7 +14,7 @@ import icsim
 
 def test_provenance(run, run_file):
     assert run.attrs["tool"] == "icsim"
-    assert run.schema_version == 1
+    assert run.schema_version == 2
     assert run.seed == 7
     assert "icsim run" in run.provenance["command_line"]
     assert run.scenario["run.years"] == 6
@@ -27,13 +27,13 @@ def test_provenance(run, run_file):
 def test_static_tables(run):
     orgs, systems, edges = run.organisations, run.systems, run.edges
     assert orgs.index.name == "organisation" and orgs.index.is_unique
-    assert {"name", "kind", "system", "system_code", "income"} <= set(orgs.columns)
+    assert {"name", "kind", "system", "system_code", "base_cost", "margin"} <= set(orgs.columns)
     assert 40 <= len(systems) <= 44  # England's systems
     assert set(orgs["system_code"]) <= set(systems.index)
     assert (systems["members"].sum()) == len(orgs)
     assert edges["source"].max() < len(orgs) and edges["target"].max() < len(orgs)
     assert edges["initial_trust"].between(0, 1).all()
-    assert orgs.attrs["columns"]["income"]["units"].startswith("GBP")
+    assert orgs.attrs["columns"]["base_cost"]["units"].startswith("GBP")
     members = run.membership
     assert set(members["organisation"]) <= set(orgs.index)
     assert set(members["collaborative"]) <= set(run.collaboratives.index)
@@ -127,7 +127,7 @@ def test_command_line_info_and_errors(run_file, tmp_path, capsys):
     from icsim.__main__ import main
 
     assert main(["info", str(run_file)]) == 0
-    assert "schema_version: 1" in capsys.readouterr().out
+    assert "schema_version: 2" in capsys.readouterr().out
     bad = tmp_path / "bad.h5"
     bad.write_text("x")
     assert main(["report", str(bad), "-o", str(tmp_path / "r.html")]) == 2

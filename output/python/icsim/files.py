@@ -13,7 +13,7 @@ import pandas as pd
 import xarray as xr
 
 #: Schema versions this package reads (the root attribute ``schema_version``).
-SUPPORTED_SCHEMA_VERSIONS = (1,)
+SUPPORTED_SCHEMA_VERSIONS = (1, 2)
 
 
 class IcsimFileError(ValueError):

@@ -200,8 +200,8 @@ def relationship_graph(run, system: str, year=None, ax=None, labels: bool = Fals
     lines.set_array(trust)
     ax.add_collection(lines)
     kinds = nodes["kind"].to_numpy()
-    size = 20 + 180 * np.sqrt(nodes["income"].to_numpy(dtype=float) /
-                              max(nodes["income"].max(), 1e-9))
+    size = 20 + 180 * np.sqrt(nodes["base_cost"].to_numpy(dtype=float) /
+                              max(nodes["base_cost"].max(), 1e-9))
     ax.scatter(position[:, 0], position[:, 1], s=size, c=[KIND_COLOURS.get(k, "black") for k in kinds],
                edgecolors="white", linewidths=0.6, zorder=2)
     if labels:

@@ -137,7 +137,7 @@ def run_sections(run: Run) -> list[str]:
     figure = _figure((8.5, 6.5))
     plots.relationship_graph(run, showcase, year=int(run.years[-1]), ax=figure.subplots())
     sections += [f"<h2>Relationships in {html.escape(str(run.systems.loc[showcase, 'name']))}</h2>",
-                 _img(figure, "Organisations (colour: kind; size: income) and their relationships "
+                 _img(figure, "Organisations (colour: kind; size: own planned cost) and their relationships "
                               "(colour: trust; width: flow).")]
     table = system.isel(year=-1).to_dataframe().drop(columns=["year"], errors="ignore")
     columns = [c for c in ("name", "region", "met_control_total", "stake_share", "mean_trust",

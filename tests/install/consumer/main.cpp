@@ -3,6 +3,7 @@
 
 #include "agents/step.hpp"
 #include "agents/world.hpp"
+#include "experiments/population.hpp"
 #include "experiments/scenario.hpp"
 
 int main() {

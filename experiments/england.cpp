@@ -1,7 +1,8 @@
-#include "network/england.hpp"
+#include "experiments/england.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <set>
 #include <unordered_map>
@@ -58,11 +59,12 @@ class Builder {
     read_local_authorities();
     read_trusts();
     read_commissioners();
+    add_integrated_care_boards();
     read_pcns();
     add_councils();
     size_unmeasured_trusts();
     place_organisations();
-    synthesise_finance(s_.orgs, size_, params_);
+    synthesise_costs(s_.orgs, size_, params_);
     assign_leaders(s_.systems, params_);
     build_members();
     build_edges();
@@ -79,6 +81,9 @@ class Builder {
     o.kind.push_back(kind);
     o.system.push_back(static_cast<std::int32_t>(system));
     o.place.push_back(-1);
+    o.active_from.push_back(std::numeric_limits<std::int16_t>::min());
+    o.active_to.push_back(always);
+    o.successor.push_back(-1);
     o.population.push_back(population);
     size_.push_back(size);
     return static_cast<std::uint32_t>(o.code.size() - 1);
@@ -146,59 +151,98 @@ class Builder {
     }
   }
 
+  // Commissioners over time: the 191 CCGs of April 2019, the 106 of April 2021 (79 kept their
+  // code, 27 are new: mergers) and one integrated care board per system from 2022/23. Every one
+  // is an organisation for the whole run, active in its years; a merged CCG hands its balance
+  // and contracts to its successor (agents/plan.cpp).
   void read_commissioners() {
-    const bool ccg_2019 = params_.commissioners == CommissionerYear::ccg_2019;
     const auto t21 = table(files_, "commissioners_2021.csv",
                            {"ccg_code", "name", "system_ods_code", "registered_patients"});
-    std::unordered_map<std::string, double> patients_2021;
-    for (std::size_t r = 0; r < t21.size(); ++r) {
-      const auto sys = systems_.find(t21, r, "system_ods_code", "system");
-      const double patients = positive(t21, r, "registered_patients", false);
-      if (!patients_2021.emplace(t21.at(r, "ccg_code"), patients).second)
-        t21.fail(r, "duplicate code '" + t21.at(r, "ccg_code") + "'");
-      if (!ccg_2019)
-        ccg_.add(t21, r, t21.at(r, "ccg_code"),
-                 add_org(t21.at(r, "ccg_code"), t21.at(r, "name"), Kind::commissioner, sys,
-                         patients, patients));
-    }
-    if (!ccg_2019) return;
-    // 2019 CCGs have no list sizes here: each takes an equal part of its 2021 successor's.
     const auto t19 = table(files_, "commissioners_2019.csv",
                            {"ccg_code", "name", "successor_2021_code", "system_ods_code"});
+    const auto merger = static_cast<std::int16_t>(params_.ccg_merger_year);
+    const auto icb = static_cast<std::int16_t>(params_.icb_year);
+    std::unordered_map<std::string, std::size_t> row_2021;
+    for (std::size_t r = 0; r < t21.size(); ++r)
+      if (!row_2021.emplace(t21.at(r, "ccg_code"), r).second)
+        t21.fail(r, "duplicate code '" + t21.at(r, "ccg_code") + "'");
+    // 2019 CCGs have no list sizes here: each takes an equal part of its 2021 successor's.
     std::unordered_map<std::string, int> predecessors;
     for (std::size_t r = 0; r < t19.size(); ++r) ++predecessors[t19.at(r, "successor_2021_code")];
+    std::vector<std::pair<std::uint32_t, std::string>> merged;  // 2019 CCG, its successor's code
     for (std::size_t r = 0; r < t19.size(); ++r) {
       const auto sys = systems_.find(t19, r, "system_ods_code", "system");
+      const auto& code = t19.at(r, "ccg_code");
       const auto& successor = t19.at(r, "successor_2021_code");
-      const auto it = patients_2021.find(successor);
-      if (it == patients_2021.end()) t19.fail(r, "unknown successor CCG code '" + successor + "'");
-      const double patients = it->second / predecessors[successor];
-      ccg_.add(t19, r, t19.at(r, "ccg_code"),
-               add_org(t19.at(r, "ccg_code"), t19.at(r, "name"), Kind::commissioner, sys, patients,
-                       patients));
-      successor_of_.emplace(t19.at(r, "ccg_code"), successor);
+      const auto it = row_2021.find(successor);
+      if (it == row_2021.end()) t19.fail(r, "unknown successor CCG code '" + successor + "'");
+      if (static_cast<std::int32_t>(systems_.find(t21, it->second, "system_ods_code", "system")) !=
+          static_cast<std::int32_t>(sys))
+        t19.fail(r, "successor '" + successor + "' is in another system");
+      const double patients =
+          positive(t21, it->second, "registered_patients", false) / predecessors[successor];
+      const auto id = add_org(code, t19.at(r, "name"), Kind::commissioner, sys, patients, patients);
+      ccg_.add(t19, r, code, id);
+      s_.orgs.active_to[id] = code == successor ? icb : merger;
+      if (code != successor) merged.emplace_back(id, successor);
+      if (code == successor) ccg_2021_.emplace(code, id);
+      first_predecessor_.emplace(successor, id);
     }
+    for (std::size_t r = 0; r < t21.size(); ++r) {
+      const auto& code = t21.at(r, "ccg_code");
+      const auto sys = systems_.find(t21, r, "system_ods_code", "system");
+      const double patients = positive(t21, r, "registered_patients", false);
+      if (const auto kept = ccg_.of.find(code); kept != ccg_.of.end()) {
+        if (s_.orgs.system[kept->second] != static_cast<std::int32_t>(sys))
+          t21.fail(r, "CCG '" + code + "' moved system between 2019 and 2021");
+        continue;
+      }
+      const auto id = add_org(code, t21.at(r, "name"), Kind::commissioner, sys, patients, patients);
+      ccg_.add(t21, r, code, id);
+      s_.orgs.active_from[id] = merger;
+      s_.orgs.active_to[id] = icb;
+      ccg_2021_[code] = id;
+    }
+    for (const auto& [id, successor] : merged)
+      s_.orgs.successor[id] = static_cast<std::int32_t>(ccg_.of.at(successor));
+  }
+
+  // One integrated care board per system from population.icb_year, taking over its CCGs; it
+  // carries the system's ODS code (ICBs took their STP's code in 2022).
+  void add_integrated_care_boards() {
+    const std::size_t ns = s_.systems.size();
+    std::vector<double> patients(ns, 0.0);
+    for (const auto& [code, id] : ccg_2021_) patients[s_.orgs.system[id]] += s_.orgs.population[id];
+    icb_of_system_.resize(ns);
+    for (std::uint32_t sys = 0; sys < ns; ++sys) {
+      const auto id = add_org(s_.systems.code[sys], "NHS " + s_.systems.name[sys] + " ICB",
+                              Kind::commissioner, sys, patients[sys], patients[sys]);
+      s_.orgs.active_from[id] = static_cast<std::int16_t>(params_.icb_year);
+      icb_of_system_[sys] = id;
+    }
+    for (const auto& [code, id] : ccg_2021_)
+      s_.orgs.successor[id] = static_cast<std::int32_t>(icb_of_system_[s_.orgs.system[id]]);
   }
 
   void read_pcns() {
     const auto t =
         table(files_, "pcns.csv",
               {"pcn_code", "pcn_name", "ccg_code", "system_ods_code", "registered_patients"});
-    // PCN membership is of 2021 CCGs; with the 2019 CCGs a PCN joins the first predecessor.
-    std::unordered_map<std::string, std::uint32_t> ccg_2021_to_org;
-    for (const auto& [code, id] : ccg_.of) {
-      const auto s = successor_of_.find(code);
-      ccg_2021_to_org.emplace(s == successor_of_.end() ? code : s->second, id);
-    }
+    // PCN membership is of 2021 CCGs: in 2019 a PCN of a new (merged) CCG belongs to its first
+    // predecessor; from 2022 to its system's ICB.
     for (std::size_t r = 0; r < t.size(); ++r) {
       const auto sys = systems_.find(t, r, "system_ods_code", "system");
-      const auto ccg = ccg_2021_to_org.find(t.at(r, "ccg_code"));
-      if (ccg == ccg_2021_to_org.end()) t.fail(r, "unknown CCG code '" + t.at(r, "ccg_code") + "'");
+      const auto& ccg_code = t.at(r, "ccg_code");
+      const auto ccg = ccg_2021_.find(ccg_code);
+      if (ccg == ccg_2021_.end()) t.fail(r, "unknown CCG code '" + ccg_code + "'");
       const double patients = positive(t, r, "registered_patients", false);
       const auto id = add_org(t.at(r, "pcn_code"), t.at(r, "pcn_name"), Kind::primary_care_network,
                               sys, patients, patients);
       orgs_.add(t, r, t.at(r, "pcn_code"), id);
       pcn_ccg_.push_back({id, ccg->second});
+      if (s_.orgs.active_from[ccg->second] > std::numeric_limits<std::int16_t>::min())
+        pcn_ccg_.push_back({id, first_predecessor_.at(ccg_code)});
+      pcn_ccg_.push_back({id, icb_of_system_[sys]});
     }
   }
 
@@ -258,10 +302,12 @@ class Builder {
         best[c.trust] = c.of_trust;
         o.place[c.trust] = static_cast<std::int32_t>(c.la);
       }
-    std::vector<std::vector<std::uint32_t>> pcns(ns), ccgs(ns);
+    std::vector<std::vector<std::uint32_t>> pcns(ns), ccgs_2019(ns), ccgs_2021(ns);
+    const auto first = std::numeric_limits<std::int16_t>::min();
     for (std::uint32_t i = 0; i < o.size(); ++i) {
       if (o.kind[i] == Kind::primary_care_network) pcns[o.system[i]].push_back(i);
-      if (o.kind[i] == Kind::commissioner) ccgs[o.system[i]].push_back(i);
+      if (o.kind[i] == Kind::commissioner && o.active_to[i] != always)
+        (o.active_from[i] == first ? ccgs_2019 : ccgs_2021)[o.system[i]].push_back(i);
       if (o.kind[i] == Kind::local_authority)
         o.place[i] = static_cast<std::int32_t>(i - council_of_place_[0]);
       if (o.place[i] < 0) o.place[i] = biggest[o.system[i]];
@@ -270,8 +316,10 @@ class Builder {
       const auto& places = places_of_system_[sys];
       if (places.empty()) continue;
       fill_by_quota(pcns[sys], places);
-      // Several CCGs in a system: spread over its places the same way.
-      if (ccgs[sys].size() > 1) fill_by_quota(ccgs[sys], places);
+      // Several CCGs in a system: spread over its places the same way, those of 2019 and the
+      // new ones of 2021 each on their own.
+      for (const auto* ccgs : {&ccgs_2019[sys], &ccgs_2021[sys]})
+        if (ccgs->size() > 1) fill_by_quota(*ccgs, places);
     }
   }
 
@@ -339,13 +387,13 @@ class Builder {
     EdgeList edges;
     const std::size_t ns = s_.systems.size();
     std::vector<std::vector<std::uint32_t>> ccgs(ns), trusts(ns), acutes(ns);
+    // The commissioners of each period (2019 CCGs, 2021 CCGs, the ICB) each cover the system's
+    // registered population once, as its ICB does: a contract's share is the commissioner's.
     std::vector<double> ccg_pop(ns), acute_beds(ns);
+    for (std::size_t sys = 0; sys < ns; ++sys) ccg_pop[sys] = o.population[icb_of_system_[sys]];
     for (std::uint32_t i = 0; i < o.size(); ++i) {
       const auto sys = o.system[i];
-      if (o.kind[i] == Kind::commissioner) {
-        ccgs[sys].push_back(i);
-        ccg_pop[sys] += o.population[i];
-      }
+      if (o.kind[i] == Kind::commissioner) ccgs[sys].push_back(i);
       if (is_trust(o.kind[i])) trusts[sys].push_back(i);
       if (o.kind[i] == Kind::acute) {
         acutes[sys].push_back(i);
@@ -387,7 +435,7 @@ class Builder {
       const auto la = council_of_place_[p];
       for (const auto c : ccgs[sys])
         edges.add(la, c, EdgeKind::partnership,
-                  0.1 * o.income[la] * o.population[c] / std::max(ccg_pop[sys], 1.0));
+                  0.1 * o.base_cost[la] * o.population[c] / std::max(ccg_pop[sys], 1.0));
     }
     // PCN-commissioner contracts and PCN-acute trust referrals in the same place.
     std::vector<std::vector<const Catchment*>> by_la(s_.places.size());
@@ -397,7 +445,7 @@ class Builder {
       if (o.kind[i] == Kind::acute) acute_cost += o.base_cost[i];
     for (const double p : system_population_) people += p;
     for (const auto& [pcn, ccg] : pcn_ccg_) {
-      edges.add(pcn, ccg, EdgeKind::contract, o.income[pcn]);
+      edges.add(pcn, ccg, EdgeKind::contract, o.base_cost[pcn]);
       const auto place = static_cast<std::uint32_t>(o.place[pcn]);
       const Catchment* top = nullptr;
       for (const auto* c : by_la[place]) {
@@ -488,7 +536,8 @@ class Builder {
   std::vector<std::pair<std::uint32_t, std::uint32_t>> pcn_ccg_;
   std::vector<std::uint32_t> council_of_place_;
   std::vector<std::vector<std::uint32_t>> places_of_system_;
-  std::unordered_map<std::string, std::string> successor_of_;
+  std::unordered_map<std::string, std::uint32_t> ccg_2021_, first_predecessor_;
+  std::vector<std::uint32_t> icb_of_system_;
   std::vector<std::vector<std::pair<std::uint32_t, double>>> reach_;
 };
 

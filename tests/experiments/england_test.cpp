@@ -1,4 +1,4 @@
-#include "network/england.hpp"
+#include "experiments/england.hpp"
 
 #include <catch2/catch.hpp>
 #include <map>
@@ -26,7 +26,7 @@ TEST_CASE("England's default population has the published counts", "[england]") 
   CHECK(n.at(Kind::mental_health) == 50);
   CHECK(n.at(Kind::community) == 16);
   CHECK(n.at(Kind::ambulance) == 10);
-  CHECK(n.at(Kind::commissioner) == 106);
+  CHECK(n.at(Kind::commissioner) == 191 + 27 + 42);  // CCGs of 2019 and 2021, ICBs
   CHECK(n.at(Kind::primary_care_network) == 1254);
   CHECK(n.at(Kind::local_authority) == 317);
   CHECK(s.places.size() == 317);
@@ -38,10 +38,30 @@ TEST_CASE("England's default population has the published counts", "[england]") 
   }
 }
 
-TEST_CASE("the 2019 switch selects the 191 CCGs of April 2019", "[england]") {
-  const Structure s = load_england(test::params({"population.commissioners=ccg_2019"}));
-  CHECK(count_kinds(s.orgs).at(Kind::commissioner) == 191);
+TEST_CASE("every commissioner of 2019, 2021 and 2022 is present, active in its years",
+          "[england]") {
+  const Structure s = load_england(test::params());
+  // 191 CCGs of 2019, 27 new CCGs of 2021 (79 kept their code), 42 ICBs.
+  CHECK(count_kinds(s.orgs).at(Kind::commissioner) == 191 + 27 + 42);
   CHECK(count_kinds(s.orgs).at(Kind::primary_care_network) == 1254);
+  const auto active = [&](std::int64_t year) {
+    int count = 0;
+    for (std::size_t i = 0; i < s.orgs.size(); ++i)
+      count += s.orgs.kind[i] == Kind::commissioner && is_active(s.orgs, i, year);
+    return count;
+  };
+  CHECK(active(2016) == 191);
+  CHECK(active(2020) == 191);
+  CHECK(active(2021) == 106);
+  CHECK(active(2022) == 42);
+  for (std::size_t i = 0; i < s.orgs.size(); ++i) {
+    if (s.orgs.kind[i] != Kind::commissioner || s.orgs.active_to[i] == always) continue;
+    INFO(s.orgs.code[i]);
+    const auto next = s.orgs.successor[i];
+    REQUIRE(next >= 0);
+    CHECK(s.orgs.system[next] == s.orgs.system[i]);
+    CHECK(s.orgs.active_from[next] <= s.orgs.active_to[i]);
+  }
 }
 
 TEST_CASE("the relationship graph has every kind of edge the brief lists", "[england]") {

@@ -1,12 +1,13 @@
-#include "network/synthetic.hpp"
+#include "experiments/synthetic.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
 #include "agents/finance.hpp"
-#include "agents/random.hpp"
+#include "network/random.hpp"
 
 namespace icsim {
 namespace {
@@ -80,7 +81,10 @@ void add_organisations(Structure& s, const Blocks& blocks, const Params& params,
     o.population[i] = 50000.0 * std::exp(0.5 * rng.normal());
     s.places.population[o.place[i]] += o.population[i];
   }
-  synthesise_finance(o, o.population, params);
+  o.active_from.assign(n, std::numeric_limits<std::int16_t>::min());
+  o.active_to.assign(n, always);
+  o.successor.assign(n, -1);
+  synthesise_costs(o, o.population, params);
   s.systems.members.offsets.resize(blocks.ns + 1);
   s.systems.members.items.resize(n);
   for (std::size_t sys = 0; sys <= blocks.ns; ++sys)

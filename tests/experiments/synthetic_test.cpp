@@ -1,4 +1,4 @@
-#include "network/synthetic.hpp"
+#include "experiments/synthetic.hpp"
 
 #include <catch2/catch.hpp>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "agents/random.hpp"
+#include "network/random.hpp"
 
 #include <catch2/catch.hpp>
 #include <cmath>

@@ -21,6 +21,7 @@ enum class Purpose : std::uint32_t {
   leader = 8,
   network = 9,
   game = 10,
+  demand = 11,
 };
 
 namespace detail {

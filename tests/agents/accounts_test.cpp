@@ -1,0 +1,102 @@
+#include "agents/accounts.hpp"
+
+#include <catch2/catch.hpp>
+#include <cmath>
+
+#include "experiments/population.hpp"
+#include "support.hpp"
+
+using namespace icsim;
+
+namespace {
+
+// Checks the year's identities (docs/model.md, "Money") and returns the year's total flows.
+void check_identities(const World& w, const std::vector<double>& before) {
+  const auto flows = audit(w);
+  double total = 0, between_in = 0, between_out = 0, balances = 0, centre = 0, outside = 0;
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    const auto& f = flows[i];
+    total += f.centre_in + f.outside_in + f.internal_in + f.external_in + std::abs(f.support) +
+             std::abs(f.merger);
+    between_in += f.internal_in + f.external_in + std::max(0.0, f.merger);
+    between_out += f.internal_out + f.external_out + std::max(0.0, -f.merger);
+    balances += w.ledger.balance[i] - before[i];
+    centre += f.centre_out - f.centre_in - f.support;
+    outside += f.outside_out - f.outside_in;
+  }
+  const double tolerance = 1e-12 * total;
+  // Each organisation's balance moved by its flows, and its surplus is its operating flows.
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    INFO(w.orgs.code[i] << " in " << w.calendar_year());
+    REQUIRE(std::abs(w.ledger.balance[i] - before[i] - flows[i].change()) <= tolerance);
+    REQUIRE(std::abs(w.ledger.surplus[i] - flows[i].surplus()) <= tolerance);
+  }
+  INFO(w.calendar_year() << ": total flows " << total);
+  // Money between organisations is counted once by each party.
+  CHECK(std::abs(between_in - between_out) <= tolerance);
+  // Every account's change, the centre's and the outside's included, sums to zero.
+  CHECK(std::abs(balances + centre + outside) <= tolerance);
+  // A system's surplus is its external flows: contracts between its NHS bodies cancel.
+  for (std::size_t sys = 0; sys < w.systems.size(); ++sys) {
+    double external = 0, internal = 0;
+    for (const auto i : w.systems.members[sys]) {
+      if (!holds_control_total(w.orgs.kind[i]) || !w.ledger.active[i]) continue;
+      const auto& f = flows[i];
+      external += f.centre_in - f.centre_out + f.outside_in - f.outside_out + f.external_in -
+                  f.external_out;
+      internal += f.internal_in - f.internal_out;
+    }
+    INFO(w.systems.code[sys]);
+    CHECK(std::abs(w.system_ledger.surplus[sys] - external) <= tolerance);
+    CHECK(std::abs(internal) <= tolerance);
+  }
+}
+
+void check_scenario(const Params& p) {
+  World w = make_world(p);
+  std::vector<double> before = w.ledger.balance;
+  int years = 0;
+  simulate(w, [&](const World& world) {
+    check_identities(world, before);
+    before = world.ledger.balance;
+    ++years;
+  });
+  CHECK(years == p.years);
+}
+
+}  // namespace
+
+TEST_CASE("money is counted once: the ledger identities hold every year of every shipped scenario",
+          "[accounts]") {
+  const auto name = GENERATE(from_range(shipped_scenarios()));
+  INFO(name);
+  check_scenario(test::params({"run.years=8", "policy.bailout=300", "policy.psf_incentive=1",
+                               "policy.collaboration_penalty=0.2"},
+                              name));
+}
+
+TEST_CASE("the identities hold under every payment mechanism and with pooled budgets",
+          "[accounts]") {
+  const auto payment = GENERATE(as<std::string>{}, "tariff", "blended", "block");
+  check_scenario(test::params({"policy.payment=" + payment, "councils.max_pooled_share=1",
+                               "policy.commissioner_risk_reserve=0.01", "run.years=4"}));
+}
+
+TEST_CASE("the identities hold in a synthetic population", "[accounts]") {
+  check_scenario(test::params({"population.source=synthetic", "population.organisations=3000",
+                               "policy.ics_count=42", "run.years=4"}));
+}
+
+TEST_CASE("contract payments inside a system cancel in its surplus; across systems they do not",
+          "[accounts]") {
+  const World w = test::run(test::params({"run.years=1"}));
+  double across = 0;
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    if (w.orgs.kind[i] != Kind::commissioner || !w.ledger.active[i]) continue;
+    for_each_contract(w, i, [&](std::uint32_t j, std::uint32_t e) {
+      if (w.orgs.system[j] != w.orgs.system[i] && is_trust(w.orgs.kind[j]))
+        across += contract_payment(w, j, std::uint32_t(i), e);
+    });
+  }
+  CHECK(across > 0);  // trusts serve neighbouring systems' patients
+}
