@@ -69,7 +69,7 @@ ours() {  # pid $1 carries the marker and is neither this script nor one of its 
   grep -qzxF "ICSIM_CLUSTER_TEST=$work" "/proc/$pid/environ" 2> /dev/null || return 1
   while [ "$pid" -gt 1 ]; do
     [ "$pid" -eq $$ ] && return 1
-    parent=$(awk '/^PPid:/ { print $2 }' "/proc/$pid/status" 2> /dev/null) || return 0
+    parent=$(awk '/^PPid:/ { print $2 }' "/proc/$pid/status" 2> /dev/null) || return 1  # gone
     pid=${parent:-1}
   done
 }
