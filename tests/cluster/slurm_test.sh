@@ -165,7 +165,8 @@ MpiDefault=none
 ReturnToService=2
 # Finished jobs stay visible to scontrol for the whole test.
 MinJobAge=3600
-# A job whose dependency can never be met (afterok on a failed task) is cancelled, not left pending.
+# A job whose dependency can never be met (afterok on a failed task) is cancelled, not left pending
+# (22.05 reads this here only; SchedulerParameters=kill_invalid_depend leaves the job pending).
 DependencyParameters=kill_invalid_depend
 # A request beyond the partition's limits is refused at submission instead of pending for ever.
 EnforcePartLimits=ALL
