@@ -191,7 +191,7 @@ echo "SLURM up: node $host idle ($(scontrol show node "$host" | grep -o 'CPUTot=
 
 # --- the user's side ------------------------------------------------------------------------------
 cd "$work/user"
-export PATH=$(dirname "$icsim"):$PATH  # the scripts call icsim from PATH, as on a cluster
+PATH=$(dirname "$icsim"):$PATH  # the scripts call icsim from PATH, as on a cluster
 options=(--partition=icsim-ci --time=10 --cpus-per-task=1)
 # The sweep: 12 runs of a synthetic population, about 2 s of CPU each (the cost grows with
 # organisations x years), so that a shard of 4 runs commits (every 2 s) a few times before it ends
