@@ -29,3 +29,13 @@ if [ -z "${ICSIM_SKIP_MPI:-}" ]; then
   tests/mpi/compare.sh build/mpi/icsim "$mpi_work"
   rm -rf "$mpi_work"
 fi
+
+# The SLURM scripts on a real single-node SLURM (issue 17), unless ICSIM_SKIP_CLUSTER is set:
+# Debian's slurm-wlm and munge, then the cluster test (skipped, with its reason, where SLURM's
+# daemons cannot run). Its MPI job uses build/mpi/icsim, built above unless ICSIM_SKIP_MPI is set.
+if [ -z "${ICSIM_SKIP_CLUSTER:-}" ]; then
+  echo "=== cluster: SLURM"
+  tools/install-cluster-deps.sh
+  if [ -n "${ICSIM_SKIP_MPI:-}" ]; then export ICSIM_CLUSTER_MPI_BINARY=""; fi
+  ctest --preset cluster
+fi
