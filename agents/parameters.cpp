@@ -181,10 +181,10 @@ std::vector<ParamSpec> build_registry() {
   // finance: planned margins by kind (the calibration's main inputs), income and spending
   // Trusts: 2015/16 about two thirds in deficit, acute trusts about 90% of the deficit; the
   // means and spreads are calibrated (docs/calibration.md). Commissioners plan near break-even.
-  static constexpr std::array<double, kind_count> margin_mean{-0.025, 0.005, 0.005, 0.0,
-                                                              0.0,    0.005, 0,     0};
-  static constexpr std::array<double, kind_count> margin_sd{0.04, 0.02, 0.02, 0.03,
-                                                            0.02, 0.01, 0,    0};
+  static constexpr std::array<double, kind_count> margin_mean{-0.04, -0.005, -0.005, -0.01,
+                                                              -0.01, 0.005,  0,      0};
+  static constexpr std::array<double, kind_count> margin_sd{0.05, 0.03, 0.03, 0.03,
+                                                            0.03, 0.01, 0,    0};
   // Specialised commissioning (about 18bn in 2019/20) pays specialist and acute trusts most.
   static constexpr std::array<double, kind_count> specialised{0.25, 0, 0.08, 0.6, 0, 0, 0, 0};
   for (int k = 0; k < kind_count; ++k) {
@@ -292,7 +292,7 @@ std::vector<ParamSpec> build_registry() {
                    "capacity of system leaders to broker redistribution and trust (1 = as in "
                    "2019, where 10 of 42 leaders did only that job)"));
   r.push_back(real("policy.efficiency_requirement", &Params::efficiency_requirement,
-                   "fraction of cost per year", 0.025, 0, 0.2,
+                   "fraction of cost per year", 0.035, 0, 0.2,
                    "cost growth above income that cost improvement must offset (2019/20: tariff "
                    "efficiency factor 1.1% plus cost growth above the tariff uplift)"));
   r.push_back(real("policy.control_total_stretch", &Params::control_total_stretch,
@@ -307,7 +307,7 @@ std::vector<ParamSpec> build_registry() {
                      "shocks), block (trusts bear them) or blended (2019/20 urgent care)"));
   r.push_back(real("policy.blended_variable_share", &Params::blended_variable_share, "fraction",
                    0.5, 0, 1, "blended payment: share of a demand shock's price paid"));
-  r.push_back(real("policy.commissioner_risk_reserve", &Params::commissioner_risk_reserve,
+  r.push_back(real("finance.commissioner_risk_reserve", &Params::commissioner_risk_reserve,
                    "fraction of allocation", 0, 0, 0.1,
                    "allocation commissioners must hold back uncommitted (1% in 2016/17, 0.5% in "
                    "2017/18, released in 2018/19)"));
@@ -369,9 +369,9 @@ std::vector<ParamSpec> build_registry() {
                    "weight of the latest system outcome in beliefs"));
   r.push_back(real("behaviour.initial_belief", &Params::initial_belief, "probability", 0.5, 0, 1,
                    "initial belief that the system meets its total"));
-  r.push_back(real("behaviour.effort_cost", &Params::effort_cost, "fraction of cost", 0.04, 0, 1,
+  r.push_back(real("behaviour.effort_cost", &Params::effort_cost, "fraction of cost", 0.08, 0, 1,
                    "cost of cost-improvement effort at full effort (convex: times effort^2)"));
-  r.push_back(real("behaviour.cip_max", &Params::cip_max, "fraction of cost", 0.05, 0, 0.5,
+  r.push_back(real("behaviour.cip_max", &Params::cip_max, "fraction of cost", 0.06, 0, 0.5,
                    "cost improvement delivered at full effort"));
   r.push_back(real("behaviour.solidarity", &Params::solidarity, "weight", 1, 0, 10,
                    "weight on partners' gain from own effort, times trust"));
@@ -419,6 +419,10 @@ std::vector<ParamSpec> build_registry() {
                    0.015, 0, 1,
                    "standard deviation of the demand shock of a commissioner's population, seen "
                    "by the commissioner and its contracted trusts"));
+  r.push_back(real("shocks.demand_drift", &Params::demand_drift, "fraction of activity", 0.01, -0.5,
+                   0.5,
+                   "mean demand above plan each year (emergency activity kept outgrowing plans): "
+                   "under tariff commissioners pay for it, under block contracts trusts bear it"));
   r.push_back(real("shocks.council_volatility", &Params::council_volatility, "fraction of budget",
                    0.02, 0, 1, "standard deviation of a council's social care demand shock"));
   // trust

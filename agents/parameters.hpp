@@ -99,7 +99,7 @@ struct Params {
   double pooling_saving = 0, max_pooled_share = 0, council_pressure_weight = 0;
   // shocks
   double volatility = 0, common_volatility = 0, tail_probability = 0, tail_scale = 0;
-  double persistence = 0, demand_volatility = 0, council_volatility = 0;
+  double persistence = 0, demand_volatility = 0, demand_drift = 0, council_volatility = 0;
   // trust
   double initial_trust = 0, initial_trust_spread = 0, trust_gain = 0, trust_loss = 0;
   double trust_erosion = 0, freeride_gap = 0, pool_level = 0;

@@ -49,6 +49,7 @@ void realise(World& w) {
         l.cost_shock[i] = l.shock[i] * l.planned_cost[i];
         if (kind == Kind::commissioner)
           l.demand[i] =
+              p.demand_drift +
               p.demand_volatility * Random(w.key, year, std::uint32_t(i), Purpose::demand).normal();
       }
     }

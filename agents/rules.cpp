@@ -27,10 +27,13 @@ double normal_pdf(double x) {
   return 0.3989422804014327 * std::exp(-0.5 * x * x);
 }
 
-// The break-even duty's weight on the organisation's own balance: its kind's, less the part
-// that moves to the system when collaboration is statutory.
+// The break-even duty's weight on the organisation's own balance, and on its system's: when
+// collaboration is statutory a share of the duty moves to the system (2022 Act: the triple aim).
 double own_duty(const Params& p, Kind k) {
   return p.duty[static_cast<int>(k)] * (p.statutory_collaboration ? 1 - p.statutory_duty_shift : 1);
+}
+double system_duty(const Params& p, Kind k) {
+  return p.statutory_collaboration ? p.duty[static_cast<int>(k)] * p.statutory_duty_shift : 0.0;
 }
 
 // What an organisation counts on being covered of a marginal pound of its cumulative deficit:
@@ -71,18 +74,23 @@ Outlook outlook(const World& w, std::size_t i) {
   double var = (p.volatility * p.volatility + p.common_volatility * p.common_volatility +
                 p.tail_probability * (2.0 - p.tail_probability) * p.tail_scale * p.tail_scale) *
                cost * cost;
+  // Demand: its drift above plan is expected, its spread is risk; who bears them is the payment
+  // mechanism's doing (agents/accounts.hpp).
   const double beta = variable_share(p), sd2 = p.demand_volatility * p.demand_volatility;
+  double demand = 0;
   if (kind == Kind::commissioner) {
     const double exposed = beta * l.contracts[i] + cost;
+    demand = -p.demand_drift * exposed;
     var += sd2 * exposed * exposed;
   } else if (is_trust(kind)) {
     const double net = beta - p.marginal_cost;
     for_each_contract(w, i, [&](std::uint32_t, std::uint32_t e) {
       const double price = l.contract_rate[i] * w.graph.flows()[e];
+      demand += p.demand_drift * net * price;
       var += sd2 * net * net * price * price;
     });
   }
-  return {expected - l.control_total[i], p.cip_max * cost,
+  return {expected + demand - l.control_total[i], p.cip_max * cost,
           std::max(std::sqrt(var), 1e-9 * (1.0 + cost))};
 }
 
@@ -138,7 +146,14 @@ Choice choose_expected_utility(const DecideContext& ctx, std::size_t i, Random& 
   const Kind kind = w.orgs.kind[i];
   const double weight = cost / std::max(w.system_ledger.cost[sys], 1e-12);
   const double pressure = debt_pressure(w, i);
-  const double value = own_duty(p, kind) * (1 + pressure) * (1 - expected_cover(w, i, out));
+  // A pound of own improvement counts for the own balance, weighed by regulatory pressure and by
+  // what write-offs or bail-outs would cover; under a statutory duty a share of it counts for
+  // the system's balance instead, which no write-off of the own deficit covers.
+  const double value =
+      (1 + pressure) * (own_duty(p, kind) * (1 - expected_cover(w, i, out)) + system_duty(p, kind));
+  // Missing an accepted total costs a trust regulatory intervention, a commissioner legal
+  // directions: the same expected cost that acceptance weighed.
+  const double failure = accepted ? p.failure_cost * cost : 0.0;
   // Chances of meeting the own total at each effort level; last year's effort is usually one
   // of them.
   std::array<double, effort_levels> p_level{};
@@ -151,8 +166,7 @@ Choice choose_expected_utility(const DecideContext& ctx, std::size_t i, Random& 
           : out.p_meet(last_effort);
   const double belief = w.rules.belief[i];
   const double others = std::max(0.0, ctx.system_staked[sys] - ctx.view.stake[i] * l.allocation[i]);
-  const double care = p.solidarity * partner_trust(w, i) +
-                      (p.statutory_collaboration ? p.statutory_duty_shift * p.duty[int(kind)] : 0);
+  const double care = p.solidarity * partner_trust(w, i) + system_duty(p, kind);
   const double rho = ctx.system_correlation;
   const double ra = w.orgs.risk_aversion[i] * (1 + pressure);
   // What a staked pound is expected to bring back when the system meets its total: under
@@ -161,6 +175,7 @@ Choice choose_expected_utility(const DecideContext& ctx, std::size_t i, Random& 
   Redistribution rule = p.redistribution;
   if (w.system_ledger.autonomous[sys]) rule = Redistribution::leader;
   const double q = rule == Redistribution::leader ? leader_skill(w, sys) : 0.0;
+  const double need_share = rule == Redistribution::need ? 1.0 : q;
 
   std::array<double, stake_levels> own_weight{}, system_weight{}, cross_weight{};
   for (int si = 0; si < stake_levels; ++si) {
@@ -177,7 +192,7 @@ Choice choose_expected_utility(const DecideContext& ctx, std::size_t i, Random& 
                      (rule == Redistribution::pro_rata ? pm
                       : rule == Redistribution::leader ? q + (1 - q) * pm
                                                        : 1.0);
-    double own = value * p.cip_max * e * cost - p.effort_cost * e * e * cost +
+    double own = value * p.cip_max * e * cost - p.effort_cost * e * e * cost - failure * (1 - pm) +
                  care * weight * (pm - p_prev) * others;
     if (accepted && p.collaboration_penalty > 0 && e < ctx.system_effort[sys])
       own -= p.collaboration_penalty * a * (1 - belief);
@@ -185,11 +200,16 @@ Choice choose_expected_utility(const DecideContext& ctx, std::size_t i, Random& 
       const double z = (out.margin0 + out.slope * e) / out.sigma;
       own += p.psf_incentive * out.sigma * (z * normal_cdf(z) + normal_pdf(z));
     }
+    // Redistribution by need covers a staked member's shortfall when its system meets: the worse
+    // its own result, the more it is paid (expected shortfall, by the normal outlook).
+    const double z = (out.margin0 + out.slope * e) / out.sigma;
+    const double cover =
+        need_share * belief * out.sigma * (normal_pdf(z) - z * (1 - normal_cdf(z)));
     const double vo = pm * (1 - pm), vs = b * (1 - b), spread = std::sqrt(vo * vs);
     for (int si = 0; si < stake_levels; ++si) {
       const int action = si * effort_levels + ei;
       const double s = stake_level(action, floor, top);
-      const double mean = a * ((1 - s) * pm + s * b);
+      const double mean = a * ((1 - s) * pm + s * b) + (a > 0 ? s * cover : 0.0);
       const double var =
           a * a * (own_weight[si] * vo + system_weight[si] * vs + cross_weight[si] * spread);
       u[action] = mean - (a > 0 ? ra * var / (2 * a) : 0.0) + own;

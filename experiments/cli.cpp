@@ -13,6 +13,7 @@
 
 #include "agents/metrics.hpp"
 #include "experiments/classic.hpp"
+#include "experiments/levers.hpp"
 #include "experiments/run.hpp"
 #include "experiments/scenario.hpp"
 #include "experiments/sweep.hpp"
@@ -179,6 +180,19 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   auto* sample = app.add_subcommand("sample", "the sweep's design as CSV, one row per run");
   sample->add_option("sweep_file", sweeping.sweep_file, "sweep file (TOML)")->required();
   sample->add_option("--shard", sweeping.shard, "I/N: only the runs of that shard");
+  LeversCommand levering;
+  auto* levers = app.add_subcommand(
+      "levers",
+      "what each policy lever does: its effect on behavioural outcomes between the "
+      "ends of its range, with paired seeds");
+  levers->add_option("scenario", levering.scenario,
+                     "scenario file or shipped name (default: each lever on its live scenario)");
+  levers->add_option("--replications", levering.replications, "paired seeds per lever")
+      ->capture_default_str();
+  levers->add_option("--years", levering.years, "planning years per run (default: the scenario's)");
+  levers->add_option("--only", levering.only, "only these levers (registry names; repeatable)");
+  levers->add_option("--threads", common.threads, "worker threads (0: all cores)")
+      ->check(CLI::NonNegativeNumber);
   auto* merge = app.add_subcommand("merge", "join sweep shards into one file, in run order");
   merge->add_option("-o,--output", sweeping.output, "merged file (HDF5)")->required();
   merge->add_option("shards", sweeping.inputs, "shard files of one sweep")->required();
@@ -207,6 +221,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (*sweep) return command_sweep(sweeping, out, err);
     if (*sample) return command_sample(sweeping, out);
     if (*merge) return command_merge(sweeping, out, err);
+    if (*levers) return command_levers(levering, out, err);
   } catch (const InputError& e) {
     err << "icsim: error: " << e.what() << "\n";
     return 2;

@@ -79,7 +79,7 @@ TEST_CASE("the identities hold under every payment mechanism and with pooled bud
           "[accounts]") {
   const auto payment = GENERATE(as<std::string>{}, "tariff", "blended", "block");
   check_scenario(test::params({"policy.payment=" + payment, "councils.max_pooled_share=1",
-                               "policy.commissioner_risk_reserve=0.01", "run.years=4"}));
+                               "finance.commissioner_risk_reserve=0.01", "run.years=4"}));
 }
 
 TEST_CASE("the identities hold in a synthetic population", "[accounts]") {
