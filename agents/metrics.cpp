@@ -1,6 +1,9 @@
 #include "agents/metrics.hpp"
 
+#include <algorithm>
+#include <array>
 #include <numeric>
+#include <stdexcept>
 
 namespace icsim {
 namespace {
@@ -51,6 +54,32 @@ double holders_sum(const World& w, F f) {
   return total;
 }
 
+// The key outcomes, which reports lead with; every metric not listed is detail. A name that is
+// not in the registry (renamed, removed) stops the program at once rather than drop a headline.
+constexpr std::array<std::pair<std::string_view, Level>, 10> headlines{{
+    {"systems_met", Level::national},
+    {"stake_share", Level::national},
+    {"aggregate_surplus", Level::national},
+    {"mean_trust", Level::national},
+    {"trusts_in_deficit", Level::national},
+    {"stake_share", Level::system},
+    {"surplus", Level::system},
+    {"mean_trust", Level::system},
+    {"mean_effort", Level::system},
+    {"met_control_total", Level::system},
+}};
+
+void mark_headlines(std::vector<Metric>& m) {
+  for (const auto& [name, level] : headlines) {
+    const auto it = std::find_if(
+        m.begin(), m.end(), [&](const Metric& x) { return x.name == name && x.level == level; });
+    if (it == m.end())
+      throw std::logic_error("metrics.cpp: headline metric '" + std::string(name) +
+                             "' is not in the registry");
+    it->role = Role::headline;
+  }
+}
+
 std::vector<Metric> build() {
   const auto org = Level::organisation, sys = Level::system, nat = Level::national;
   std::vector<Metric> m{
@@ -86,7 +115,8 @@ std::vector<Metric> build() {
       {"penalty", org, "GBP m", "support withheld under the duty to collaborate",
        column(&Ledger::penalty)},
       {"bailout", org, "GBP m", "national bail-out received", column(&Ledger::bailout)},
-      {"writeoff", org, "GBP m", "cumulative deficit written off", column(&Ledger::writeoff)},
+      {"writeoff", org, "GBP m", "part of the cumulative deficit written off in the year",
+       column(&Ledger::writeoff)},
       {"utility", org, "fraction of cost", "realised payoff the decision rules learn from",
        column(&Ledger::utility)},
       {"belief", org, "probability", "believed chance that the system meets its total",
@@ -136,7 +166,7 @@ std::vector<Metric> build() {
        national([](const World& w) { return w.national.support_returned; })},
       {"bailout_paid", nat, "GBP m", "national bail-out paid",
        national([](const World& w) { return w.national.bailout_paid; })},
-      {"writeoff", nat, "GBP m", "cumulative deficits written off",
+      {"writeoff", nat, "GBP m", "parts of cumulative deficits written off in the year",
        national([](const World& w) { return w.national.writeoff; })},
       {"systems_met", nat, "systems", "systems that met their control total",
        national([](const World& w) {
@@ -197,10 +227,15 @@ std::vector<Metric> build() {
          return holders > 0 ? double(accepted) / double(holders) : 0.0;
        })},
   };
+  mark_headlines(m);
   return m;
 }
 
 }  // namespace
+
+std::string_view name_of(Role role) {
+  return role == Role::headline ? "headline" : "detail";
+}
 
 const std::vector<Metric>& metrics() {
   static const std::vector<Metric> table = build();

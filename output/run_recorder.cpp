@@ -78,6 +78,7 @@ RunRecorder::RunRecorder(const std::filesystem::path& path, const World& w,
         const hid_t type = memory_type(m.compute(w));
         auto set = std::make_unique<h5::Appendable>(g.group, m.name, type, width, 1);
         h5::describe(set->id(), m.unit, m.description);
+        h5::set_attribute(set->id(), "role", std::string(name_of(m.role)));
         h5::attach_scale(set->id(), g.year->id(), 0);
         if (width) h5::attach_scale(set->id(), g.entity, 1);
         g.data.emplace(m.name, std::move(set));

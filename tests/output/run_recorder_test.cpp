@@ -60,6 +60,7 @@ TEST_CASE("a run file has the layout of DESIGN.md section 5, readable with plain
     const h5::Handle set(H5Dopen2(file, path_in_file.c_str(), H5P_DEFAULT));
     CHECK(h5::string_attribute(set, "units") == m.unit);
     CHECK(h5::string_attribute(set, "description") == m.description);
+    CHECK(h5::string_attribute(set, "role") == std::string(name_of(m.role)));
     CHECK(H5DSget_num_scales(set, 0) == 1);  // labelled by year
     // Chunked and compressed.
     const h5::Handle plist(H5Dget_create_plist(set));
