@@ -56,7 +56,7 @@ double holders_sum(const World& w, F f) {
 
 // The key outcomes, which reports lead with; every metric not listed is detail. A name that is
 // not in the registry (renamed, removed) stops the program at once rather than drop a headline.
-constexpr std::array<std::pair<std::string_view, Level>, 10> headlines{{
+constexpr std::array<std::pair<std::string_view, Level>, 9> headlines{{
     {"systems_met", Level::national},
     {"stake_share", Level::national},
     {"aggregate_surplus", Level::national},
@@ -66,7 +66,6 @@ constexpr std::array<std::pair<std::string_view, Level>, 10> headlines{{
     {"surplus", Level::system},
     {"mean_trust", Level::system},
     {"mean_effort", Level::system},
-    {"met_control_total", Level::system},
 }};
 
 void mark_headlines(std::vector<Metric>& m) {

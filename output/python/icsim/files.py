@@ -123,8 +123,13 @@ def read_values(dataset: h5py.Dataset, selection=()) -> np.ndarray:
     return values
 
 
+#: Attributes that describe a dataset: its units and meaning; a metric's role (headline or
+#: detail); a summary's metric, level and statistic.
+DESCRIBING = ("units", "description", "role", "metric", "level", "statistic")
+
+
 def describe_attrs(dataset: h5py.Dataset) -> dict:
-    return {key: plain(dataset.attrs[key]) for key in ("units", "description") if key in dataset.attrs}
+    return {key: plain(dataset.attrs[key]) for key in DESCRIBING if key in dataset.attrs}
 
 
 def dimension_names(dataset: h5py.Dataset, fallback: Iterable[str] = ()) -> list[str]:
