@@ -162,21 +162,21 @@ class PrimResult:
 
     def box(self, i: int | None = None, paste: bool = True) -> Box:
         """Box ``i`` of the trajectory (default: the chosen one), pasted: each limit moved back
-        out while that raises the density (Friedman and Fisher's pasting)."""
+        out while that gains cases without lowering the density (Friedman and Fisher's pasting;
+        a peel may take off more than the slice it aimed at)."""
         box = self.boxes[self.chosen if i is None else i].copy()
         if not paste:
             return box
-        inside = box.contains(self.x)
-        _, density, _, n = _stats(inside, self.y)
+        coverage, density, _, n = _stats(box.contains(self.x), self.y)
         while True:
-            best, best_density = None, density
+            best, best_key = None, (density - 1e-12, coverage)
             for candidate in _pastes(box, self.whole, self.x, self.paste_alpha, n):
-                _, d, _, m = _stats(candidate.contains(self.x), self.y)
-                if d > best_density + 1e-12:
-                    best, best_density = candidate, d
+                c, d, _, m = _stats(candidate.contains(self.x), self.y)
+                if c > coverage and (d, c) > best_key:
+                    best, best_key = candidate, (d, c)
             if best is None:
                 return box
-            box, density = best, best_density
+            box, (density, coverage) = best, best_key
             n = int(box.contains(self.x).sum())
 
     def stats(self, i: int | None = None) -> dict:
@@ -260,7 +260,7 @@ def prim(x, y, peel_alpha: float = 0.05, paste_alpha: float = 0.05, mass_min: fl
     return PrimResult(x, y, boxes, whole, paste_alpha, min_density)
 
 
-def cart(x, y, min_samples_leaf: int | float = 0.05, max_depth: int = 4, seed: int = 0
+def cart(x, y, min_samples_leaf: int | float = 0.02, max_depth: int = 6, seed: int = 0
          ) -> pd.DataFrame:
     """The CART alternative to PRIM: a classification tree on ``x`` (categorical parameters one-hot)
     and boolean ``y``; each leaf is a box. One row a leaf, densest first: coverage, density, mass,

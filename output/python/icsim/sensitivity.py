@@ -385,7 +385,7 @@ def _numeric(design, y) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
             keep[str(name)] = values
         else:
             left_out.append(str(name))
-    frame = pd.DataFrame(keep)
+    frame = pd.DataFrame(keep, index=range(len(y)))
     finite = np.isfinite(y) & np.all(np.isfinite(frame.to_numpy()), axis=1)
     return frame[finite].reset_index(drop=True), y[finite], left_out
 
@@ -480,7 +480,9 @@ def feature_scores(design, y, classify: bool | None = None, n_estimators: int = 
     ``attrs["score"]``: the forest's out-of-bag R^2 or accuracy."""
     from sklearn.ensemble import ExtraTreesClassifier, ExtraTreesRegressor
 
-    points, y = design_points(design, y)
+    if classify is None:
+        classify = np.asarray(y).dtype.kind == "b"
+    points, y = design_points(design, y)  # replicated flags: the share of runs, rounded below
     if not isinstance(points, pd.DataFrame):
         names, values = _as_matrix(points)
         points = pd.DataFrame(values, columns=names)
@@ -492,15 +494,13 @@ def feature_scores(design, y, classify: bool | None = None, n_estimators: int = 
             columns[str(name)] = pd.Categorical(points[name].astype(str)).codes.astype(float)
     x = pd.DataFrame(columns).to_numpy()
     y = np.asarray(y)
-    finite = np.all(np.isfinite(x), axis=1) & (pd.notna(y))
+    finite = np.all(np.isfinite(x), axis=1) & np.isfinite(y)
     x, y = x[finite], y[finite]
-    if classify is None:
-        classify = y.dtype.kind == "b"
     model_type = ExtraTreesClassifier if classify else ExtraTreesRegressor
     settings = dict(n_estimators=n_estimators, max_features=0.6, min_samples_leaf=2,
                     bootstrap=True, oob_score=True, random_state=seed, n_jobs=1)
     settings.update(options)
-    model = model_type(**settings).fit(x, y.astype(int) if classify else y.astype(float))
+    model = model_type(**settings).fit(x, (y >= 0.5).astype(int) if classify else y)
     per_tree = np.array([tree.feature_importances_ for tree in model.estimators_])
     result = pd.DataFrame({"score": model.feature_importances_, "sd": per_tree.std(axis=0)},
                           index=pd.Index(list(columns), name="parameter"))
