@@ -170,6 +170,7 @@ class Sweep(Output):
         """One row a summary: units, description, role, and the metric, level and statistic it
         summarises (empty strings in a file written before icsim recorded them)."""
         info = pd.DataFrame.from_dict(self.summary.attrs.get("columns", {}), orient="index")
+        info = info.reindex(self.summary.columns)
         for column in ("units", "description", "role", "metric", "level", "statistic"):
             if column not in info:
                 info[column] = ""
