@@ -364,3 +364,25 @@ def test_real_sweep_headlines_are_recorded(real_sweep):
         roles = {f[f"timeseries/system/{m}"].attrs["role"] for m in f["timeseries/system"]
                  if "role" in f[f"timeseries/system/{m}"].attrs}
     assert roles == {"headline", "detail"}
+
+
+def test_sweep_to_csv(real_sweep, tmp_path):
+    """One tidy CSV per group, each run's point, replication and varied parameters on its rows."""
+    sweep = icsim.open_sweep(real_sweep)
+    written = sweep.to_csv(tmp_path / "csv")
+    names = {p.rsplit("/", 1)[-1] for p in written}
+    assert {"runs.csv", "summary.csv", "timeseries_system.csv", "timeseries_organisation.csv",
+            "metrics.csv", "systems.csv"} <= names
+    summary = pd.read_csv(tmp_path / "csv" / "summary.csv")
+    assert len(summary) == 8
+    np.testing.assert_allclose(summary["final_mean_trust"], sweep.summary["final_mean_trust"])
+    system = pd.read_csv(tmp_path / "csv" / "timeseries_system.csv")
+    years, systems = sweep.system.sizes["year"], sweep.system.sizes["system"]
+    assert len(system) == 8 * years * systems
+    assert list(system.columns[:3]) == ["run", "year", "system"]
+    for parameter in sweep.varied + ["point", "replication", "seed"]:
+        assert parameter in system.columns
+    row = system[(system["run"] == 5) & (system["year"] == system["year"].max())].iloc[0]
+    assert row["policy.redistribution"] == sweep.runs.loc[5, "policy.redistribution"]
+    expected = sweep.system["mean_trust"].sel(run=5).isel(year=-1).sel(system=row["system"]).item()
+    assert row["mean_trust"] == pytest.approx(expected)

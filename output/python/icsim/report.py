@@ -382,6 +382,16 @@ def _baseline_table(sweep: Sweep, metrics: list[str]) -> list[str]:
             f'<div class="scroll"><table><tr>{header}</tr>{"".join(body)}</table></div>']
 
 
+def _fan_figure(sweep: Sweep, data, by: str | None, caption: str) -> str:
+    """A fan chart (one fan a value of ``by``) on honest axes."""
+    figure = _figure()
+    ax = figure.subplots()
+    plots.fan_chart(data, by=by, ax=ax)
+    units = data.attrs.get("units", "")
+    plots.honest_limits(ax, plots.drawn_values(ax), units, _upper(sweep, units))
+    return _img(figure, caption)
+
+
 def _fans(sweep: Sweep) -> list[str]:
     level = next((lv for lv in ("national", "system") if lv in sweep._levels), None)
     if level is None:
@@ -393,14 +403,9 @@ def _fans(sweep: Sweep) -> list[str]:
     reduced = "" if level == "national" else ", mean over systems"
     if not levers:
         for metric in metrics:
-            figure = _figure()
-            ax = figure.subplots()
-            plots.fan_chart(data[metric], ax=ax)
-            units = data[metric].attrs.get("units", "")
-            plots.honest_limits(ax, plots.drawn_values(ax), units,
-                                _upper(sweep, units))
-            parts.append(_img(figure, f"{metric}: quantiles across every run{reduced} (the levers vary "
-                                      "continuously, so runs are pooled over them)."))
+            parts.append(_fan_figure(sweep, data[metric], None,
+                                     f"{metric}: quantiles across every run{reduced} (the levers vary "
+                                     "continuously, so runs are pooled over them)."))
         return parts
     base = sweep.base_values
     for lever in levers[:2]:
@@ -418,14 +423,9 @@ def _fans(sweep: Sweep) -> list[str]:
             f"{o} = {base[o]}" for o in others) + ")") if held and others else (
             "pooled over the other levers' values" if others else "")
         for metric in metrics:
-            figure = _figure()
-            ax = figure.subplots()
-            plots.fan_chart(subset[metric], by=lever, ax=ax)
-            units = data[metric].attrs.get("units", "")
-            plots.honest_limits(ax, plots.drawn_values(ax), units,
-                                _upper(sweep, units))
-            parts.append(_img(figure, f"{metric} by {lever}{reduced}: median and bands across "
-                                      f"replications" + (f", {how}" if how else "") + "."))
+            parts.append(_fan_figure(sweep, subset[metric], lever,
+                                     f"{metric} by {lever}{reduced}: median and bands across "
+                                     f"replications" + (f", {how}" if how else "") + "."))
     return parts
 
 
@@ -534,14 +534,9 @@ def _ensemble(sweep: Sweep, metrics: list[str]) -> list[str]:
     if level:
         data = sweep.timeseries(level)
         for metric in _headlines(data)[:6]:
-            figure = _figure()
-            ax = figure.subplots()
-            plots.fan_chart(data[metric], ax=ax)
-            units = data[metric].attrs.get("units", "")
-            plots.honest_limits(ax, plots.drawn_values(ax), units,
-                                _upper(sweep, units))
-            parts.append(_img(figure, f"{metric}: median and bands across replications"
-                                      + (", mean over systems" if level == "system" else "") + "."))
+            parts.append(_fan_figure(sweep, data[metric], None,
+                                     f"{metric}: median and bands across replications"
+                                     + (", mean over systems" if level == "system" else "") + "."))
     return parts
 
 
