@@ -386,3 +386,10 @@ def test_sweep_to_csv(real_sweep, tmp_path):
     assert row["policy.redistribution"] == sweep.runs.loc[5, "policy.redistribution"]
     expected = sweep.system["mean_trust"].sel(run=5).isel(year=-1).sel(system=row["system"]).item()
     assert row["mean_trust"] == pytest.approx(expected)
+
+
+def test_metrics_table_keeps_groups_apart_from_what_summaries_summarise(real_sweep):
+    table = icsim.open_sweep(real_sweep).metrics()
+    assert set(table.index.get_level_values("level")) == {"summary", "system", "organisation"}
+    row = table.loc[("summary", "final_system_mean_trust")]
+    assert (row["of_metric"], row["of_level"], row["statistic"]) == ("mean_trust", "system", "final_year")

@@ -152,8 +152,9 @@ class Sweep(Output):
         return bool(self.spec.get("common_seeds", False))
 
     def metrics(self) -> pd.DataFrame:
-        """Every summary and series: group, name, units, description, role (headline or detail;
-        summaries also their metric, level and statistic)."""
+        """Every summary and series: group (level), name (metric), units, description, role
+        (headline or detail); a summary also its statistic and the metric and level it summarises
+        (of_metric, of_level)."""
         rows = []
         with files.open_h5(self.path) as handle:
             for level in ("summary",) + tuple(f"timeseries/{lv}" for lv in self._levels):
@@ -161,8 +162,9 @@ class Sweep(Output):
                     continue
                 for name, item in handle[level].items():
                     if isinstance(item, files.h5py.Dataset) and not files.is_scale(item):
-                        rows.append({"level": level.split("/")[-1], "metric": name,
-                                     **files.describe_attrs(item)})
+                        attrs = files.describe_attrs(item)
+                        of = {f"of_{k}": attrs.pop(k) for k in ("metric", "level") if k in attrs}
+                        rows.append({"level": level.split("/")[-1], "metric": name, **attrs, **of})
         return pd.DataFrame(rows).set_index(["level", "metric"])
 
     @functools.cached_property
