@@ -177,6 +177,24 @@ def _settings_table(frame: pd.DataFrame) -> str:
             f"{body}</table></div>")
 
 
+def run_key_figures(run: Run) -> list[tuple[str, str]]:
+    """(label, value) of each headline national metric in the last year, the first year's value
+    in the label."""
+    national = run.national
+    years = run.years
+    first, last = int(years[0]), int(years[-1])
+    key = []
+    for metric in _headlines(national):
+        attrs = national[metric].attrs
+        units = attrs.get("units", "")
+        values = national[metric].to_numpy()
+        text = _number(values[-1], units)
+        if units == "systems":
+            text = f"{values[-1]:.0f} of {len(run.systems)}"
+        key.append((f"{_describe(attrs, metric)}, {last} ({first}: {_number(values[0], units)})", text))
+    return key
+
+
 def run_sections(run: Run) -> list[str]:
     national, system = run.national, run.system
     years = run.years
@@ -191,16 +209,7 @@ def run_sections(run: Run) -> list[str]:
         f"{first} to {last}.</p>", _settings_table(policy_settings(run))]
 
     headline = _headlines(national)
-    key = []
-    for metric in headline:
-        attrs = national[metric].attrs
-        units = attrs.get("units", "")
-        values = national[metric].to_numpy()
-        text = _number(values[-1], units)
-        if units == "systems":
-            text = f"{values[-1]:.0f} of {len(run.systems)}"
-        key.append((f"{_describe(attrs, metric)}, {last} ({first}: {_number(values[0], units)})", text))
-    sections += [f"<h2>Headline outcomes, {last}</h2>", _key(key)]
+    sections += [f"<h2>Headline outcomes, {last}</h2>", _key(run_key_figures(run))]
     if headline:
         rows = int(np.ceil(len(headline) / 3))
         figure = _figure((10.5, 2.8 * rows))
