@@ -73,6 +73,13 @@ TEST_CASE("a run file has the layout of DESIGN.md section 5, readable with plain
   // the year's swap, are in `previous`).
   const auto stakes = h5::read_all<double>(file, "/timeseries/organisation/stake_fraction");
   CHECK(std::vector<double>(stakes.end() - long(n), stakes.end()) == w.previous.stake);
+  // Trust on each relationship by year; the last year's is the world's at the end.
+  const auto edges = w.graph.edge_count();
+  REQUIRE(h5::shape(file, "/timeseries/edge/trust") == std::vector<hsize_t>{3, edges});
+  const auto trust = h5::read_all<double>(file, "/timeseries/edge/trust");
+  CHECK(std::vector<double>(trust.end() - long(edges), trust.end()) == w.trust);
+  CHECK(h5::read_all<std::int32_t>(file, "/timeseries/edge/year") ==
+        std::vector<std::int32_t>{2019, 2020, 2021});
   CHECK(h5::shape(file, "/collaboratives/membership/organisation")[0] > 0);
   std::filesystem::remove(path);
 }

@@ -66,8 +66,8 @@ def test_relationship_graph(run):
 
 
 def test_relationship_graph_uses_edge_trust_over_time(run_file, tmp_path):
-    """When the file records edge trust per year (/timeseries/edge/trust [year, edge]), the graph
-    shows that year's trust."""
+    """A run file records edge trust per year (/timeseries/edge/trust [year, edge]): the graph
+    shows that year's trust (here overwritten in a copy with 0 in the first year, 1 in the last)."""
     import shutil
 
     import h5py
@@ -75,18 +75,11 @@ def test_relationship_graph_uses_edge_trust_over_time(run_file, tmp_path):
     copy = tmp_path / "with_edge_trust.h5"
     shutil.copy(run_file, copy)
     with h5py.File(copy, "r+") as f:
-        years = f["timeseries/national/year"][()]
-        edges = f["edges/edge"]
-        group = f.create_group("timeseries/edge")
-        year = group.create_dataset("year", data=years)
-        year.make_scale("year")
-        edge = group.create_dataset("edge", data=edges[()], dtype=edges.dtype)
-        edge.make_scale("edge")
-        values = np.linspace(0, 1, len(years))[:, None] * np.ones((1, edges.shape[0]))
-        trust = group.create_dataset("trust", data=values)
-        trust.attrs.update(units="0-1", description="trust on the relationship")
-        trust.dims[0].attach_scale(year)
-        trust.dims[1].attach_scale(edge)
+        years = f["timeseries/edge/year"][()]
+        trust = f["timeseries/edge/trust"]
+        assert trust.shape == (len(years), f["edges/edge"].shape[0])
+        assert list(years) == list(f["timeseries/national/year"][()])
+        trust[...] = np.linspace(0, 1, len(years))[:, None] * np.ones((1, trust.shape[1]))
     run = icsim.open_run(copy)
     ax = plots.relationship_graph(run, "Dorset", year=int(years[-1]), ax=axes())
     assert f"trust in {years[-1]}" in ax.get_title()
@@ -142,7 +135,7 @@ def test_run_report(run_file, tmp_path):
     assert len(images(page)) >= 5
     for text in ("One run with one seed (7)", "one seed: 7", "Policy settings", "Headline outcomes",
                  "Relationships in Dorset", "england-2019", "[policy]", "Provenance", "schema_version",
-                 "this file does not record edge trust over time"):
+                 "colour: trust in 2024, the last year"):
         assert text in page, text
     # The policy settings, in words, come before any outcome.
     assert page.index("Policy settings") < page.index("Headline outcomes")
