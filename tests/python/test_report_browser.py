@@ -6,6 +6,7 @@ where chromium is not installed (tools/install-deps.sh installs it)."""
 
 import html
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -15,7 +16,10 @@ from test_plots_report import lever_sweep  # noqa: F401 - the sweep fixture
 
 from icsim import report
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# ICSIM_CHROMIUM names another browser binary (or "none", to see the skip).
+CHROMIUM = shutil.which(os.environ.get("ICSIM_CHROMIUM") or "chromium") or shutil.which("chromium-browser")
+if os.environ.get("ICSIM_CHROMIUM") == "none":
+    CHROMIUM = None
 pytestmark = pytest.mark.skipif(CHROMIUM is None,
                                 reason="chromium is not installed (Debian's chromium package; "
                                        "tools/install-deps.sh installs it)")
