@@ -296,6 +296,10 @@ def sobol_bars(indices: pd.DataFrame, ax=None, title: str | None = None):
     noise = indices.attrs.get("noise_share")
     if noise is not None and np.isfinite(noise):
         notes.append(f"noise between replications: {noise:.0%} of variance")
+    in_total = indices.attrs.get("st_noise_share")
+    if in_total is not None and np.isfinite(in_total):
+        seeds = {True: ", common seeds", False: ", independent seeds"}.get(indices.attrs.get("common_seeds"), "")
+        notes.append(f"{in_total:.0%} of the sum of ST{seeds}")
     ax.set_title(heading + ("\n" + "; ".join(notes) if notes else ""), fontsize=9)
     ax.legend(fontsize=8)
     return ax
