@@ -1,7 +1,10 @@
 #include "agents/metrics.hpp"
 
+#include <algorithm>
+#include <array>
 #include <functional>
 #include <numeric>
+#include <stdexcept>
 #include <string>
 
 #include "agents/rules.hpp"
@@ -110,6 +113,34 @@ void share_and_count(std::vector<Metric>& m, const std::string& name, const std:
                  });
 }
 
+// The key outcomes, which reports lead with; every metric not listed is detail. A name that is
+// not in the registry (renamed, removed) stops the program at once rather than drop a headline.
+constexpr std::array<std::pair<std::string_view, Level>, 12> headlines{{
+    {"systems_met", Level::national},
+    {"stake_above_floor", Level::national},
+    {"provider_surplus", Level::national},
+    {"trusts_in_deficit", Level::national},
+    {"trusts_accepting", Level::national},
+    {"commissioners_overspending", Level::national},
+    {"mean_effort", Level::national},
+    {"mean_trust", Level::national},
+    {"stake_share", Level::system},
+    {"surplus", Level::system},
+    {"mean_trust", Level::system},
+    {"mean_effort", Level::system},
+}};
+
+void mark_headlines(std::vector<Metric>& m) {
+  for (const auto& [name, level] : headlines) {
+    const auto it = std::find_if(
+        m.begin(), m.end(), [&](const Metric& x) { return x.name == name && x.level == level; });
+    if (it == m.end())
+      throw std::logic_error("metrics.cpp: headline metric '" + std::string(name) +
+                             "' is not in the registry");
+    it->role = Role::headline;
+  }
+}
+
 std::vector<Metric> build() {
   const auto org = Level::organisation, sys = Level::system, nat = Level::national;
   std::vector<Metric> m{
@@ -145,7 +176,7 @@ std::vector<Metric> build() {
        column(&Ledger::bonus)},
       {"penalty", org, "GBP m", "charged under the duty to collaborate", column(&Ledger::penalty)},
       {"bailout", org, "GBP m", "national bail-out received", column(&Ledger::bailout)},
-      {"writeoff", org, "GBP m", "cumulative deficit written off this year",
+      {"writeoff", org, "GBP m", "part of the cumulative deficit written off in the year",
        column(&Ledger::writeoff)},
       {"transfer", org, "GBP m", "balance received (+) or handed over (-) in a merger",
        column(&Ledger::transfer)},
@@ -244,7 +275,7 @@ std::vector<Metric> build() {
        national([](const World& w) { return w.national.penalties; })},
       {"bailout_paid", nat, "GBP m", "national bail-out paid",
        national([](const World& w) { return w.national.bailout_paid; })},
-      {"writeoff", nat, "GBP m", "cumulative deficits written off this year",
+      {"writeoff", nat, "GBP m", "parts of cumulative deficits written off in the year",
        national([](const World& w) { return w.national.writeoff; })},
       // outcomes
       {"systems_met", nat, "systems", "systems that met their control total before support",
@@ -395,10 +426,15 @@ std::vector<Metric> build() {
     m.emplace_back("support_paid_" + fund, Level::national, "GBP m", "support paid: " + fund,
                    [f](const World& w) -> Column { return Doubles{w.national.paid[f]}; });
   }
+  mark_headlines(m);
   return m;
 }
 
 }  // namespace
+
+std::string_view name_of(Role role) {
+  return role == Role::headline ? "headline" : "detail";
+}
 
 const std::vector<Metric>& metrics() {
   static const std::vector<Metric> table = build();

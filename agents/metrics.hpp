@@ -6,6 +6,7 @@
 #include <functional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -15,6 +16,11 @@
 namespace icsim {
 
 enum class Level : std::uint8_t { organisation, system, national };
+
+// What a metric is for: a headline is a key outcome of the model (reports lead with it and
+// analyse sweeps of it); every other metric is detail. Recorded as each dataset's `role`.
+enum class Role : std::uint8_t { detail, headline };
+std::string_view name_of(Role role);
 
 using Column =
     std::variant<std::vector<double>, std::vector<std::int32_t>, std::vector<std::uint8_t>>;
@@ -36,6 +42,7 @@ struct Metric {
   std::string description;
   std::function<Column(const World&)> compute;   // one value per organisation, system, or one
   std::function<ColumnView(const World&)> view;  // empty unless the world holds the column
+  Role role = Role::detail;                      // headlines: the list in metrics.cpp
 
   Metric(std::string name_, Level level_, std::string unit_, std::string description_,
          std::function<Column(const World&)> compute_)

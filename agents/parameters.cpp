@@ -143,9 +143,9 @@ std::vector<ParamSpec> build_registry() {
                      {"synchronous", "random_sequential", "staged"}, "synchronous",
                      "how agents decide: all at once on last year's state, one at a time in "
                      "random order, or kind by kind (commissioners, then trusts)"));
-  r.push_back(boolean("run.record_edge_trust", &Params::record_edge_trust, false,
-                      "record trust on every edge every year (/timeseries/edge/trust), so that "
-                      "the graph of any year can be drawn"));
+  r.push_back(boolean("run.record_edge_trust", &Params::record_edge_trust, true,
+                      "a run records trust on every edge every year (/timeseries/edge/trust), so "
+                      "that the graph of any year can be drawn; sweeps never do"));
   // population
   r.push_back(choice("population.source", &Params::population_source, {"england", "synthetic"},
                      "england", "England's real organisation structure, or a synthetic one"));

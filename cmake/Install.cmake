@@ -16,3 +16,19 @@ configure_package_config_file(cmake/icsimConfig.cmake.in ${PROJECT_BINARY_DIR}/i
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/icsimConfigVersion.cmake COMPATIBILITY SameMinorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/icsimConfig.cmake ${PROJECT_BINARY_DIR}/icsimConfigVersion.cmake
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/icsim)
+
+# The Python package (output/python/icsim), where Debian's python3 looks for a prefix's packages:
+# lib/python3.X/dist-packages (on sys.path for /usr/local). Elsewhere, point PYTHONPATH at it, or
+# set ICSIM_PYTHON_INSTALL_DIR. pip installs it too (output/python/pyproject.toml).
+if(NOT DEFINED ICSIM_PYTHON_INSTALL_DIR)
+  set(python_name python3)
+  if(EXISTS /usr/bin/python3)
+    execute_process(COMMAND /usr/bin/python3 -c "import sys; print(f'python3.{sys.version_info[1]}')"
+      OUTPUT_VARIABLE python_name OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
+  endif()
+  set(ICSIM_PYTHON_INSTALL_DIR lib/${python_name}/dist-packages)
+endif()
+set(ICSIM_PYTHON_INSTALL_DIR ${ICSIM_PYTHON_INSTALL_DIR} CACHE PATH
+  "where cmake --install puts the icsim Python package (relative: under the prefix)")
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/output/python/icsim DESTINATION ${ICSIM_PYTHON_INSTALL_DIR}
+  PATTERN __pycache__ EXCLUDE PATTERN "*.pyc" EXCLUDE)

@@ -98,7 +98,7 @@ int command_describe(const Common& c, bool list_metrics, std::ostream& out) {
     static constexpr std::array<const char*, 3> levels{"organisation", "system", "national"};
     for (const auto& m : metrics())
       out << "/timeseries/" << levels[static_cast<int>(m.level)] << "/" << m.name << "  [" << m.unit
-          << "]  " << m.description << "\n";
+          << "]  " << m.description << (m.role == Role::headline ? "  (headline)" : "") << "\n";
     return 0;
   }
   const Scenario s = resolve(c);

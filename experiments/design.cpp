@@ -158,6 +158,19 @@ std::uint64_t point_count(const DesignSpec& d) {
   return 0;
 }
 
+std::uint64_t seed_block(const DesignSpec& d, std::uint64_t point) {
+  switch (d.kind) {
+    case DesignKind::sobol:
+      return point / (d.dimensions + 2);
+    case DesignKind::morris:
+      return point / (d.dimensions + 1);
+    case DesignKind::full_factorial:
+    case DesignKind::latin_hypercube:
+      return 0;
+  }
+  return point;
+}
+
 void design_point(const DesignSpec& d, std::uint64_t point, std::span<double> out) {
   switch (d.kind) {
     case DesignKind::full_factorial:  // the last axis varies fastest

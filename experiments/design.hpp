@@ -33,6 +33,13 @@ std::uint64_t point_count(const DesignSpec& design);
 // centre of each level's cell, (j + 0.5) / m, so that floor(u m) recovers the level j.
 void design_point(const DesignSpec& design, std::uint64_t point, std::span<double> out);
 
+// The block of points that share their runs' seeds when a sweep asks for common random numbers
+// (`common_seeds = true`): a Saltelli base point (A, AB_1..AB_k, B), a Morris trajectory, and
+// the whole design for a full factorial or Latin hypercube. Differences inside a block (which
+// the Sobol and Morris estimators and comparisons with a baseline take) then lose the noise
+// that both ends of a difference share.
+std::uint64_t seed_block(const DesignSpec& design, std::uint64_t point);
+
 // Building blocks, tested on their own.
 
 // Dimensions for which Joe and Kuo's direction numbers are built in (new-joe-kuo-6.21201).

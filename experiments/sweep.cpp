@@ -37,9 +37,9 @@ namespace {
 
 // --- reading the sweep file -------------------------------------------------------------------
 
-constexpr std::array<std::string_view, 11> top_level_keys{
-    "scenario", "description", "years",  "replications", "seed", "design",
-    "samples",  "levels",      "record", "set",          "axes"};
+constexpr std::array<std::string_view, 12> top_level_keys{
+    "scenario", "description", "years",  "replications", "seed", "common_seeds",
+    "design",   "samples",     "levels", "record",       "set",  "axes"};
 constexpr std::array<std::string_view, 4> record_names{"summary", "national", "system",
                                                        "organisation"};
 
@@ -431,7 +431,9 @@ std::string Sweep::canonical() const {
       << "design = " << name_of(design.kind) << "\n";
   if (design.kind != DesignKind::full_factorial) out << "samples = " << design.samples << "\n";
   if (design.kind == DesignKind::morris) out << "levels = " << design.morris_levels << "\n";
-  out << "replications = " << replications << "\nseed = " << seed << "\nrecord =";
+  out << "replications = " << replications << "\nseed = " << seed << "\n";
+  if (common_seeds) out << "common_seeds = true\n";
+  out << "record =";
   const std::array<bool, 4> on{record.summary, record.national, record.system, record.organisation};
   for (std::size_t i = 0; i < on.size(); ++i)
     if (on[i]) out << " " << record_names[i];
@@ -503,6 +505,11 @@ Sweep parse_sweep(std::string_view text, const std::string& label, const fs::pat
   if (const auto* node = table.get("seed"))
     sweep.seed = static_cast<std::uint64_t>(r.whole(*node, "seed", 0, std::int64_t{1} << 62));
   find_param("run.seed")->set(sweep.base, Value{static_cast<std::int64_t>(sweep.seed)});
+  if (const auto* node = table.get("common_seeds")) {
+    const auto* flag = node->as_boolean();
+    if (!flag) r.fail(*node, "key 'common_seeds': expected true or false");
+    sweep.common_seeds = flag->get();
+  }
 
   if (const auto* node = table.get("design")) {
     const auto kind = design_kind(r.text(*node, "design"));
@@ -615,7 +622,9 @@ RunSpec run_spec(const Sweep& sweep, std::uint64_t run) {
   spec.run = run;
   spec.point = run / sweep.replications;
   spec.replication = run % sweep.replications;
-  spec.seed = run_seed(sweep.seed, spec.point, spec.replication);
+  const std::uint64_t seeding =
+      sweep.common_seeds ? seed_block(sweep.design, spec.point) : spec.point;
+  spec.seed = run_seed(sweep.seed, seeding, spec.replication);
   std::vector<double> u(sweep.axes.size());
   design_point(sweep.design, spec.point, u);
   for (std::size_t j = 0; j < sweep.axes.size(); ++j) spec.values.push_back(sweep.axes[j].at(u[j]));

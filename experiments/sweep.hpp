@@ -39,6 +39,7 @@ struct Sweep {
   Params base;  // scenario, then [set], then years; run.seed = the sweep's seed
   std::uint64_t replications = 1;
   std::uint64_t seed = 1;
+  bool common_seeds = false;  // the points of a seed block (design.hpp) share their runs' seeds
   DesignSpec design;
   std::vector<Axis> axes;  // ordered by name, so the file's order does not matter
   SweepRecord record;
@@ -66,7 +67,8 @@ RunSpec run_spec(const Sweep& sweep, std::uint64_t run);
 // The run's parameters: the base with its axis values and seed. `icsim run --seed S --set
 // axis=value ...` on the sweep's scenario is the same run.
 Params run_params(const Sweep& sweep, const RunSpec& run);
-// Derived from (sweep seed, point, replication) alone, so a run can be re-run by itself.
+// Derived from (sweep seed, point, replication) alone, so a run can be re-run by itself; under
+// common_seeds, from (sweep seed, the point's seed block, replication).
 std::int64_t run_seed(std::uint64_t sweep_seed, std::uint64_t point, std::uint64_t replication);
 
 // Shard I of N (1-based) holds runs I-1, I-1+N, I-1+2N, ...: strided, so that slow corners of

@@ -29,12 +29,23 @@ const void* data_of(const Column& column) {
   return std::visit([](const auto& v) -> const void* { return v.data(); }, column);
 }
 
+// A series group with its year scale; the caller adds the entity scale and the datasets.
+SeriesGroup series_group(hid_t file, const char* name) {
+  SeriesGroup g;
+  g.group = h5::create_group(file, name);
+  g.year = std::make_unique<h5::Appendable>(g.group, "year", H5T_NATIVE_INT32, 0, 64);
+  h5::describe(g.year->id(), "calendar year", "year in which the planning year starts");
+  h5::make_scale(g.year->id(), "year");
+  return g;
+}
+
 }  // namespace
 
 struct RunRecorder::State {
   std::filesystem::path path, temporary;
   h5::Handle file;
   std::array<SeriesGroup, 3> groups;
+  SeriesGroup edges;  // trust on each relationship by year (none in a world without edges)
   std::unique_ptr<h5::Appendable> member_row, member_year, member_collaborative,
       member_organisation;
   AsyncWriter writer;
@@ -63,10 +74,7 @@ RunRecorder::RunRecorder(const std::filesystem::path& path, const World& w,
     const std::array<const char*, 3> dimension{"organisation", "system", ""};
     for (int level = 0; level < 3; ++level) {
       auto& g = s.groups[level];
-      g.group = h5::create_group(s.file, names[level]);
-      g.year = std::make_unique<h5::Appendable>(g.group, "year", H5T_NATIVE_INT32, 0, 64);
-      h5::describe(g.year->id(), "calendar year", "year in which the planning year starts");
-      h5::make_scale(g.year->id(), "year");
+      g = series_group(s.file, names[level]);
       if (labels[level]) {
         g.entity = h5::write_strings(g.group, dimension[level], *labels[level]);
         h5::describe(g.entity, "-", std::string(dimension[level]) + " code");
@@ -78,10 +86,29 @@ RunRecorder::RunRecorder(const std::filesystem::path& path, const World& w,
         const hid_t type = memory_type(m.compute(w));
         auto set = std::make_unique<h5::Appendable>(g.group, m.name, type, width, 1);
         h5::describe(set->id(), m.unit, m.description);
+        h5::set_attribute(set->id(), "role", std::string(name_of(m.role)));
         h5::attach_scale(set->id(), g.year->id(), 0);
         if (width) h5::attach_scale(set->id(), g.entity, 1);
         g.data.emplace(m.name, std::move(set));
       }
+    }
+    // The relationship graph of any year (edges as in /edges), as the run report draws it;
+    // run.record_edge_trust = false leaves it out.
+    if (!w.trust.empty() && w.params.record_edge_trust) {
+      auto& e = s.edges;
+      e = series_group(s.file, "timeseries/edge");
+      std::vector<std::int64_t> edge(w.trust.size());
+      std::iota(edge.begin(), edge.end(), std::int64_t{0});
+      e.entity = h5::write_vector<std::int64_t>(e.group, "edge", edge);
+      h5::describe(e.entity, "index", "edge in /edges");
+      h5::make_scale(e.entity, "edge");
+      auto trust =
+          std::make_unique<h5::Appendable>(e.group, "trust", H5T_NATIVE_DOUBLE, w.trust.size(), 1);
+      h5::describe(trust->id(), "0-1", "trust on the relationship at the end of the year");
+      h5::set_attribute(trust->id(), "role", std::string(name_of(Role::detail)));
+      h5::attach_scale(trust->id(), e.year->id(), 0);
+      h5::attach_scale(trust->id(), e.entity, 1);
+      e.data.emplace("trust", std::move(trust));
     }
     h5::Handle membership = h5::create_group(s.file, "collaboratives/membership");
     h5::set_attribute(membership, "description",
@@ -118,6 +145,7 @@ RunRecorder::~RunRecorder() {
   } catch (...) {  // already failing: the temporary file goes
   }
   state_->groups = {};
+  state_->edges = {};
   state_->member_row.reset();
   state_->member_year.reset();
   state_->member_collaborative.reset();
@@ -137,10 +165,12 @@ void RunRecorder::record(const World& w) {
     std::int32_t year;
     std::vector<std::pair<const Metric*, Column>> columns;
     std::vector<std::int32_t> collaborative, organisation;
+    std::vector<double> trust;
   };
   auto frame = std::make_shared<Frame>();
   frame->year = static_cast<std::int32_t>(w.params.first_year + w.year);
   for (const auto& m : metrics()) frame->columns.emplace_back(&m, m.compute(w));
+  if (state_->edges.year) frame->trust = w.trust;
   const auto& cand = w.collaboratives.candidates;
   for (std::size_t k = 0; k < cand.items.size(); ++k)
     if (w.current.member[k]) {
@@ -150,6 +180,10 @@ void RunRecorder::record(const World& w) {
   State* s = state_.get();
   s->writer.submit([s, frame] {
     for (auto& g : s->groups) g.year->append(std::span<const std::int32_t>(&frame->year, 1));
+    if (s->edges.year) {
+      s->edges.year->append(std::span<const std::int32_t>(&frame->year, 1));
+      s->edges.data.at("trust")->append(std::span<const double>(frame->trust));
+    }
     for (const auto& [metric, column] : frame->columns)
       s->groups[static_cast<int>(metric->level)]
           .data.at(metric->name)
@@ -169,6 +203,7 @@ void RunRecorder::finish() {
   auto& s = *state_;
   s.writer.finish();
   s.groups = {};
+  s.edges = {};
   s.member_row.reset();
   s.member_year.reset();
   s.member_collaborative.reset();

@@ -245,7 +245,8 @@ struct Entry {
   std::vector<std::string> scales;  // dimension scale of each dimension after the first
   std::string units, description;
   bool fill = false;
-  std::function<void(const RunRow&, std::vector<std::byte>&)> put;  // appends one row
+  std::function<void(const RunRow&, std::vector<std::byte>&)> put;   // appends one row
+  std::vector<std::pair<std::string, std::string>> attributes = {};  // a metric's role, ...
 
   std::string path() const { return group + "/" + name; }
   hsize_t elements() const {
@@ -296,8 +297,9 @@ std::vector<Entry> layout(const SweepFileInfo& info, const SweepSchema& schema,
                  {},
                  {},
                  "-",
-                 "run.seed of the run, derived from (sweep seed, point, replication): "
-                 "`icsim run --seed` with the run's parameters re-runs it alone",
+                 "run.seed of the run, derived from (sweep seed, point, replication), or "
+                 "(sweep seed, seed block, replication) under common_seeds: `icsim run --seed` "
+                 "with the run's parameters re-runs it alone",
                  false,
                  [](const RunRow& r, auto& b) { put_value(b, r.seed); }});
   out.push_back({"runs",
@@ -354,6 +356,7 @@ std::vector<Entry> layout(const SweepFileInfo& info, const SweepSchema& schema,
     run_scale("summary");
     for (std::size_t i = 0; i < schema.summaries.size(); ++i) {
       const auto& s = schema.summaries[i];
+      const bool final_year = s.statistic == SweepSchema::Statistic::final_year;
       out.push_back({"summary",
                      s.name,
                      H5T_NATIVE_DOUBLE,
@@ -364,7 +367,11 @@ std::vector<Entry> layout(const SweepFileInfo& info, const SweepSchema& schema,
                      true,
                      [i](const RunRow& r, auto& b) {
                        put_value(b, r.summaries.empty() ? nan : r.summaries[i]);
-                     }});
+                     },
+                     {{"role", std::string(name_of(s.metric->role))},
+                      {"metric", s.metric->name},
+                      {"level", level_names[static_cast<std::size_t>(s.metric->level)]},
+                      {"statistic", final_year ? "final_year" : "run_mean"}}});
     }
   }
   for (std::size_t level = 0; level < 3; ++level) {
@@ -380,7 +387,8 @@ std::vector<Entry> layout(const SweepFileInfo& info, const SweepSchema& schema,
     }
     for (std::size_t i = 0; i < schema.series[level].size(); ++i) {
       const Metric& m = *schema.series[level][i];
-      Entry e{group, m.name, -1, shape, scales, m.unit, m.description, true, {}};
+      Entry e{group,  m.name,        -1,   shape, scales,
+              m.unit, m.description, true, {},    {{"role", std::string(name_of(m.role))}}};
       out.push_back(std::move(e));
     }
   }
@@ -886,6 +894,8 @@ void create_skeleton(const fs::path& target, const std::vector<Entry>& entries,
     sets.push_back(
         std::make_unique<Rows>(group_of(e.group), e.name, type, e.shape, e.fill ? &fill : nullptr));
     h5::describe(sets.back()->id(), e.units, e.description);
+    for (const auto& [name, value] : e.attributes)
+      h5::set_attribute(sets.back()->id(), name, value);
   }
   // Each group's run dataset is its first entry and the scale of its first dimension.
   std::map<std::string, hid_t> run_scale;

@@ -6,7 +6,9 @@ default_packages=(build-essential cmake ninja-build pkg-config ccache
   libboost-graph-dev libtbb-dev libhdf5-dev zlib1g-dev hdf5-tools catch2 libcli11-dev libtomlplusplus-dev
   clang-format-14
   python3-h5py python3-pandas python3-xarray python3-h5netcdf python3-matplotlib python3-scipy
-  python3-pytest jupyter-nbconvert python3-ipykernel python3-nbformat)
+  python3-pytest jupyter-nbconvert python3-ipykernel python3-nbformat
+  python3-sklearn python3-tqdm python3-pip python3-setuptools
+  chromium)  # chromium: the report test renders the HTML reports headless (124 MB download)
 if (($#)); then packages=("$@"); else packages=("${default_packages[@]}"); fi
 missing=()
 for p in "${packages[@]}"; do

@@ -19,6 +19,24 @@ TEST_CASE("metrics: names are unique per level and each has a unit and a descrip
   }
 }
 
+TEST_CASE("metrics: headline metrics are few, and every level of the report has some",
+          "[metrics]") {
+  std::size_t headlines = 0, national = 0, system = 0;
+  for (const auto& m : metrics()) {
+    if (m.role != Role::headline) {
+      CHECK(name_of(m.role) == "detail");
+      continue;
+    }
+    CHECK(name_of(m.role) == "headline");
+    ++headlines;
+    national += m.level == Level::national;
+    system += m.level == Level::system;
+  }
+  CHECK(national >= 1);
+  CHECK(system >= 1);
+  CHECK(headlines < metrics().size() / 2);
+}
+
 TEST_CASE("metrics: a metric's view holds the values its compute copies", "[metrics]") {
   std::size_t viewed = 0;
   test::run(test::params({"run.years=2", "behaviour.rule=learning"}), [&](const World& w) {

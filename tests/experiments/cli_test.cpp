@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "agents/metrics.hpp"
 #include "agents/parameters.hpp"
 
 using namespace icsim;
@@ -99,6 +100,12 @@ TEST_CASE("describe lists every parameter with unit and range; check validates",
   }
   const auto metrics = cli({"describe", "--metrics"});
   CHECK(metrics.out.find("/timeseries/system/integration_index") != std::string::npos);
+  std::size_t headlines = 0, marked = 0;
+  for (const auto& m : icsim::metrics()) headlines += m.role == Role::headline;
+  for (auto at = metrics.out.find("(headline)"); at != std::string::npos;
+       at = metrics.out.find("(headline)", at + 1))
+    ++marked;
+  CHECK(marked == headlines);
   const auto ok = cli({"check", "england-2020"});
   CHECK(ok.code == 0);
   CHECK(ok.out.find("ok") != std::string::npos);

@@ -168,3 +168,16 @@ TEST_CASE("design: names", "[design]") {
   CHECK_FALSE(allows_categorical(DesignKind::morris));
   CHECK(allows_categorical(DesignKind::sobol));
 }
+
+TEST_CASE("design: seed blocks are a Saltelli base point, a Morris trajectory, else the design",
+          "[design]") {
+  DesignSpec d;
+  d.dimensions = 3;
+  d.samples = 4;
+  d.kind = DesignKind::sobol;
+  for (std::uint64_t i = 0; i < point_count(d); ++i) CHECK(seed_block(d, i) == i / 5);
+  d.kind = DesignKind::morris;
+  for (std::uint64_t i = 0; i < point_count(d); ++i) CHECK(seed_block(d, i) == i / 4);
+  d.kind = DesignKind::latin_hypercube;
+  for (std::uint64_t i = 0; i < point_count(d); ++i) CHECK(seed_block(d, i) == 0);
+}

@@ -197,6 +197,30 @@ TEST_CASE("sweep: a run's seed comes from (sweep seed, point, replication) alone
         run_spec(s, 3).seed);
 }
 
+TEST_CASE("sweep: common_seeds gives a Saltelli base point's rows one seed a replication",
+          "[sweep]") {
+  const std::string axes =
+      "design = \"sobol\"\nsamples = 3\nyears = 2\nreplications = 2\nseed = 7\n"
+      "[axes]\n\"policy.system_tied_share\" = { min = 0.0, max = 1.0 }\n"
+      "\"trust.initial\" = { min = 0.2, max = 0.8 }\n";
+  const Sweep independent = parse_sweep(axes, "s.toml");
+  const Sweep common = parse_sweep("common_seeds = true\n" + axes, "s.toml");
+  REQUIRE(common.common_seeds);
+  REQUIRE(common.runs() == 3 * 4 * 2);
+  std::map<std::pair<std::uint64_t, std::uint64_t>, std::set<std::int64_t>> by_block;
+  std::set<std::int64_t> all;
+  for (std::uint64_t run = 0; run < common.runs(); ++run) {
+    const RunSpec spec = run_spec(common, run);
+    CHECK(spec.values == run_spec(independent, run).values);  // the same design
+    by_block[{spec.point / 4, spec.replication}].insert(spec.seed);
+    all.insert(spec.seed);
+  }
+  for (const auto& [block, seeds] : by_block) CHECK(seeds.size() == 1);
+  CHECK(all.size() == 3 * 2);  // blocks and replications still differ
+  CHECK(common.fingerprint() != independent.fingerprint());
+  CHECK_THROWS_AS(parse_sweep("common_seeds = 1\n" + axes, "s.toml"), InputError);
+}
+
 TEST_CASE("sweep: a run re-run alone from its seed and parameters gives the same numbers",
           "[sweep]") {
   const auto out = test::sweep_folder() / "alone.h5";

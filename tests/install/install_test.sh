@@ -10,3 +10,8 @@ cmake -S "$source_dir/tests/install/consumer" -B "$work/build" -G Ninja \
 cmake --build "$work/build" >/dev/null
 "$work/build/consumer"
 "$work/prefix/bin/icsim" --version
+# The Python package beside it: Debian's python3 imports it from the prefix.
+site=$(find "$work/prefix" -path '*dist-packages/icsim/__init__.py' -printf '%h\n' | head -1)
+[ -n "$site" ] || { echo "cmake --install did not install the icsim Python package" >&2; exit 1; }
+PYTHONPATH=$(dirname "$site") /usr/bin/python3 -c \
+  "import icsim, sys; assert icsim.__file__.startswith(sys.argv[1]), icsim.__file__; print('icsim', icsim.__version__)" "$work/prefix"

@@ -62,6 +62,7 @@ TEST_CASE("a run file has the layout of DESIGN.md section 5, readable with plain
     const h5::Handle set(H5Dopen2(file, path_in_file.c_str(), H5P_DEFAULT));
     CHECK(h5::string_attribute(set, "units") == m.unit);
     CHECK(h5::string_attribute(set, "description") == m.description);
+    CHECK(h5::string_attribute(set, "role") == std::string(name_of(m.role)));
     CHECK(H5DSget_num_scales(set, 0) == 1);  // labelled by year
     // Chunked and compressed.
     const h5::Handle plist(H5Dget_create_plist(set));
@@ -74,6 +75,13 @@ TEST_CASE("a run file has the layout of DESIGN.md section 5, readable with plain
   // the year's swap, are in `previous`).
   const auto stakes = h5::read_all<double>(file, "/timeseries/organisation/stake_fraction");
   CHECK(std::vector<double>(stakes.end() - long(n), stakes.end()) == w.previous.stake);
+  // Trust on each relationship by year; the last year's is the world's at the end.
+  const auto edges = w.graph.edge_count();
+  REQUIRE(h5::shape(file, "/timeseries/edge/trust") == std::vector<hsize_t>{3, edges});
+  const auto trust = h5::read_all<double>(file, "/timeseries/edge/trust");
+  CHECK(std::vector<double>(trust.end() - long(edges), trust.end()) == w.trust);
+  CHECK(h5::read_all<std::int32_t>(file, "/timeseries/edge/year") ==
+        std::vector<std::int32_t>{2019, 2020, 2021});
   CHECK(h5::shape(file, "/collaboratives/membership/organisation")[0] > 0);
   std::filesystem::remove(path);
 }

@@ -163,11 +163,23 @@ TEST_CASE(
   CHECK(h5::read_strings(file, "runs/message").at(16) == "failed on purpose");
   CHECK(std::isnan(h5::read_all<double>(file, "summary/final_mean_trust").at(27)));
   CHECK(h5::read_all<double>(file, "summary/final_mean_trust").at(134) == 134.0);
+  for (const auto& summary : schema.summaries) {  // each names its metric, level and statistic
+    INFO(summary.name);
+    const h5::Handle set(H5Dopen2(file, ("summary/" + summary.name).c_str(), H5P_DEFAULT));
+    CHECK(h5::string_attribute(set, "role") == std::string(name_of(summary.metric->role)));
+    CHECK(h5::string_attribute(set, "metric") == summary.metric->name);
+    CHECK(h5::string_attribute(set, "level") ==
+          (summary.metric->level == Level::national ? "national" : "system"));
+    CHECK(h5::string_attribute(set, "statistic") ==
+          (summary.name.starts_with("final_") ? "final_year" : "run_mean"));
+  }
   for (std::size_t i = 0; i < series.size(); ++i) {
     const Metric* m = series[i];
     INFO(m->name);
     const std::string name = "timeseries/system/" + m->name;
     REQUIRE(h5::shape(file, name) == std::vector<hsize_t>{135, years, width});
+    const h5::Handle set(H5Dopen2(file, name.c_str(), H5P_DEFAULT));
+    CHECK(h5::string_attribute(set, "role") == std::string(name_of(m->role)));
     std::visit(
         [&](const auto& typed) {
           using T = typename std::decay_t<decltype(typed)>::value_type;

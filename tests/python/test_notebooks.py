@@ -13,8 +13,10 @@ from conftest import REPOSITORY, has_command
 
 NOTEBOOKS = REPOSITORY / "output" / "notebooks"
 # Each notebook and the least number of figures it must draw.
-FIGURES = {"01-one-run.ipynb": 4, "02-incentive-sweep.ipynb": 3, "03-sensitivity.ipynb": 3}
-NEEDS = {"02-incentive-sweep.ipynb": "sweep", "03-sensitivity.ipynb": "sweep"}
+FIGURES = {"01-one-run.ipynb": 4, "02-incentive-sweep.ipynb": 3, "03-sensitivity.ipynb": 6,
+           "04-scenario-discovery.ipynb": 4}
+NEEDS = {"02-incentive-sweep.ipynb": "sweep", "03-sensitivity.ipynb": "sweep",
+         "04-scenario-discovery.ipynb": "sweep"}
 
 
 def test_every_notebook_is_checked():

@@ -1,13 +1,19 @@
 """icsim.open_run on a real run file, the file read by xarray alone (h5netcdf), and clear errors
 for files that are not icsim outputs."""
 
+import os
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import h5py
 import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+
+from conftest import REPOSITORY
 
 import icsim
 
@@ -147,3 +153,81 @@ def test_simulate_wrapper(binary, tmp_path):
     with pytest.raises(RuntimeError, match="failed"):
         icsim.simulate(tmp_path / "r2.h5", settings={"policy.no_such_lever": 1}, binary=binary)
     assert isinstance(pd.DataFrame(run.parameters), pd.DataFrame)
+
+
+def python_m_icsim(*arguments, **options):
+    """`python3 -m icsim ARGUMENTS` as a user runs it."""
+    environment = dict(os.environ, PYTHONPATH=str(REPOSITORY / "output" / "python"))
+    environment.pop("ICSIM_DEBUG", None)
+    return subprocess.Popen([sys.executable, "-m", "icsim", *map(str, arguments)], env=environment,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **options)
+
+
+def one_line_error(process, path):
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 2, (out, err)
+    assert "Traceback" not in err and err.count("\n") == 1, err
+    assert err.startswith(f"icsim: {path}: "), err
+    return err
+
+
+def test_truncated_and_damaged_files_are_one_line(run_file, tmp_path):
+    data = run_file.read_bytes()
+    truncated = tmp_path / "truncated.h5"
+    truncated.write_bytes(data[: len(data) // 3])
+    with pytest.raises(icsim.IcsimFileError, match=r"truncated: [\d,]+ of its [\d,]+ bytes"):
+        icsim.open_run(truncated)
+    for command in ("info", "report", "export"):
+        extra = ["--csv", tmp_path / "csv"] if command == "export" else []
+        err = one_line_error(python_m_icsim(command, truncated, *extra), truncated)
+        assert "truncated" in err
+    # An HDF5 error while reading (a damaged chunk, a broken reference) is one line too.
+    from icsim import files
+
+    with pytest.raises(icsim.IcsimFileError, match=r"damaged, cannot be read .Can.t read data .inflate\(\) failed"):
+        with files.open_h5(run_file) as handle:
+            assert handle.id.valid
+            raise OSError("Can't read data (inflate() failed)")
+    damaged = tmp_path / "damaged.h5"
+    rng = np.random.default_rng(0)
+    middle = bytearray(data)
+    start = len(data) // 20
+    middle[start: len(data) - start] = rng.integers(0, 256, len(data) - 2 * start, dtype=np.uint8).tobytes()
+    damaged.write_bytes(bytes(middle))
+    one_line_error(python_m_icsim("report", damaged, "-o", tmp_path / "r.html"), damaged)
+    one_line_error(python_m_icsim("info", tmp_path), tmp_path)  # a directory
+
+
+def test_info_into_a_closed_pipe_is_quiet(run_file):
+    """`python3 -m icsim info F | head -1`: the reader goes away before icsim writes; no
+    BrokenPipeError traceback, exit code 0."""
+    process = python_m_icsim("info", run_file)
+    process.stdout.close()  # no reader from the start: the first write meets a broken pipe
+    err = process.stderr.read()
+    assert process.wait(timeout=120) == 0
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
+
+
+def test_export_csv(run_file, tmp_path):
+    from icsim.__main__ import main
+
+    folder = tmp_path / "csv"
+    assert main(["export", str(run_file), "--csv", str(folder)]) == 0
+    run = icsim.open_run(run_file)
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == sorted(["metrics.csv", "organisations.csv", "systems.csv", "places.csv", "edges.csv",
+                            "collaboratives.csv", "timeseries_national.csv", "timeseries_system.csv",
+                            "timeseries_organisation.csv", "membership.csv", "parameters.csv"])
+    system = pd.read_csv(folder / "timeseries_system.csv")
+    assert len(system) == len(run.years) * len(run.systems)
+    assert list(system.columns[:4]) == ["year", "system", "name", "region"]
+    dorset = run.system_code("Dorset")
+    expected = run.system["mean_trust"].sel(system=dorset).to_numpy()
+    np.testing.assert_allclose(system.loc[system["system"] == dorset, "mean_trust"], expected)
+    national = pd.read_csv(folder / "timeseries_national.csv")
+    np.testing.assert_allclose(national["systems_met"], run.national["systems_met"])
+    metrics = pd.read_csv(folder / "metrics.csv")
+    assert {"level", "metric", "units", "description", "role"} <= set(metrics.columns)
+    assert sorted(Path(p).name for p in run.to_csv(tmp_path / "again")) == names
+    (tmp_path / "file").write_text("x")
+    assert main(["export", str(run_file), "--csv", str(tmp_path / "file")]) == 2

@@ -182,3 +182,151 @@ def test_morris_refuses_other_designs():
         sensitivity.morris(design.iloc[:32], np.zeros(32))
     with pytest.raises(sensitivity.DesignError, match="multiple of 4"):
         sensitivity.morris(design.iloc[:30], np.zeros(30))
+
+
+# Sobol on icsim sample's runs, with replications ------------------------------------------------
+def seeded_noise(seeds, sd):
+    """Noise that is a function of the run's seed alone, as a stochastic model's is."""
+    return np.array([np.random.default_rng(int(s)).normal(0, sd) for s in seeds])
+
+
+@pytest.mark.parametrize("common", [False, True])
+def test_sobol_on_sample_with_replications(binary, tmp_path, common):
+    """`icsim sample` of a replicated Sobol sweep goes to sobol() as it is: the run columns are
+    not parameters, replications are averaged per point, and the noise part of each ST is
+    sigma^2 / (R V) with independent seeds and 0 with common seeds (the noise is a function of
+    the seed, which a base point's runs then share)."""
+    if not has_command(binary, "sample"):
+        pytest.skip("icsim sample is not built yet")
+    replications, sd = 4, 0.5
+    sweep = icsim.write_sweep_file(tmp_path / "s.toml", {a: {"min": 0.0, "max": 1.0} for a in AXES},
+                                   scenario="england-2019", years=1, replications=replications,
+                                   seed=3, design="sobol", samples=512, record=["summary"],
+                                   common_seeds=common)
+    table = icsim.sample_design(sweep, binary=binary)
+    assert list(table.columns[:4]) == ["run", "point", "replication", "seed"]
+    coefficients = np.array([1.0, 2.0, 0.0])
+    clean = table[list(AXES)].to_numpy(dtype=float) @ coefficients
+    y = clean + seeded_noise(table["seed"], sd)
+    indices = sensitivity.sobol(table, y, n_bootstrap=0)
+    assert list(indices.index) == list(AXES)
+    averaged = sensitivity.sobol(table.groupby("point")[list(AXES)].first(),
+                                 pd.Series(y).groupby(table["point"]).mean().to_numpy(), n_bootstrap=0)
+    np.testing.assert_allclose(indices["ST"], averaged["ST"])
+    variance = indices.attrs["variance"]
+    noise = sd**2 / replications
+    assert indices.attrs["noise_share"] == pytest.approx(noise / variance, rel=0.15)
+    if common:
+        np.testing.assert_allclose(indices["ST_noise"], 0, atol=1e-12)
+        # The differences inside a base point carry no noise: ST is the clean model's, over V.
+        share = coefficients**2 / 12 / variance
+        np.testing.assert_allclose(indices["ST"], share, atol=0.02)
+    else:
+        np.testing.assert_allclose(indices["ST_noise"], noise / variance, rtol=0.2)
+        assert indices["ST"].iloc[2] == pytest.approx(noise / variance, rel=0.3)  # inert: all noise
+
+
+# Convergence with N ------------------------------------------------------------------------------
+def test_sobol_convergence_is_prefix_of_the_design(binary, tmp_path):
+    """icsim's Sobol design of N base points begins with the design of n < N, so the indices from
+    the first n base points are those of the smaller sweep; the last step is the whole design,
+    and the intervals narrow as N grows."""
+    small = icsim_design(binary, tmp_path, "sobol", 64)
+    large = icsim_design(binary, tmp_path, "sobol", 1024)
+    pd.testing.assert_frame_equal(small, large.iloc[:len(small)])
+    y = sensitivity.ishigami(on_interval(large.to_numpy(), -np.pi, np.pi))
+    steps = sensitivity.sobol_convergence(large, y, n_bootstrap=200)
+    assert sorted(steps.index.get_level_values("N").unique()) == [8, 16, 32, 64, 128, 256, 512, 1024]
+    whole = sensitivity.sobol(large, y, n_bootstrap=200)
+    np.testing.assert_allclose(steps.loc[1024, "ST"], whole["ST"])
+    first = sensitivity.sobol(small, y[:len(small)], n_bootstrap=0)
+    np.testing.assert_allclose(steps.loc[64, "S1"], first["S1"])
+    width = (steps["ST_high"] - steps["ST_low"]).groupby("N").mean()
+    assert width[1024] < width[64] / 2
+
+
+# PRCC and SRRC -----------------------------------------------------------------------------------
+def gaussian_linear(n=4000, coefficients=(1.0, -0.5, 0.2, 0.0), noise=0.5, seed=1):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, len(coefficients)))
+    y = x @ np.array(coefficients) + rng.normal(0, noise, n)
+    return pd.DataFrame(x, columns=[f"x{i + 1}" for i in range(len(coefficients))]), y
+
+
+def test_partial_correlation_matches_its_analytic_value():
+    """y = sum b_i x_i + e, independent standard normal x and e ~ N(0, s^2): the partial
+    correlation of x_i and y is b_i / sqrt(b_i^2 + s^2)."""
+    b, s = np.array([1.0, -0.5, 0.2, 0.0]), 0.5
+    x, y = gaussian_linear(coefficients=b, noise=s)
+    truth = b / np.sqrt(b**2 + s**2)
+    pcc = sensitivity.prcc(x, y, rank=False, confidence=0.99)
+    np.testing.assert_allclose(pcc["PCC"], truth, atol=0.05)  # 3 standard errors at n = 4000
+    assert ((pcc["PCC_low"] <= truth) & (truth <= pcc["PCC_high"])).all()
+    ranked = sensitivity.prcc(x, y)  # ranks of normal variables: close to the Pearson values
+    np.testing.assert_allclose(ranked["PRCC"], truth, atol=0.06)
+    assert (ranked["p_value"][:3] < 1e-10).all()
+
+
+def test_prcc_of_a_monotone_function_ranks_the_inputs():
+    """A nonlinear but monotone function: PRCC is unchanged by increasing transformations of the
+    inputs and the output, orders the inputs by their effects, gives their signs, and leaves an
+    inert input near 0; a Latin hypercube from icsim-like columns with a categorical left out."""
+    rng = np.random.default_rng(2)
+    n = 3000
+    x = pd.DataFrame(rng.random((n, 4)), columns=["strong", "medium", "negative", "inert"])
+    x["rule"] = rng.choice(["pro_rata", "need"], n)
+    y = np.exp(3 * x["strong"]) + 4 * x["medium"] ** 3 - 2 * x["negative"] + rng.normal(0, 0.5, n)
+    result = sensitivity.prcc(x, y)
+    assert result.attrs["left_out"] == ["rule"]
+    assert result.loc["strong", "PRCC"] > result.loc["medium", "PRCC"] > 0.3
+    assert result.loc["negative", "PRCC"] < -0.3
+    assert abs(result.loc["inert", "PRCC"]) < 0.05
+    transformed = x.assign(strong=np.exp(x["strong"]), medium=x["medium"] ** 5)
+    again = sensitivity.prcc(transformed, np.log(y - y.min() + 1))
+    np.testing.assert_allclose(again["PRCC"], result["PRCC"], atol=1e-12)
+
+
+def test_src_of_a_linear_model_is_its_standardised_coefficients():
+    rng = np.random.default_rng(3)
+    n = 2000
+    low, high = np.array([0.0, 10.0, -1.0]), np.array([1.0, 12.0, 1.0])
+    x = pd.DataFrame(low + rng.random((n, 3)) * (high - low), columns=["a", "b", "c"])
+    b = np.array([3.0, -2.0, 0.5])
+    y = x.to_numpy() @ b + 7
+    exact = b * x.std(ddof=0).to_numpy() / y.std()
+    src = sensitivity.srrc(x, y, rank=False)
+    np.testing.assert_allclose(src["SRC"], exact, atol=1e-10)
+    assert src.attrs["r2"] == pytest.approx(1.0)
+    # Ranks of uniform inputs are linear in them; the output's ranks nearly so: SRRC is close.
+    srrc = sensitivity.srrc(x, y)
+    np.testing.assert_allclose(srrc["SRRC"], exact, atol=0.03)
+    assert srrc.attrs["r2"] > 0.95
+    assert ((srrc["SRRC_low"] < srrc["SRRC"]) & (srrc["SRRC"] < srrc["SRRC_high"])).all()
+
+
+def test_rank_methods_refuse_what_they_cannot_measure():
+    x = pd.DataFrame({"a": np.linspace(0, 1, 20), "rule": ["x", "y"] * 10})
+    with pytest.raises(sensitivity.DesignError, match="does not vary"):
+        sensitivity.prcc(x, np.ones(20))
+    with pytest.raises(sensitivity.DesignError, match="no numeric parameter"):
+        sensitivity.srrc(x[["rule"]], np.arange(20.0))
+
+
+# Feature scores ----------------------------------------------------------------------------------
+def test_feature_scores_see_non_monotone_effects_and_categories():
+    """cos(2 pi x1) has no monotone trend (PRCC near 0), yet it drives the output: extra trees
+    score it first, then the category, then x2; the inert x3 scores least."""
+    rng = np.random.default_rng(4)
+    n = 600
+    x = pd.DataFrame(rng.random((n, 3)), columns=["x1", "x2", "x3"])
+    x["rule"] = rng.choice(["pro_rata", "need", "equal"], n)
+    y = 2 * np.cos(2 * np.pi * x["x1"]) + np.where(x["rule"] == "need", 1.0, 0.0) + 0.5 * x["x2"]
+    assert abs(sensitivity.prcc(x, y).loc["x1", "PRCC"]) < 0.15
+    scores = sensitivity.feature_scores(x, y, n_estimators=100)
+    assert list(scores.index) == ["x1", "rule", "x2", "x3"]
+    assert scores["score"].sum() == pytest.approx(1.0)
+    assert scores.loc["x3", "score"] < 0.05
+    assert scores.attrs["score"] > 0.8  # out-of-bag R^2
+    flags = sensitivity.feature_scores(x, (y > 1).to_numpy(), n_estimators=100)
+    assert flags.attrs["method"] == "extra trees classifier"
+    assert flags.index[0] == "x1"

@@ -5,6 +5,7 @@ import subprocess
 
 import h5py
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 from conftest import has_command
@@ -220,3 +221,175 @@ def test_real_sweep(real_sweep, binary):
     np.testing.assert_allclose(system[metric].isel(run=0).values, run.system[metric].values)
     with xr.open_dataset(real_sweep, engine="h5netcdf", group="timeseries/system") as ds:
         assert ds[metric].dims == ("run", "year", "system")
+
+
+# Headlines, lever effects, baselines ----------------------------------------------------------
+def add_summary(path, name, values, **attrs):
+    with h5py.File(path, "a") as f:
+        f["summary"].create_dataset(name, data=values).attrs.update(attrs)
+
+
+def test_headlines_come_from_the_roles_in_the_file(tmp_path):
+    """The summaries a report leads with are those whose metric has the headline role in the
+    file: national first, then system ones of metrics no national headline covers; a change of
+    role in the file changes them, whatever the names."""
+    path = write_layout_sweep(tmp_path / "s.h5")
+    n = 12
+    with h5py.File(path, "a") as f:
+        f["summary/final_mean_trust"].attrs.update(role="headline", metric="mean_trust",
+                                                   level="national", statistic="final_year")
+    add_summary(path, "final_system_mean_trust", np.ones(n), role="headline", metric="mean_trust",
+                level="system", statistic="final_year")
+    add_summary(path, "final_system_zeal", np.ones(n), role="headline", metric="zeal",
+                level="system", statistic="final_year")
+    add_summary(path, "mean_zeal", np.ones(n), role="headline", metric="zeal", level="national",
+                statistic="run_mean")
+    add_summary(path, "final_trusts_thriving", np.ones(n), role="detail", metric="trusts_thriving",
+                level="national", statistic="final_year")
+    sweep = icsim.open_sweep(path)
+    assert sweep.headlines() == ["final_mean_trust", "final_system_zeal"]
+    assert sweep.headlines("run_mean") == ["mean_zeal"]
+    assert sweep.summary_info.loc["final_system_zeal", "level"] == "system"
+    with h5py.File(path, "a") as f:
+        f["summary/final_trusts_thriving"].attrs["role"] = "headline"
+        f["summary/final_mean_trust"].attrs["role"] = "detail"
+    assert icsim.open_sweep(path).headlines() == ["final_trusts_thriving", "final_system_mean_trust",
+                                                  "final_system_zeal"]
+
+
+def test_lever_effects_and_their_intervals(tmp_path):
+    """final_mean_trust = 0.4 + 0.2 share + U(0, 0.01): at each share, averaged over the rules (the
+    base rule, leader, is not in the design), the mean is near 0.405 + 0.2 share, inside its
+    interval."""
+    path = write_layout_sweep(tmp_path / "s.h5")
+    with h5py.File(path, "a") as f:  # the resolved base scenario, as icsim writes it
+        f.attrs["scenario"] = '[policy]\nsystem_tied_share = 0.5\nredistribution = "leader"\n'
+    sweep = icsim.open_sweep(path)
+    assert sweep.base_values == {"policy.redistribution": "leader", "policy.system_tied_share": 0.5}
+    assert sweep.baseline() is None
+    with pytest.raises(ValueError, match="no design point"):
+        sweep.baseline_differences(["final_mean_trust"])
+    effect = sweep.lever_effect("final_mean_trust", "policy.system_tied_share")
+    assert effect["value"].tolist() == [0.0, 0.5, 1.0]
+    assert not effect["held"].any() and "averaged" in effect.attrs["how"]
+    truth = 0.405 + 0.2 * effect["value"]
+    assert (abs(effect["mean"] - truth) < 0.005).all()
+    assert ((effect["low"] < effect["mean"]) & (effect["mean"] < effect["high"])).all()
+    assert (effect["high"] - effect["low"] < 0.05).all()
+    points = sweep.effects("final_mean_trust")
+    assert len(points) == 6 and (points["runs"] == 2).all()
+    with pytest.raises(KeyError, match="not varied"):
+        sweep.lever_effect("final_mean_trust", "policy.bailout")
+
+
+def test_baseline_differences_pair_replications_under_common_seeds():
+    """Noise shared by replication r at every point (common seeds) cancels in paired differences:
+    the paired interval is far narrower than Welch's, and both hold the true difference."""
+    from icsim import effects
+
+    rng = np.random.default_rng(0)
+    replications = 8
+    shared = rng.normal(0, 1.0, replications)  # replication r's noise, the same at every point
+    rows = []
+    for point, level in enumerate([0.0, 0.5, 1.0]):
+        for r in range(replications):
+            rows.append({"point": point, "replication": r, "lever": level,
+                         "y": 2.0 * level + shared[r] + rng.normal(0, 0.01)})
+    results = pd.DataFrame(rows)
+    paired = effects.baseline_differences(results, ["y"], ["lever"], 0, 0.999, paired=True)
+    welch = effects.baseline_differences(results, ["y"], ["lever"], 0, 0.999, paired=False)
+    for table in (paired, welch):
+        truth = 2.0 * table["lever"]
+        assert ((table["y low"] <= truth) & (truth <= table["y high"])).all()
+    assert ((paired["y high"] - paired["y low"])[1:] * 20 < (welch["y high"] - welch["y low"])[1:]).all()
+    assert paired.loc[0, "y"] == 0.0
+
+
+def test_run_sweep_follows_progress_and_reports_failures(tmp_path):
+    """run_sweep's progress comes from icsim's own lines (the plan, the log, the last line); a
+    failing command raises with icsim's message. A stand-in for icsim prints those lines."""
+    from icsim import binary as calling
+
+    class Recorder:
+        def __init__(self):
+            self.seen = []
+
+        def update(self, saved, total):
+            self.seen.append((saved, total))
+
+    script = tmp_path / "fake-icsim"
+    script.write_text("#!/bin/sh\n"
+                      "echo 'icsim sweep: s.toml: sobol, 80 points x 3 replications = 240 runs; 2 threads'\n"
+                      "echo 'icsim sweep: 120/240 runs saved (50.0%), 99.0 runs/s, ETA 1s' >&2\n"
+                      "echo 'icsim sweep: wrote s.h5: 240/240 runs in 2.0 s, 120.0 runs/s'\n"
+                      "[ \"$1\" = sweep ] && { echo 'icsim: error: s.h5 already exists: pass --resume' >&2; exit 2; }\n"
+                      "exit 0\n")
+    script.chmod(0o755)
+    bar = Recorder()
+    calling._follow([str(script)], bar)
+    assert bar.seen == [(0, 240), (120, 240), (240, 240)]
+    with pytest.raises(RuntimeError, match="already exists.*resume=True or overwrite=True"):
+        calling._follow([str(script), "sweep"], Recorder())
+
+
+def test_run_sweep_resume_and_overwrite(binary, tmp_path, capsys):
+    if not has_command(binary, "sweep"):
+        pytest.skip("icsim sweep is not built yet")
+    spec = icsim.write_sweep_file(tmp_path / "s.toml", {"policy.system_tied_share": {"values": [0.0, 1.0]}},
+                                  scenario="england-2019", years=2, replications=2, seed=5,
+                                  record=["summary"])
+    out = tmp_path / "s.h5"
+    first = icsim.run_sweep(spec, out, binary=binary)
+    assert "4/4" in capsys.readouterr().err  # the bar's last state
+    with pytest.raises(RuntimeError, match="resume=True or overwrite=True"):
+        icsim.run_sweep(spec, out, binary=binary, progress=False)
+    again = icsim.run_sweep(spec, out, binary=binary, resume=True)  # a notebook cell re-run
+    pd.testing.assert_frame_equal(again.results, first.results)
+    assert again.attrs["created"] == first.attrs["created"]  # the same file, nothing re-run
+    fresh = icsim.run_sweep(spec, out, binary=binary, overwrite=True, progress=False)
+    pd.testing.assert_frame_equal(fresh.results, first.results)
+    with pytest.raises(ValueError, match="exclude each other"):
+        icsim.run_sweep(spec, out, binary=binary, resume=True, overwrite=True)
+
+
+def test_real_sweep_headlines_are_recorded(real_sweep):
+    sweep = icsim.open_sweep(real_sweep)
+    headlines = sweep.headlines()
+    assert headlines, "the metric registry marks some metrics as headlines"
+    info = sweep.summary_info
+    assert (info.loc[headlines, "role"] == "headline").all()
+    assert (info.loc[headlines, "statistic"] == "final_year").all()
+    assert set(info["role"]) == {"headline", "detail"}
+    with h5py.File(real_sweep) as f:
+        roles = {f[f"timeseries/system/{m}"].attrs["role"] for m in f["timeseries/system"]
+                 if "role" in f[f"timeseries/system/{m}"].attrs}
+    assert roles == {"headline", "detail"}
+
+
+def test_sweep_to_csv(real_sweep, tmp_path):
+    """One tidy CSV per group, each run's point, replication and varied parameters on its rows."""
+    sweep = icsim.open_sweep(real_sweep)
+    written = sweep.to_csv(tmp_path / "csv")
+    names = {p.rsplit("/", 1)[-1] for p in written}
+    assert {"runs.csv", "summary.csv", "timeseries_system.csv", "timeseries_organisation.csv",
+            "metrics.csv", "systems.csv"} <= names
+    summary = pd.read_csv(tmp_path / "csv" / "summary.csv")
+    assert len(summary) == 8
+    np.testing.assert_allclose(summary["final_mean_trust"], sweep.summary["final_mean_trust"])
+    system = pd.read_csv(tmp_path / "csv" / "timeseries_system.csv")
+    years, systems = sweep.system.sizes["year"], sweep.system.sizes["system"]
+    assert len(system) == 8 * years * systems
+    assert list(system.columns[:3]) == ["run", "year", "system"]
+    for parameter in sweep.varied + ["point", "replication", "seed"]:
+        assert parameter in system.columns
+    row = system[(system["run"] == 5) & (system["year"] == system["year"].max())].iloc[0]
+    assert row["policy.redistribution"] == sweep.runs.loc[5, "policy.redistribution"]
+    expected = sweep.system["mean_trust"].sel(run=5).isel(year=-1).sel(system=row["system"]).item()
+    assert row["mean_trust"] == pytest.approx(expected)
+
+
+def test_metrics_table_keeps_groups_apart_from_what_summaries_summarise(real_sweep):
+    table = icsim.open_sweep(real_sweep).metrics()
+    assert set(table.index.get_level_values("level")) == {"summary", "system", "organisation"}
+    row = table.loc[("summary", "final_system_mean_trust")]
+    assert (row["of_metric"], row["of_level"], row["statistic"]) == ("mean_trust", "system", "final_year")

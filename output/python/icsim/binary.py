@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Mapping
 
@@ -42,8 +44,15 @@ def call(*arguments: str, binary: str | None = None, timeout: float | None = Non
     command = [binary or find_binary(), *map(str, arguments)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
     if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} failed ({done.returncode}):\n{done.stderr.strip()}")
+        raise _failed(command, done.returncode, done.stderr)
     return done.stdout
+
+
+def _failed(command: list[str], code: int, message: str) -> RuntimeError:
+    message = message.strip() or f"exit code {code}"
+    if "already exists" in message and command[1:2] == ["sweep"]:
+        message += " (icsim.run_sweep: resume=True or overwrite=True)"
+    return RuntimeError(f"{' '.join(command)} failed ({code}):\n{message}")
 
 
 def simulate(output: str | os.PathLike, scenario: str | None = None,
@@ -63,17 +72,101 @@ def simulate(output: str | os.PathLike, scenario: str | None = None,
 
 
 def run_sweep(sweep_file: str | os.PathLike, output: str | os.PathLike, threads: int | None = None,
-              quiet: bool = True, binary: str | None = None):
-    """`icsim sweep SWEEP.toml -o OUTPUT`; returns the Sweep."""
+              progress: bool = True, resume: bool = False, overwrite: bool = False,
+              binary: str | None = None):
+    """`icsim sweep SWEEP.toml -o OUTPUT`; returns the Sweep.
+
+    ``progress``: a progress bar of the runs saved (tqdm: a widget in a notebook with ipywidgets,
+    else text), fed by icsim's progress log. An existing ``output`` is an error unless
+    ``resume`` (run only the runs the file lacks: re-running a notebook cell costs nothing once
+    the sweep is complete; a changed sweep file is refused) or ``overwrite`` (start again)."""
     from .sweep import Sweep
 
+    if resume and overwrite:
+        raise ValueError("resume and overwrite exclude each other")
     arguments = ["sweep", os.fspath(sweep_file), "-o", os.fspath(output)]
     if threads is not None:
         arguments += ["--threads", str(threads)]
-    if quiet:
-        arguments.append("--quiet")
-    call(*arguments, binary=binary)
+    arguments += ["--resume"] * resume + ["--overwrite"] * overwrite
+    if not progress:
+        call(*arguments, "--quiet", binary=binary)
+        return Sweep(output)
+    command = [binary or find_binary(), *arguments]
+    with SweepProgress(os.path.basename(os.fspath(output))) as bar:
+        _follow(command, bar)
     return Sweep(output)
+
+
+#: icsim sweep's lines: the plan ("... = 240 runs; 2 threads", or a shard's "...): 120 runs; ..."),
+#: the progress log and the last line ("12/240 runs saved ...", "wrote OUT: 240/240 runs ...").
+_PLANNED = re.compile(r"(?:= |\): )(\d+) runs; \d+ threads")
+_SAVED = re.compile(r"(\d+)/(\d+) runs")
+
+
+def _follow(command: list[str], bar: "SweepProgress") -> None:
+    """Runs an `icsim sweep` command, feeding its progress lines to ``bar``; a failure raises with
+    icsim's own message."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               bufsize=1)
+    said = []
+    assert process.stdout is not None
+    for line in process.stdout:
+        planned, saved = _PLANNED.search(line), _SAVED.search(line)
+        if planned:
+            bar.update(0, int(planned.group(1)))
+        elif saved:
+            bar.update(int(saved.group(1)), int(saved.group(2)))
+        else:
+            said.append(line.rstrip())
+    if process.wait() != 0:
+        raise _failed(command, process.returncode, "\n".join(said))
+
+
+class SweepProgress:
+    """A progress bar of a sweep's saved runs: tqdm (the notebook widget where ipywidgets is
+    installed, else text on stderr), or plain lines without tqdm. ``update(saved, total)``."""
+
+    def __init__(self, label: str):
+        self.label, self.bar, self.shown = label, None, -1
+
+    def __enter__(self) -> "SweepProgress":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+    def update(self, saved: int, total: int) -> None:
+        if self.bar is None:
+            self.bar = _progress_bar(total, self.label)
+        if self.bar is None:  # no tqdm: a line at each change
+            if saved != self.shown:
+                print(f"{self.label}: {saved}/{total} runs saved", file=sys.stderr, flush=True)
+                self.shown = saved
+            return
+        self.bar.total = total
+        self.bar.n = saved
+        self.bar.refresh()
+
+
+def _progress_bar(total: int, label: str):
+    try:
+        from tqdm import std
+    except ImportError:
+        return None
+    try:
+        shell = type(get_ipython()).__name__  # type: ignore[name-defined]  # noqa: F821
+    except NameError:
+        shell = ""
+    if shell == "ZMQInteractiveShell":
+        try:
+            import ipywidgets  # noqa: F401
+            from tqdm import notebook
+
+            return notebook.tqdm(total=total, desc=label, unit="run")
+        except ImportError:
+            pass
+    return std.tqdm(total=total, desc=label, unit="run", file=sys.stderr, mininterval=0)
 
 
 def sample_design(sweep_file: str | os.PathLike, binary: str | None = None) -> pd.DataFrame:

@@ -4,6 +4,7 @@ we understand?) and the conversion of HDF5 groups into pandas and xarray objects
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from typing import Iterable
 
@@ -24,15 +25,45 @@ class UnsupportedSchemaError(IcsimFileError):
     """The file is an icsim output written under a schema version this package does not know."""
 
 
+class File(h5py.File):
+    """An icsim file open for reading: an HDF5 error while it is read (a damaged chunk, a broken
+    reference) comes out as one IcsimFileError line naming the file."""
+
+    def __exit__(self, kind, value, traceback):
+        path = self.filename if self.id.valid else "?"
+        super().__exit__(kind, value, traceback)
+        if isinstance(value, (OSError, RuntimeError)) and not isinstance(value, FileNotFoundError):
+            raise IcsimFileError(f"{path}: damaged, cannot be read ({_reason(value)}); "
+                                 "copy it again, or make it again with icsim") from value
+
+
+def _reason(error: BaseException) -> str:
+    """The first line of an HDF5 error, its byte counts in words."""
+    text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    truncated = re.search(r"truncated file: eof = (\d+).*stored_eof = (\d+)", text)
+    if truncated:
+        have, want = (int(g) for g in truncated.groups())
+        return f"truncated: {have:,} of its {want:,} bytes are there"
+    return text
+
+
 def open_h5(path: str | os.PathLike, expected_kind: str | None = None) -> h5py.File:
     """Opens ``path`` read-only after checking that it is an icsim output of a known schema
-    (and of ``expected_kind``, "run" or "sweep", if given). The caller closes the file."""
+    (and of ``expected_kind``, "run" or "sweep", if given). The caller closes the file. A file
+    that is missing, not HDF5, truncated or damaged raises one line naming it (IcsimFileError,
+    or FileNotFoundError)."""
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path}: no such file")
+    if os.path.isdir(path):
+        raise IcsimFileError(f"{path}: a directory, not an icsim output")
     if not h5py.is_hdf5(path):
         raise IcsimFileError(f"{path}: not an HDF5 file, so not an icsim output")
-    handle = h5py.File(path, "r")
+    try:
+        handle = File(path, "r")
+    except OSError as error:
+        raise IcsimFileError(f"{path}: cannot be opened as HDF5 ({_reason(error)}); was it cut "
+                             "short while being copied or written?") from None
     try:
         check_icsim(handle, path, expected_kind)
     except BaseException:
@@ -123,8 +154,13 @@ def read_values(dataset: h5py.Dataset, selection=()) -> np.ndarray:
     return values
 
 
+#: Attributes that describe a dataset: its units and meaning; a metric's role (headline or
+#: detail); a summary's metric, level and statistic.
+DESCRIBING = ("units", "description", "role", "metric", "level", "statistic")
+
+
 def describe_attrs(dataset: h5py.Dataset) -> dict:
-    return {key: plain(dataset.attrs[key]) for key in ("units", "description") if key in dataset.attrs}
+    return {key: plain(dataset.attrs[key]) for key in DESCRIBING if key in dataset.attrs}
 
 
 def dimension_names(dataset: h5py.Dataset, fallback: Iterable[str] = ()) -> list[str]:
@@ -136,7 +172,7 @@ def dimension_names(dataset: h5py.Dataset, fallback: Iterable[str] = ()) -> list
         name = None
         try:
             scales = dataset.dims[axis]
-            if len(scales):
+            if len(scales) and scales[0].name:  # a broken reference has no name
                 name = scales[0].name.rsplit("/", 1)[-1]
         except (KeyError, RuntimeError, ValueError):
             name = None

@@ -72,7 +72,8 @@ class Output:
             unit, allowed, meaning = (registry.get(name, "").split(" | ", 2) + ["", "", ""])[:3]
             rows.append({"parameter": name, "value": self.scenario.get(name), "unit": unit,
                          "allowed": allowed, "meaning": meaning})
-        return pd.DataFrame(rows).set_index("parameter")
+        columns = ["parameter", "value", "unit", "allowed", "meaning"]
+        return pd.DataFrame(rows, columns=columns).set_index("parameter")
 
     # Static tables ------------------------------------------------------------------------
     def table(self, name: str) -> pd.DataFrame:

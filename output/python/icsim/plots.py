@@ -24,6 +24,47 @@ def _axes(ax, figsize=(7, 4)):
     return plt.subplots(figsize=figsize, layout="constrained")[1]
 
 
+#: Units whose values lie in [0, 1]: their axes show the whole range, so noise is not magnified.
+UNIT_RANGE = ("fraction", "0-1", "probability", "fraction of systems", "flag")
+
+
+def integer_years(ax) -> None:
+    """Year ticks on whole years (never 2020.5)."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+def honest_limits(ax, values, units: str = "", upper: float | None = None) -> None:
+    """A y-axis that does not magnify noise: [0, 1] for shares, from 0 to ``upper`` for counts
+    with a known maximum (systems), and otherwise a range that includes 0 (a flat series at 0
+    shows as flat, not as noise on +-0.04)."""
+    values = np.concatenate([np.ravel(np.asarray(v, dtype=float)) for v in values]) \
+        if isinstance(values, list) else np.ravel(np.asarray(values, dtype=float))
+    values = values[np.isfinite(values)]
+    if units in UNIT_RANGE:
+        ax.set_ylim(-0.02, 1.02)
+        return
+    if upper is not None:
+        ax.set_ylim(0, upper * 1.02)
+        return
+    if not len(values):
+        return
+    low, high = min(0.0, values.min()), max(0.0, values.max())
+    if high == low:
+        high = low + 1.0
+    pad = 0.05 * (high - low)
+    ax.set_ylim(low - (pad if low < 0 else 0), high + (pad if high > 0 else 0))
+
+
+def drawn_values(ax) -> list[np.ndarray]:
+    """The y values of everything drawn on ``ax``: lines and filled bands."""
+    values = [np.asarray(line.get_ydata(), dtype=float) for line in ax.get_lines()]
+    for collection in ax.collections:
+        values += [path.vertices[:, 1] for path in collection.get_paths()]
+    return values
+
+
 def _label(array: xr.DataArray, name: str | None = None) -> str:
     name = name or array.name or ""
     units = array.attrs.get("units")
@@ -68,14 +109,16 @@ def system_timeseries(source, metric: str, highlight=None, ax=None, label_system
                 ax.annotate(str(names[i]), (years[-1], final[i]), fontsize=7, xytext=(3, 0),
                             textcoords="offset points", va="center")
     ax.set_xlabel("year")
+    integer_years(ax)
     ax.set_ylabel(_label(data, metric))
     ax.set_title(data.attrs.get("description", metric), fontsize=10)
     ax.legend(fontsize=8, loc="best")
     return ax
 
 
-def national_timeseries(run, metrics=None, axes=None, ncols: int = 3):
-    """Small multiples of national metrics of a Run; returns the array of Axes."""
+def national_timeseries(run, metrics=None, axes=None, ncols: int = 3, upper: dict | None = None):
+    """Small multiples of national metrics of a Run, on axes that do not magnify noise (shares on
+    [0, 1], counts from 0 to ``upper[metric]``, others including 0); returns the array of Axes."""
     import matplotlib.pyplot as plt
 
     national = run.national if not isinstance(run, xr.Dataset) else run
@@ -89,8 +132,11 @@ def national_timeseries(run, metrics=None, axes=None, ncols: int = 3):
         data = national[metric]
         ax.plot(data["year"].to_numpy(), data.to_numpy(), marker="o", markersize=3)
         ax.set_title(metric.replace("_", " "), fontsize=9)
-        ax.set_ylabel(data.attrs.get("units", ""), fontsize=8)
+        units = data.attrs.get("units", "")
+        ax.set_ylabel(units, fontsize=8)
         ax.tick_params(labelsize=7)
+        integer_years(ax)
+        honest_limits(ax, data.to_numpy(), units, upper=(upper or {}).get(metric))
     for ax in axes[len(metrics):]:
         ax.set_visible(False)
     return axes
@@ -135,6 +181,7 @@ def fan_chart(data: xr.DataArray, by: str | None = None, reduce: str = "mean",
     if len(groups) > 1 and len(spans) > 1:
         spans = [f"{s} (dotted)" for s in spans[:-1]] + [f"{spans[-1]} (shaded)"]
     ax.set_xlabel("year")
+    integer_years(ax)
     ax.set_ylabel(_label(xr.DataArray(name=name, attrs=attrs), str(name)))
     reduced = f", {reduce} over {', '.join(extra)}" if extra else ""
     ax.set_title(f"{attrs.get('description', name)}\nbands: {' and '.join(spans)} across runs{reduced}",
@@ -249,6 +296,10 @@ def sobol_bars(indices: pd.DataFrame, ax=None, title: str | None = None):
     noise = indices.attrs.get("noise_share")
     if noise is not None and np.isfinite(noise):
         notes.append(f"noise between replications: {noise:.0%} of variance")
+    in_total = indices.attrs.get("st_noise_share")
+    if in_total is not None and np.isfinite(in_total):
+        seeds = {True: ", common seeds", False: ", independent seeds"}.get(indices.attrs.get("common_seeds"), "")
+        notes.append(f"{in_total:.0%} of the sum of ST{seeds}")
     ax.set_title(heading + ("\n" + "; ".join(notes) if notes else ""), fontsize=9)
     ax.legend(fontsize=8)
     return ax
@@ -281,10 +332,236 @@ def morris_bars(statistics: pd.DataFrame, ax=None, title: str | None = None):
     return ax
 
 
+def coefficient_bars(frame: pd.DataFrame, ax=None, title: str | None = None):
+    """PRCC, SRRC (or their unranked forms) or extra-trees feature scores per parameter, with
+    their intervals (or standard deviations over the trees), largest in magnitude first."""
+    column = next(c for c in ("PRCC", "PCC", "SRRC", "SRC", "score") if c in frame)
+    frame = frame.reindex(frame[column].abs().sort_values(ascending=False).index)
+    ax = _axes(ax, figsize=(7, 0.5 * len(frame) + 1.5))
+    values = frame[column].to_numpy(dtype=float)
+    if f"{column}_low" in frame:
+        error = np.vstack([values - frame[f"{column}_low"].to_numpy(dtype=float),
+                           frame[f"{column}_high"].to_numpy(dtype=float) - values])
+    elif "sd" in frame:
+        error = frame["sd"].to_numpy(dtype=float)
+    else:
+        error = None
+    colours = ["C0" if v >= 0 else "C3" for v in values]
+    y = np.arange(len(frame))
+    ax.barh(y, values, xerr=error, color=colours, capsize=3)
+    ax.set_yticks(y, [str(n) for n in frame.index])
+    ax.invert_yaxis()
+    ax.axvline(0, color="black", linewidth=0.6)
+    if column == "score":
+        ax.set_xlim(0, 1)
+        ax.set_xlabel("feature score (extra trees; bars: sd over trees)")
+    else:
+        ax.set_xlim(-1, 1)
+        ax.set_xlabel({"PRCC": "partial rank correlation", "PCC": "partial correlation",
+                       "SRRC": "standardised rank regression coefficient",
+                       "SRC": "standardised regression coefficient"}[column])
+    notes = []
+    if "r2" in frame.attrs:
+        notes.append(f"R^2 of the rank regression {frame.attrs['r2']:.2f}")
+    if frame.attrs.get("left_out"):
+        notes.append("left out (no order): " + ", ".join(frame.attrs["left_out"]))
+    heading = title or frame.attrs.get("metric") or column
+    ax.set_title(heading + ("\n" + "; ".join(notes) if notes else ""), fontsize=9)
+    return ax
+
+
 def sensitivity_bars(indices: pd.DataFrame, ax=None, title: str | None = None):
-    """Sobol or Morris bars, whichever ``indices`` holds."""
+    """Sobol, Morris, PRCC, SRRC or feature-score bars, whichever ``indices`` holds."""
     if "S1" in indices:
         return sobol_bars(indices, ax, title)
     if "mu_star" in indices:
         return morris_bars(indices, ax, title)
-    raise ValueError("expected Sobol indices (S1, ST) or Morris statistics (mu, mu_star, sigma)")
+    if any(c in indices for c in ("PRCC", "PCC", "SRRC", "SRC", "score")):
+        return coefficient_bars(indices, ax, title)
+    raise ValueError("expected Sobol indices (S1, ST), Morris statistics (mu, mu_star, sigma), "
+                     "PRCC, SRRC or feature scores")
+
+
+def sobol_convergence(frame: pd.DataFrame, ax=None, column: str = "ST", title: str | None = None):
+    """Sobol indices (``column``: S1 or ST) against the number of base points N, one line a
+    parameter with its interval as a band (icsim.sensitivity.sobol_convergence)."""
+    ax = _axes(ax)
+    for i, (name, group) in enumerate(frame.groupby(level="parameter", sort=False)):
+        n = group.index.get_level_values("N").to_numpy()
+        ax.plot(n, group[column].to_numpy(), marker="o", markersize=3, color=f"C{i}", label=name)
+        if f"{column}_low" in group:
+            ax.fill_between(n, group[f"{column}_low"].to_numpy(), group[f"{column}_high"].to_numpy(),
+                            color=f"C{i}", alpha=0.15, linewidth=0)
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("base points N")
+    ax.set_ylabel(column)
+    ax.set_title(title or f"{column} as N grows" + (f": {frame.attrs['metric']}"
+                                                    if "metric" in frame.attrs else ""), fontsize=9)
+    ax.legend(fontsize=7)
+    return ax
+
+
+# Lever effects and looking across runs -----------------------------------------------------------
+def lever_effect(effect: pd.DataFrame, ax=None, parameter: str = "", metric: str = "",
+                 units: str = "", upper: float | None = None):
+    """A metric's mean at each value of a lever, with its confidence interval (a frame of
+    icsim.effects.lever_effect / Sweep.lever_effect)."""
+    ax = _axes(ax, figsize=(4, 3))
+    values = effect["value"].to_numpy()
+    numeric = values.dtype.kind in "iuf"
+    x = values.astype(float) if numeric else np.arange(len(values))
+    mean = effect["mean"].to_numpy(dtype=float)
+    error = np.vstack([mean - effect["low"].to_numpy(dtype=float),
+                       effect["high"].to_numpy(dtype=float) - mean])
+    ax.errorbar(x, mean, yerr=np.nan_to_num(error), marker="o", capsize=3, linestyle="-" if numeric else "")
+    if not numeric:
+        ax.set_xticks(x, [str(v) for v in values], fontsize=7, rotation=20)
+    ax.set_xlabel(parameter, fontsize=8)
+    ax.set_ylabel(metric.replace("_", " ") + (f" ({units})" if units and units != "-" else ""), fontsize=8)
+    honest_limits(ax, np.r_[mean, effect["low"], effect["high"]], units, upper)
+    ax.tick_params(labelsize=7)
+    return ax
+
+
+def _scaled_columns(frame: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray, list[list[str]]]:
+    """Each column on [0, 1] (categories by their sorted levels), with tick labels of each."""
+    scaled, ticks = [], []
+    for name in columns:
+        column = frame[name]
+        if column.dtype.kind in "iufb":
+            values = column.to_numpy(dtype=float)
+            low, high = np.nanmin(values), np.nanmax(values)
+            scaled.append((values - low) / (high - low if high > low else 1))
+            ticks.append([f"{low:.3g}", f"{high:.3g}"])
+        else:
+            levels = sorted(column.astype(str).unique())
+            codes = column.astype(str).map({v: i for i, v in enumerate(levels)}).to_numpy(dtype=float)
+            scaled.append(codes / max(len(levels) - 1, 1))
+            ticks.append(levels)
+    return np.column_stack(scaled), ticks
+
+
+def parallel_coordinates(frame: pd.DataFrame, columns: list[str], colour: str, ax=None,
+                         cmap: str = "viridis"):
+    """One line a row (a run or a design point) across ``columns`` (levers and outcomes), each
+    axis scaled to its range (labelled at both ends; categories at their levels), coloured by
+    ``colour``."""
+    from matplotlib.collections import LineCollection
+    from matplotlib.colors import Normalize
+
+    ax = _axes(ax, figsize=(1.6 * len(columns) + 2, 4))
+    scaled, ticks = _scaled_columns(frame, columns)
+    x = np.arange(len(columns))
+    segments = [np.column_stack([x, row]) for row in scaled]
+    values = frame[colour].to_numpy(dtype=float)
+    norm = Normalize(np.nanmin(values), np.nanmax(values))
+    lines = LineCollection(segments, cmap=cmap, norm=norm, linewidths=0.8, alpha=0.6)
+    lines.set_array(values)
+    ax.add_collection(lines)
+    for i, labels in enumerate(ticks):
+        ax.axvline(i, color="0.3", linewidth=0.8)
+        positions = np.linspace(0, 1, len(labels)) if len(labels) > 2 else [0, 1]
+        for position, label in zip(positions, labels):
+            ax.annotate(label, (i, position), xytext=(3, 0), textcoords="offset points", fontsize=6,
+                        va="center")
+    ax.set_xlim(-0.2, len(columns) - 0.6)
+    ax.set_ylim(-0.05, 1.05)
+    ax.set_xticks(x, [c.replace("policy.", "").replace("_", " ") for c in columns], fontsize=7,
+                  rotation=15)
+    ax.set_yticks([])
+    ax.figure.colorbar(lines, ax=ax, label=colour.replace("_", " "), shrink=0.8)
+    return ax
+
+
+def pairs(frame: pd.DataFrame, columns: list[str], colour: str, figure=None):
+    """A scatter-plot matrix of ``columns`` (histograms on the diagonal), points coloured by
+    ``colour``; returns the array of Axes."""
+    import matplotlib.pyplot as plt
+
+    k = len(columns)
+    if figure is None:
+        figure = plt.figure(figsize=(2.2 * k + 1, 2.2 * k), layout="constrained")
+    axes = np.asarray(figure.subplots(k, k, squeeze=False))
+    values = frame[colour].to_numpy(dtype=float)
+    encoded = {}
+    for name in columns:
+        column = frame[name]
+        if column.dtype.kind in "iufb":
+            encoded[name] = (column.to_numpy(dtype=float), None)
+        else:
+            levels = sorted(column.astype(str).unique())
+            encoded[name] = (column.astype(str).map({v: i for i, v in enumerate(levels)}).to_numpy(float),
+                             levels)
+    scatter = None
+    for i, row_name in enumerate(columns):
+        for j, column_name in enumerate(columns):
+            ax = axes[i, j]
+            xv, xlevels = encoded[column_name]
+            yv, ylevels = encoded[row_name]
+            if i == j:
+                ax.hist(xv[np.isfinite(xv)], bins=20 if xlevels is None else len(xlevels), color="0.6")
+            else:
+                scatter = ax.scatter(xv, yv, c=values, s=6, cmap="viridis", alpha=0.7)
+            if xlevels is not None:
+                ax.set_xticks(range(len(xlevels)), xlevels, fontsize=6, rotation=30)
+            if ylevels is not None and i != j:
+                ax.set_yticks(range(len(ylevels)), ylevels, fontsize=6)
+            ax.tick_params(labelsize=6)
+            if i == k - 1:
+                ax.set_xlabel(column_name.replace("policy.", ""), fontsize=7)
+            if j == 0:
+                ax.set_ylabel(row_name.replace("policy.", ""), fontsize=7)
+    if scatter is not None:
+        figure.colorbar(scatter, ax=axes, label=colour.replace("_", " "), shrink=0.6)
+    return axes
+
+
+# Scenario discovery ------------------------------------------------------------------------------
+def peeling_trajectory(result, ax=None):
+    """PRIM's coverage-density trade-off: one point a box of the peeling trajectory, coloured by
+    the number of parameters it restricts; the chosen box ringed."""
+    ax = _axes(ax, figsize=(6, 4))
+    t = result.trajectory
+    points = ax.scatter(t["coverage"], t["density"], c=t["restricted"], cmap="viridis", s=18)
+    chosen = t.loc[result.chosen]
+    ax.scatter([chosen["coverage"]], [chosen["density"]], s=120, facecolors="none",
+               edgecolors="red", linewidths=1.5, label=f"chosen box {result.chosen}")
+    ax.set_xlabel("coverage (share of the cases of interest in the box)")
+    ax.set_ylabel("density (share of the box that is of interest)")
+    ax.set_xlim(0, 1.02)
+    ax.set_ylim(0, 1.02)
+    ax.figure.colorbar(points, ax=ax, label="parameters restricted")
+    ax.legend(fontsize=8, loc="lower left")
+    ax.set_title("PRIM peeling trajectory", fontsize=10)
+    return ax
+
+
+def prim_box(result, i=None, ax=None):
+    """The restricted parameters of a PRIM box as bars over each parameter's whole range (numeric
+    on [0, 1] of the range, with the limits written), categorical levels listed."""
+    limits = result.limits(i)
+    ax = _axes(ax, figsize=(6, 0.6 * max(len(limits), 1) + 1.5))
+    for row, (name, limit) in enumerate(limits.iterrows()):
+        whole = result.whole.limits[name]
+        if isinstance(whole, frozenset):
+            text = f"{limit['levels']}  (of {', '.join(sorted(map(str, whole)))})"
+            ax.barh(row, 1, color="0.9")
+            ax.annotate(text, (0.02, row), va="center", fontsize=7)
+        else:
+            span = whole[1] - whole[0] or 1
+            start, stop = (limit["low"] - whole[0]) / span, (limit["high"] - whole[0]) / span
+            ax.barh(row, 1, color="0.9")
+            ax.barh(row, stop - start, left=start, color="C0")
+            ax.annotate(f"{limit['low']:.3g}", (start, row), xytext=(-2, 0), textcoords="offset points",
+                        ha="right", va="center", fontsize=7)
+            ax.annotate(f"{limit['high']:.3g}", (stop, row), xytext=(2, 0), textcoords="offset points",
+                        ha="left", va="center", fontsize=7)
+    ax.set_yticks(range(len(limits)),
+                  [f"{n} (qp {q:.1g})" for n, q in zip(limits.index, limits["quasi_p"])], fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlim(-0.15, 1.15)
+    ax.set_xticks([])
+    stats = result.stats(i)
+    ax.set_title(f"box: coverage {stats['coverage']:.2f}, density {stats['density']:.2f}, "
+                 f"mass {stats['mass']:.2f}", fontsize=9)
+    return ax

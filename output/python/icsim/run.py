@@ -82,6 +82,12 @@ class Run(Output):
                         rows.append({"level": level, "metric": name, **files.describe_attrs(item)})
         return pd.DataFrame(rows).set_index(["level", "metric"])
 
+    def to_csv(self, directory: str | os.PathLike) -> list[str]:
+        """Writes one tidy CSV per group into ``directory`` (see icsim.export)."""
+        from . import export
+
+        return export.write_csv(self, directory)
+
     def edge_trust(self, year=None) -> pd.Series:
         """Trust on each edge: in ``year`` if the file records edge trust over time
         (/timeseries/edge/trust), else at the start of the run (/edges/initial_trust)."""

@@ -7,9 +7,19 @@ Commun. 181, 259-270 (table 2, estimators (b) and (f)); confidence intervals by 
 the N base points. Morris (1991) elementary effects from r one-at-a-time trajectories: mu, mu*
 (Campolongo et al. 2007) and sigma, with a bootstrap interval for mu*.
 
+For any design (Latin hypercube, factorial, Sobol, Morris, or runs of no design at all):
+partial rank correlation coefficients (PRCC) and standardised rank regression coefficients (SRRC)
+(Saltelli et al. 2004, "Sensitivity analysis in practice", ch. 1; Marino et al. 2008, J. Theor.
+Biol. 254, 178-196), and feature scores from extremely randomised trees (Geurts et al. 2006), as
+the EMA Workbench computes them. For a Sobol design, `sobol_convergence` gives the indices from
+the first n base points for growing n (icsim's design is prefix-compatible).
+
 The functions take the design as a DataFrame (one row a design point, in the design's order, one
 column a parameter) and the model output at each point, so they work on `icsim sample` output,
-on a sweep's points (`Sweep.points`) or on any other design laid out the same way.
+on a sweep's points (`Sweep.points`) or on any other design laid out the same way. A design with
+icsim's run columns (run, point, replication, seed: `icsim sample` output or a sweep's runs
+table) is first reduced to one row a point, the output averaged over the point's replications;
+Sobol indices then also estimate how much of each total index is noise between replications.
 """
 
 from __future__ import annotations
@@ -29,6 +39,43 @@ SALTELLI_LAYOUTS = ("interleaved", "interleaved_ab", "blocked", "blocked_ab_last
 
 class DesignError(ValueError):
     """The design does not have the structure the estimator needs."""
+
+
+#: Columns of `icsim sample` output and of a sweep's runs table that are not parameters.
+RUN_COLUMNS = ("run", "point", "replication", "seed", "status", "message")
+
+
+def replicated(design, y) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """For a design with icsim's run columns (one row a run): the parameters of each point (one row
+    a point, in point order) and the outputs as a table [point, replication]; None otherwise."""
+    if not isinstance(design, pd.DataFrame) or "point" not in design:
+        return None
+    y = np.asarray(y, dtype=float)
+    if len(y) != len(design):
+        raise DesignError(f"{len(y)} outputs for {len(design)} runs")
+    parameters = [c for c in design.columns if c not in RUN_COLUMNS]
+    point = design["point"].to_numpy()
+    replication = (design["replication"].to_numpy() if "replication" in design
+                   else np.zeros(len(design), dtype=int))
+    frame = pd.DataFrame({"point": point, "replication": replication, "y": y})
+    table = frame.pivot_table(index="point", columns="replication", values="y", aggfunc="mean",
+                              dropna=False)
+    points = design.groupby("point", sort=True)[parameters].first()
+    return points.reset_index(drop=True), table.reindex(points.index)
+
+
+def design_points(design, y) -> tuple[pd.DataFrame | np.ndarray, np.ndarray]:
+    """The design one row a point, and the output at each point: a design with icsim's run
+    columns is reduced to its points, each output the mean over the point's replications."""
+    split = replicated(design, y)
+    if split is None:
+        if isinstance(design, pd.DataFrame):
+            design = design[[c for c in design.columns if c not in RUN_COLUMNS]]
+        return design, np.asarray(y, dtype=float)
+    points, table = split
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a point whose runs all failed: NaN
+        return points, np.nanmean(table.to_numpy(dtype=float), axis=1)
 
 
 # Saltelli / Sobol -----------------------------------------------------------------------------
@@ -157,17 +204,76 @@ def sobol_from_matrices(f_a, f_b, f_ab, names: Sequence[str] | None = None, n_bo
 def sobol(design, y, layout: str | None = None, **options) -> pd.DataFrame:
     """Sobol first-order (S1) and total (ST) indices, with bootstrap intervals, from a Saltelli
     design (one row a point, in the design's order) and the output ``y`` at each point. The row
-    layout is detected from the values unless given. Options go to sobol_from_matrices."""
-    names, x = _as_matrix(design)
-    y = np.asarray(y, dtype=float)
+    layout is detected from the values unless given. Options go to sobol_from_matrices.
+
+    With icsim's run columns (one row a run, as `icsim sample` prints), each point's output is
+    the mean over its replications, and two more results say how much noise is left in it:
+    ``attrs["noise_share"]``, the share of the variance of the points' means that is noise
+    between replications, and a column ``ST_noise``, the part of each ST that is noise (the
+    variance between replications of the difference f(A) - f(AB_i), over 2 V; with common seeds
+    a base point's noise cancels in that difference); ``attrs["st_noise_share"]`` is their sum
+    over the sum of ST."""
+    split = replicated(design, y)
+    points, y = design_points(design, y)
+    names, x = _as_matrix(points)
     if len(y) != len(x):
         raise DesignError(f"{len(y)} outputs for {len(x)} design points")
-    layout = layout or saltelli_layout(design)
+    layout = layout or saltelli_layout(points)
     n = len(x) // (len(names) + 2)
     a, b, ab = _saltelli_rows(layout, n, len(names))
     frame = sobol_from_matrices(y[a], y[b], y[ab], names, **options)
     frame.attrs["layout"] = layout
+    if split is not None:
+        _noise(frame, split[1].to_numpy(dtype=float), a, ab)
     return frame
+
+
+def _noise(frame: pd.DataFrame, runs: np.ndarray, a: np.ndarray, ab: np.ndarray) -> None:
+    """Adds the noise estimates of `sobol` from the outputs [point, replication]."""
+    variance = frame.attrs["variance"]
+    counts = np.sum(np.isfinite(runs), axis=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # points with fewer than 2 replications
+        within = np.nanvar(runs, axis=1, ddof=1) / counts
+        frame.attrs["noise_share"] = (float(np.nanmean(within) / variance)
+                                      if variance and np.isfinite(within).any() else float("nan"))
+        # Replication r of A_j against replication r of AB_ij: the same seed under common seeds.
+        differences = runs[a][:, None, :] - runs[ab]  # [N, k, replications]
+        paired = np.sum(np.isfinite(differences), axis=2)
+        noise = np.nanvar(differences, axis=2, ddof=1) / paired  # of the mean difference
+        st_noise = np.nanmean(noise, axis=0) / (2 * variance) if variance else np.nan * noise[0]
+    frame["ST_noise"] = st_noise
+    total = float(np.nansum(frame["ST"]))
+    frame.attrs["st_noise_share"] = (float(np.nansum(st_noise)) / total
+                                     if total > 0 and np.isfinite(st_noise).any() else float("nan"))
+    frame.attrs["replications"] = int(runs.shape[1])
+
+
+def sobol_convergence(design, y, steps: Sequence[int] | None = None, layout: str | None = None,
+                      **options) -> pd.DataFrame:
+    """Sobol indices from the first n base points, for each n in ``steps`` (default: powers of two
+    from 8, and N): one row a (n, parameter), with S1, ST and their intervals. icsim's Sobol design
+    is prefix-compatible (its first n base points are the design of samples = n), so this is how
+    the indices would have come out with a smaller sweep: where they stop moving and the
+    intervals stop narrowing, N is large enough."""
+    points, values = design_points(design, y)
+    names, x = _as_matrix(points)
+    k = len(names)
+    layout = layout or saltelli_layout(points)
+    total = len(x) // (k + 2)
+    a, b, ab = _saltelli_rows(layout, total, k)
+    if steps is None:
+        steps = [2**e for e in range(3, int(np.log2(max(total, 8))) + 1) if 2**e < total] + [total]
+    rows = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # base points with missing outputs, said by sobol()
+        for n in sorted({int(s) for s in steps if 2 <= int(s) <= total}):
+            frame = sobol_from_matrices(values[a[:n]], values[b[:n]], values[ab[:n]], names,
+                                        **options)
+            rows.append(frame.assign(N=n).reset_index())
+    frame = pd.concat(rows, ignore_index=True)
+    frame.attrs.update(layout=layout, base_points=total)
+    return frame.set_index(["N", "parameter"])
 
 
 # Morris ---------------------------------------------------------------------------------------
@@ -234,6 +340,7 @@ def morris(design, y, bounds: Mapping[str, object] | None = None, n_bootstrap: i
     """Morris statistics per parameter: mu (mean elementary effect), mu_star (mean absolute
     effect), sigma (standard deviation of effects), with a bootstrap interval for mu_star.
     Effects are in output units per whole range of the parameter (see elementary_effects)."""
+    design, y = design_points(design, y)
     effects = elementary_effects(design, y, bounds, trajectory_size)
     names, _ = _as_matrix(design)
     rng = np.random.default_rng(seed)
@@ -256,6 +363,151 @@ def morris(design, y, bounds: Mapping[str, object] | None = None, n_bootstrap: i
     frame.attrs.update(trajectories=int(effects["trajectory"].nunique()) if len(effects) else 0,
                        confidence=confidence)
     return frame
+
+
+# Any design: rank correlation and regression, feature scoring --------------------------------
+def _numeric(design, y) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
+    """The numeric parameters of a design (flags as 0/1) with the outputs, rows with a missing
+    output dropped; and the names of the parameters left out (text or choices: no order)."""
+    points, y = design_points(design, y)
+    if not isinstance(points, pd.DataFrame):
+        names, values = _as_matrix(points)
+        points = pd.DataFrame(values, columns=names)
+    keep, left_out = {}, []
+    for name in points.columns:
+        column = points[name]
+        try:
+            values = column.to_numpy(dtype=float)
+        except (TypeError, ValueError):
+            left_out.append(str(name))
+            continue
+        if np.nanstd(values) > 0:
+            keep[str(name)] = values
+        else:
+            left_out.append(str(name))
+    frame = pd.DataFrame(keep, index=range(len(y)))
+    finite = np.isfinite(y) & np.all(np.isfinite(frame.to_numpy()), axis=1)
+    return frame[finite].reset_index(drop=True), y[finite], left_out
+
+
+def _ranked(frame: pd.DataFrame, y: np.ndarray, rank: bool) -> tuple[np.ndarray, np.ndarray]:
+    from scipy.stats import rankdata
+
+    x = frame.to_numpy(dtype=float)
+    if rank:
+        x = np.column_stack([rankdata(c) for c in x.T]) if x.size else x
+        y = rankdata(y)
+    return x, np.asarray(y, dtype=float)
+
+
+def _check_rows(x: np.ndarray, y: np.ndarray, extra: int) -> None:
+    if x.shape[1] == 0:
+        raise DesignError("no numeric parameter varies in the design")
+    if len(y) < x.shape[1] + extra:
+        raise DesignError(f"{len(y)} points for {x.shape[1]} parameters: need at least "
+                          f"{x.shape[1] + extra}")
+    if np.std(y) == 0:
+        raise DesignError("the output does not vary over the design")
+
+
+def prcc(design, y, confidence: float = 0.95, rank: bool = True) -> pd.DataFrame:
+    """Partial rank correlation coefficient of the output with each numeric parameter: the
+    correlation of their ranks once the linear effect of the other parameters' ranks is removed
+    from both. It measures a monotone effect, whatever the design (Latin hypercube, factorial,
+    Sobol), and is unchanged by any increasing transformation of a parameter or of the output.
+    Columns: PRCC, its interval (Fisher's z) and the p-value of PRCC = 0 (t with n - 2 - (k - 1)
+    degrees of freedom). ``rank=False`` gives partial (Pearson) correlation coefficients."""
+    from scipy import stats
+
+    frame, y, left_out = _numeric(design, y)
+    x, y = _ranked(frame, y, rank)
+    _check_rows(x, y, 3)
+    n, k = x.shape
+    precision = np.linalg.pinv(np.corrcoef(np.column_stack([x, y]), rowvar=False))
+    coefficients = -precision[:k, k] / np.sqrt(precision[np.arange(k), np.arange(k)] * precision[k, k])
+    coefficients = np.clip(coefficients, -1.0, 1.0)
+    freedom = n - 2 - (k - 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = coefficients * np.sqrt(freedom / (1 - coefficients**2))
+    p_value = 2 * stats.t.sf(np.abs(t), freedom)
+    z, spread = np.arctanh(np.clip(coefficients, -0.999999, 0.999999)), stats.norm.ppf(0.5 + confidence / 2)
+    half = spread / np.sqrt(max(n - 3 - (k - 1), 1))
+    column = "PRCC" if rank else "PCC"
+    result = pd.DataFrame({column: coefficients, f"{column}_low": np.tanh(z - half),
+                           f"{column}_high": np.tanh(z + half), "p_value": p_value},
+                          index=pd.Index(frame.columns, name="parameter"))
+    result.attrs.update(points=n, confidence=confidence, left_out=left_out,
+                        method="partial rank correlation" if rank else "partial correlation")
+    return result
+
+
+def srrc(design, y, confidence: float = 0.95, rank: bool = True) -> pd.DataFrame:
+    """Standardised rank regression coefficients: the least-squares coefficients of the output's
+    ranks on the parameters' ranks, all scaled to unit standard deviation, with intervals from
+    the regression's standard errors. ``attrs["r2"]`` says how much of the (rank) variance the
+    additive monotone model explains: below about 0.7, read PRCC, feature scores or Sobol
+    indices instead. ``rank=False`` gives standardised regression coefficients (SRC), which for a
+    linear model equal b_i sd(x_i) / sd(y)."""
+    from scipy import stats
+
+    frame, y, left_out = _numeric(design, y)
+    x, y = _ranked(frame, y, rank)
+    _check_rows(x, y, 2)
+    n, k = x.shape
+    zx = (x - x.mean(axis=0)) / x.std(axis=0)
+    zy = (y - y.mean()) / y.std()
+    coefficients, *_ = np.linalg.lstsq(zx, zy, rcond=None)
+    residual = zy - zx @ coefficients
+    r2 = 1 - float(residual @ residual) / float(zy @ zy)
+    sigma2 = float(residual @ residual) / max(n - k - 1, 1)
+    se = np.sqrt(np.maximum(np.diag(np.linalg.pinv(zx.T @ zx)) * sigma2, 0))
+    spread = stats.t.ppf(0.5 + confidence / 2, max(n - k - 1, 1))
+    column = "SRRC" if rank else "SRC"
+    result = pd.DataFrame({column: coefficients, f"{column}_low": coefficients - spread * se,
+                           f"{column}_high": coefficients + spread * se},
+                          index=pd.Index(frame.columns, name="parameter"))
+    result.attrs.update(points=n, r2=r2, confidence=confidence, left_out=left_out)
+    return result
+
+
+def feature_scores(design, y, classify: bool | None = None, n_estimators: int = 250,
+                   seed: int = 0, **options) -> pd.DataFrame:
+    """Feature scores of the parameters from extremely randomised trees (scikit-learn's
+    ExtraTrees; the EMA Workbench's feature scoring): each parameter's share of the trees'
+    impurity decrease, with its standard deviation over the trees. Works on any design and any
+    parameter type (text and choices as level codes), catches non-monotone effects and
+    interactions that PRCC misses; a classifier when ``y`` is boolean (or ``classify=True``).
+    ``attrs["score"]``: the forest's out-of-bag R^2 or accuracy."""
+    from sklearn.ensemble import ExtraTreesClassifier, ExtraTreesRegressor
+
+    if classify is None:
+        classify = np.asarray(y).dtype.kind == "b"
+    points, y = design_points(design, y)  # replicated flags: the share of runs, rounded below
+    if not isinstance(points, pd.DataFrame):
+        names, values = _as_matrix(points)
+        points = pd.DataFrame(values, columns=names)
+    columns = {}
+    for name in points.columns:
+        try:
+            columns[str(name)] = points[name].to_numpy(dtype=float)
+        except (TypeError, ValueError):
+            columns[str(name)] = pd.Categorical(points[name].astype(str)).codes.astype(float)
+    x = pd.DataFrame(columns).to_numpy()
+    y = np.asarray(y)
+    finite = np.all(np.isfinite(x), axis=1) & np.isfinite(y)
+    x, y = x[finite], y[finite]
+    model_type = ExtraTreesClassifier if classify else ExtraTreesRegressor
+    settings = dict(n_estimators=n_estimators, max_features=0.6, min_samples_leaf=2,
+                    bootstrap=True, oob_score=True, random_state=seed, n_jobs=1)
+    settings.update(options)
+    model = model_type(**settings).fit(x, (y >= 0.5).astype(int) if classify else y)
+    per_tree = np.array([tree.feature_importances_ for tree in model.estimators_])
+    result = pd.DataFrame({"score": model.feature_importances_, "sd": per_tree.std(axis=0)},
+                          index=pd.Index(list(columns), name="parameter"))
+    result = result.sort_values("score", ascending=False)
+    result.attrs.update(points=len(y), score=float(getattr(model, "oob_score_", np.nan)),
+                        method="extra trees " + ("classifier" if classify else "regressor"))
+    return result
 
 
 # Reference designs and test functions ---------------------------------------------------------

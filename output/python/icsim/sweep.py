@@ -146,7 +146,15 @@ class Sweep(Output):
         """The runs table joined with the summaries: the usual starting point of an analysis."""
         return self.runs.join(self.summary)
 
+    @property
+    def common_seeds(self) -> bool:
+        """Whether the points of a seed block share seeds (`common_seeds = true`)."""
+        return bool(self.spec.get("common_seeds", False))
+
     def metrics(self) -> pd.DataFrame:
+        """Every summary and series: group (level), name (metric), units, description, role
+        (headline or detail); a summary also its statistic and the metric and level it summarises
+        (of_metric, of_level)."""
         rows = []
         with files.open_h5(self.path) as handle:
             for level in ("summary",) + tuple(f"timeseries/{lv}" for lv in self._levels):
@@ -154,9 +162,38 @@ class Sweep(Output):
                     continue
                 for name, item in handle[level].items():
                     if isinstance(item, files.h5py.Dataset) and not files.is_scale(item):
-                        rows.append({"level": level.split("/")[-1], "metric": name,
-                                     **files.describe_attrs(item)})
+                        attrs = files.describe_attrs(item)
+                        of = {f"of_{k}": attrs.pop(k) for k in ("metric", "level") if k in attrs}
+                        rows.append({"level": level.split("/")[-1], "metric": name, **attrs, **of})
         return pd.DataFrame(rows).set_index(["level", "metric"])
+
+    @functools.cached_property
+    def summary_info(self) -> pd.DataFrame:
+        """One row a summary: units, description, role, and the metric, level and statistic it
+        summarises (empty strings in a file written before icsim recorded them)."""
+        info = pd.DataFrame.from_dict(self.summary.attrs.get("columns", {}), orient="index")
+        info = info.reindex(self.summary.columns)
+        for column in ("units", "description", "role", "metric", "level", "statistic"):
+            if column not in info:
+                info[column] = ""
+        return info.fillna("")
+
+    def headlines(self, statistic: str = "final_year") -> list[str]:
+        """The summaries of the model's headline metrics (the role the metric registry gives them,
+        recorded in the file), national ones first, then the system ones no national headline
+        already covers; of one statistic ("final_year" or "run_mean"). A file without roles
+        (icsim before they were recorded) gives every summary of that statistic."""
+        info = self.summary_info
+        numeric = [c for c in self.summary.columns if self.summary[c].dtype.kind in "iufb"]
+        info = info.loc[[c for c in info.index if c in numeric]]
+        if not (info["role"] != "").any():
+            prefix = {"final_year": "final_", "run_mean": "mean_"}.get(statistic, "")
+            return [c for c in info.index if c.startswith(prefix)]
+        chosen = info[(info["role"] == "headline") & (info["statistic"] == statistic)]
+        national = chosen[chosen["level"] == "national"]
+        covered = set(national["metric"])
+        others = chosen[(chosen["level"] != "national") & ~chosen["metric"].isin(covered)]
+        return list(national.index) + list(others.index)
 
     # Time series --------------------------------------------------------------------------
     def timeseries(self, level: str, metrics=None, finished_only: bool = True) -> xr.Dataset:
@@ -191,13 +228,72 @@ class Sweep(Output):
     def organisation(self) -> xr.Dataset:
         return self.timeseries("organisation")
 
+    # What the levers do -------------------------------------------------------------------
+    def _finished_results(self) -> pd.DataFrame:
+        results = self.results
+        return results[self.finished.reindex(results.index, fill_value=False)]
+
+    def effects(self, metric: str, confidence: float = 0.95) -> pd.DataFrame:
+        """One row a design point: its parameters and the metric's mean over its finished runs,
+        with their standard deviation, count and the confidence interval of the mean."""
+        from . import effects
+
+        self._summary_metric(metric)
+        return effects.point_means(self._finished_results(), metric, self.varied, confidence)
+
+    @property
+    def base_values(self) -> dict:
+        """The base scenario's value of each varied parameter (the sweep's scenario with [set])."""
+        return {p: self.scenario[p] for p in self.varied if p in self.scenario}
+
+    def baseline(self):
+        """The design point where every varied parameter takes its base value, or None."""
+        from . import effects
+
+        points = self.runs.groupby("point", sort=True)[self.varied].first() if "point" in self.runs \
+            else self.runs[self.varied]
+        return effects.baseline_point(points, self.varied, self.base_values)
+
+    def lever_effect(self, metric: str, parameter: str, confidence: float = 0.95,
+                     bins: int = 6) -> pd.DataFrame:
+        """The metric at each value of one varied parameter, with the confidence interval of its
+        mean; the others at their base values where the design allows, else averaged over
+        (``attrs["how"]`` says which). See icsim.effects.lever_effect."""
+        from . import effects
+
+        self._summary_metric(metric)
+        if parameter not in self.varied:
+            raise KeyError(f"{parameter!r} is not varied by this sweep; varied: {', '.join(self.varied)}")
+        return effects.lever_effect(self._finished_results(), metric, parameter, self.varied,
+                                    self.base_values, confidence, bins)
+
+    def baseline_differences(self, metrics=None, baseline=None,
+                             confidence: float = 0.95) -> pd.DataFrame:
+        """Each design point's difference from the baseline point (default: the base scenario's
+        point) in each metric (default: the headlines), with confidence intervals (paired over
+        replications under common seeds)."""
+        from . import effects
+
+        baseline = self.baseline() if baseline is None else baseline
+        if baseline is None:
+            raise ValueError(f"{self.path}: no design point has every varied parameter at its base "
+                             "value; pass baseline=<point>")
+        metrics = list(metrics or self.headlines())
+        for metric in metrics:
+            self._summary_metric(metric)
+        return effects.baseline_differences(self._finished_results(), metrics, self.varied, baseline,
+                                            confidence, paired=self.common_seeds)
+
     # Sensitivity --------------------------------------------------------------------------
+    def _summary_metric(self, metric: str) -> None:
+        if metric not in self.summary:
+            raise KeyError(f"no summary metric {metric!r}; summaries are {', '.join(self.summary.columns)}")
+
     def points(self, metric: str, aggregate: str = "mean") -> pd.DataFrame:
         """One row a design point: its parameters and the metric aggregated over its finished
         replications (a sensitivity analysis works on these)."""
+        self._summary_metric(metric)
         results = self.results
-        if metric not in results:
-            raise KeyError(f"no summary metric {metric!r}; summaries are {', '.join(self.summary.columns)}")
         # Every point keeps its row (the design's layout depends on it); unfinished runs are NaN.
         results[metric] = results[metric].where(self.finished.reindex(results.index, fill_value=False))
         key = "point" if "point" in results else results.index
@@ -208,48 +304,63 @@ class Sweep(Output):
         frame["within_variance"] = grouped[metric].var(ddof=1)  # between replications
         return frame
 
-    def _complete_blocks(self, points: pd.DataFrame, size: int, what: str) -> pd.DataFrame:
-        """The points of the design's blocks (a Saltelli base point's k + 2 points, a Morris
-        trajectory's k + 1) that the file holds whole: a sweep cut short, or a shard, holds some
-        blocks in part. icsim numbers a block's points consecutively."""
-        if "point" not in self.runs:
-            return points
-        block = points.index.to_numpy() // size
-        counts = pd.Series(block).value_counts()
-        whole = set(counts.index[counts == size])
-        expected = int(self.attrs.get("points", len(points))) // size
-        if len(whole) < expected:
-            import warnings
+    def _design_runs(self, metric: str, size: int | None = None, what: str = ""):
+        """(design, y): one row a run (point, replication and the varied parameters) and the
+        metric, NaN for unfinished runs; with ``size``, only the design's blocks (a Saltelli base
+        point's k + 2 points, a Morris trajectory's k + 1) that the file holds whole, since a
+        sweep cut short, or a shard, holds some in part (icsim numbers a block's points
+        consecutively)."""
+        self._summary_metric(metric)
+        results = self.results
+        y = results[metric].where(self.finished.reindex(results.index, fill_value=False))
+        columns = [c for c in ("point", "replication") if c in results] + self.varied
+        design = results[columns]
+        if size and "point" in design:
+            block = design["point"].to_numpy() // size
+            counts = design.groupby(block)["point"].nunique()
+            whole = counts.index[counts == size]
+            expected = int(self.attrs.get("points", design["point"].nunique())) // size
+            if len(whole) < expected:
+                import warnings
 
-            warnings.warn(f"{self.path}: {len(whole)} of {expected} {what} are in the file whole "
-                          "(the sweep is incomplete or a shard); the analysis uses those",
-                          stacklevel=3)
-        return points[np.isin(block, sorted(whole))]
+                warnings.warn(f"{self.path}: {len(whole)} of {expected} {what} are in the file whole "
+                              "(the sweep is incomplete or a shard); the analysis uses those",
+                              stacklevel=3)
+            keep = np.isin(block, whole)
+            design, y = design[keep], y[keep]
+        return design, y.to_numpy(dtype=float)
 
-    @staticmethod
-    def _noise_share(points: pd.DataFrame, variance: float) -> float:
-        """The share of the variance of the points' means that is noise between replications
-        (the model is stochastic and each point has its own seeds): NaN without replications."""
-        several = points["replications"] > 1
-        if not several.any() or not variance:
-            return float("nan")
-        noise = np.nanmean(points.loc[several, "within_variance"] / points.loc[several, "replications"])
-        return float(noise / variance)
+    def complete_share(self) -> tuple[int, int]:
+        """(runs finished in this file, runs of the whole sweep)."""
+        total = int(self.attrs.get("runs_total", self.attrs.get("runs_expected", len(self.runs))))
+        return int(self.finished.sum()), total
 
     def sobol(self, metric: str, **options) -> pd.DataFrame:
         """First-order and total Sobol indices of a summary metric, each design point's value the
-        mean over its replications (see icsim.sensitivity.sobol). ``attrs["noise_share"]``: the
-        share of the variance that is noise between replications; every ST includes it, because
-        A and AB_i runs have different seeds."""
+        mean over its replications (see icsim.sensitivity.sobol). With replications,
+        ``attrs["noise_share"]`` is the share of the variance that is noise between replications
+        and the column ``ST_noise`` the part of each ST that is noise (small under common seeds,
+        where a base point's A, B and AB_i runs share seeds)."""
         from . import sensitivity
 
         if self.design not in ("sobol", "saltelli", "?"):
             raise ValueError(f"Sobol indices need a sobol design; this sweep's design is {self.design}")
-        points = self._complete_blocks(self.points(metric), len(self.varied) + 2, "base points")
-        indices = sensitivity.sobol(points[self.varied], points[metric].to_numpy(), **options)
-        indices.attrs["noise_share"] = self._noise_share(points, indices.attrs["variance"])
-        indices.attrs["metric"] = metric
+        design, y = self._design_runs(metric, len(self.varied) + 2, "base points")
+        indices = sensitivity.sobol(design, y, **options)
+        indices.attrs.update(metric=metric, common_seeds=self.common_seeds)
         return indices
+
+    def sobol_convergence(self, metric: str, steps=None, **options) -> pd.DataFrame:
+        """Sobol indices from the first n base points for growing n (icsim.sensitivity.
+        sobol_convergence): do the indices still move with N?"""
+        from . import sensitivity
+
+        if self.design not in ("sobol", "saltelli", "?"):
+            raise ValueError(f"Sobol indices need a sobol design; this sweep's design is {self.design}")
+        design, y = self._design_runs(metric, len(self.varied) + 2, "base points")
+        frame = sensitivity.sobol_convergence(design, y, steps, **options)
+        frame.attrs["metric"] = metric
+        return frame
 
     def morris(self, metric: str, **options) -> pd.DataFrame:
         """Morris elementary-effect statistics mu, mu*, sigma of a summary metric."""
@@ -257,9 +368,80 @@ class Sweep(Output):
 
         if self.design not in ("morris", "?"):
             raise ValueError(f"Morris statistics need a morris design; this sweep's design is {self.design}")
-        points = self._complete_blocks(self.points(metric), len(self.varied) + 1, "trajectories")
+        design, y = self._design_runs(metric, len(self.varied) + 1, "trajectories")
         bounds = {p: self.bounds(p) for p in self.varied}
-        statistics = sensitivity.morris(points[self.varied], points[metric].to_numpy(),
-                                        bounds=bounds, **options)
+        statistics = sensitivity.morris(design, y, bounds=bounds, **options)
         statistics.attrs["metric"] = metric
         return statistics
+
+    def prcc(self, metric: str, **options) -> pd.DataFrame:
+        """Partial rank correlation of a summary metric with each numeric varied parameter, on any
+        design (icsim.sensitivity.prcc), each point's value the mean over its replications."""
+        from . import sensitivity
+
+        frame = sensitivity.prcc(*self._design_runs(metric), **options)
+        frame.attrs["metric"] = metric
+        return frame
+
+    def srrc(self, metric: str, **options) -> pd.DataFrame:
+        """Standardised rank regression coefficients of a summary metric, on any design."""
+        from . import sensitivity
+
+        frame = sensitivity.srrc(*self._design_runs(metric), **options)
+        frame.attrs["metric"] = metric
+        return frame
+
+    def feature_scores(self, metric: str, **options) -> pd.DataFrame:
+        """Extra-trees feature scores of the varied parameters for a summary metric, on any
+        design and parameter type (icsim.sensitivity.feature_scores)."""
+        from . import sensitivity
+
+        frame = sensitivity.feature_scores(*self._design_runs(metric), **options)
+        frame.attrs["metric"] = metric
+        return frame
+
+    def sensitivity(self, metric: str, **options) -> pd.DataFrame:
+        """The sensitivity analysis the design supports: Sobol indices for a sobol design,
+        Morris statistics for a morris design, else PRCC."""
+        if self.design == "sobol":
+            return self.sobol(metric, **options)
+        if self.design == "morris":
+            return self.morris(metric, **options)
+        return self.prcc(metric, **options)
+
+    # Scenario discovery -------------------------------------------------------------------
+    def _cases(self, metric: str, threshold: float, above: bool):
+        design, y = self._design_runs(metric)
+        from .sensitivity import design_points
+
+        points, values = design_points(design, y)
+        keep = np.isfinite(values)
+        interesting = values >= threshold if above else values <= threshold
+        return points[keep].reset_index(drop=True), interesting[keep]
+
+    def prim(self, metric: str, threshold: float, above: bool = True, **options):
+        """PRIM scenario discovery (icsim.discovery.prim) on the design points, a case of interest
+        being a point whose mean ``metric`` is at least ``threshold`` (at most, with
+        ``above=False``): which combinations of levers give it?"""
+        from . import discovery
+
+        x, y = self._cases(metric, threshold, above)
+        result = discovery.prim(x, y, **options)
+        result.attrs.update(metric=metric, threshold=threshold, above=above)
+        return result
+
+    def cart(self, metric: str, threshold: float, above: bool = True, **options):
+        """The CART alternative (icsim.discovery.cart): a classification tree's leaves as boxes."""
+        from . import discovery
+
+        x, y = self._cases(metric, threshold, above)
+        result = discovery.cart(x, y, **options)
+        result.attrs.update(metric=metric, threshold=threshold, above=above)
+        return result
+
+    # Export -------------------------------------------------------------------------------
+    def to_csv(self, directory: str | os.PathLike) -> list[str]:
+        """Writes one tidy CSV per group into ``directory`` (see icsim.export)."""
+        from . import export
+
+        return export.write_csv(self, directory)
