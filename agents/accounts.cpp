@@ -57,7 +57,7 @@ OrganisationFlows operating_flows(const World& w, std::size_t i) {
       with(c, contract_payment(w, self, c, e));
       activity += activity_cost(w, self, c, e);
     });
-    if (l.contract_rate[i] == 0) f.centre_in += l.contracts[i];  // commissioned nationally
+    if (w.contract_weight[i] == 0) f.centre_in += l.contracts[i];  // commissioned nationally
     if (kind == Kind::primary_care_network) {
       f.outside_out += l.planned_cost[i];
       return f;
@@ -66,7 +66,7 @@ OrganisationFlows operating_flows(const World& w, std::size_t i) {
     f.centre_in += l.planned_income[i] * p.specialised_share[static_cast<int>(kind)];
     f.outside_in += l.planned_income[i] * p.other_income_share;
     f.outside_out += l.planned_cost[i] * (1.0 + p.efficiency_requirement) + activity + shock -
-                     l.improvement[i] - savings + l.overhead[i] - levy * p.purchasing_return;
+                     improvement(w, i) - savings + l.overhead[i] - levy * p.purchasing_return;
     f.centre_out += levy;
     return f;
   }
@@ -75,19 +75,19 @@ OrganisationFlows operating_flows(const World& w, std::size_t i) {
     for_each_contract(w, i, [&](std::uint32_t j, std::uint32_t e) {
       with(j, -contract_payment(w, j, static_cast<std::uint32_t>(i), e));
     });
-    f.outside_out += l.planned_cost[i] * (1.0 + l.demand[i]) + shock - l.improvement[i] - savings +
+    f.outside_out += l.planned_cost[i] * (1.0 + l.demand[i]) + shock - improvement(w, i) - savings +
                      l.overhead[i];
     for_each_pool_partner(w, i, [&](std::uint32_t k, std::uint32_t e) {
-      with(k, pool_transfer(w, k, static_cast<std::uint32_t>(i), e, pool_of(w, k)));
+      with(k, pool_transfer(w, k, static_cast<std::uint32_t>(i), e, pool(w, k)));
     });
     return f;
   }
   if (kind == Kind::local_authority) {
     f.outside_in += l.planned_income[i];
     f.outside_out += l.planned_cost[i] * (1.0 + p.council_cost_pressure) + shock - savings;
-    const Pool pool = pool_of(w, i);
+    const Pool& own = pool(w, i);
     for_each_pool_partner(w, i, [&](std::uint32_t c, std::uint32_t e) {
-      with(c, -pool_transfer(w, static_cast<std::uint32_t>(i), c, e, pool));
+      with(c, -pool_transfer(w, static_cast<std::uint32_t>(i), c, e, own));
     });
   }
   return f;

@@ -43,35 +43,31 @@ inline double variable_share(const Params& p) {
   return p.blended_variable_share;
 }
 
+// Whether money flows between i and j along a contract: a commissioner and an organisation it
+// pays; or along a pooled budget: a council and a commissioner.
+constexpr bool contract_between(Kind i, Kind j) {
+  return (i == Kind::commissioner && is_commissioned(j)) ||
+         (j == Kind::commissioner && is_commissioned(i));
+}
+constexpr bool pool_between(Kind i, Kind j) {
+  return (i == Kind::commissioner && j == Kind::local_authority) ||
+         (j == Kind::commissioner && i == Kind::local_authority);
+}
+
 // Calls f(other end, edge) for each contract between a commissioner and a commissioned
 // organisation at i, when both exist this year.
 template <class F>
 void for_each_contract(const World& w, std::size_t i, F&& f) {
-  const auto& o = w.orgs;
-  const auto& kinds = w.graph.kinds();
-  const bool commissioner = o.kind[i] == Kind::commissioner;
-  const Incidence at = w.graph.incidence(static_cast<std::uint32_t>(i));
-  for (std::size_t k = 0; k < at.neighbours.size(); ++k) {
-    const std::uint32_t j = at.neighbours[k];
-    if (!w.ledger.active[j]) continue;
-    if (commissioner ? !is_commissioned(o.kind[j]) : o.kind[j] != Kind::commissioner) continue;
-    const std::uint32_t e = at.edge(k);
-    if (kinds[e] == EdgeKind::contract) f(j, e);
-  }
+  for (const auto& [j, e] : w.money.contracts(i))
+    if (w.ledger.active[j]) f(j, e);
 }
 
 // Calls f(other end, edge) for each partnership between a council and a commissioner at i
 // (the partners of a pooled budget), when both exist this year.
 template <class F>
 void for_each_pool_partner(const World& w, std::size_t i, F&& f) {
-  const auto& o = w.orgs;
-  const Kind other =
-      o.kind[i] == Kind::local_authority ? Kind::commissioner : Kind::local_authority;
-  const Incidence at = w.graph.incidence(static_cast<std::uint32_t>(i));
-  for (std::size_t k = 0; k < at.neighbours.size(); ++k) {
-    const std::uint32_t j = at.neighbours[k];
-    if (o.kind[j] == other && w.ledger.active[j]) f(j, at.edge(k));
-  }
+  for (const auto& [j, e] : w.money.pool_partners(i))
+    if (w.ledger.active[j]) f(j, e);
 }
 
 // A commissioner's payment on contract edge e to commissioned organisation `provider` this
@@ -79,7 +75,7 @@ void for_each_pool_partner(const World& w, std::size_t i, F&& f) {
 // says (networks are paid per registered patient, whatever the demand).
 inline double contract_payment(const World& w, std::uint32_t provider, std::uint32_t commissioner,
                                std::uint32_t e) {
-  const double planned = w.ledger.contract_rate[provider] * w.graph.flows()[e];
+  const double planned = contract_rate(w, provider) * w.graph.flows()[e];
   if (!is_trust(w.orgs.kind[provider])) return planned;
   return planned * (1.0 + variable_share(w.params) * w.ledger.demand[commissioner]);
 }
@@ -87,17 +83,13 @@ inline double contract_payment(const World& w, std::uint32_t provider, std::uint
 inline double activity_cost(const World& w, std::uint32_t provider, std::uint32_t commissioner,
                             std::uint32_t e) {
   if (!is_trust(w.orgs.kind[provider])) return 0.0;
-  return w.params.marginal_cost * w.ledger.contract_rate[provider] * w.graph.flows()[e] *
+  return w.params.marginal_cost * contract_rate(w, provider) * w.graph.flows()[e] *
          w.ledger.demand[commissioner];
 }
 
 // Pooled budgets (agents/collaborate.cpp): a council pools a share of its social care budget
 // with its system's commissioners, who match it; each side bears half of the pool's overspend.
-struct Pool {
-  double weight = 0;  // sum of the council's partnership weights to commissioners
-  double trust = 0;   // mean trust on those edges
-  double demand = 0;  // the commissioners' demand shock, weighted
-};
+// A council's pool this year, from its edges (World::pools keeps it from the collaborate stage on).
 Pool pool_of(const World& w, std::size_t council);
 // What council k pays commissioner c through their pooled budget this year (negative: receives).
 double pool_transfer(const World& w, std::uint32_t council, std::uint32_t commissioner,

@@ -26,7 +26,7 @@ void collaborate(World& w) {
   // half of the pool's saving, which grows with trust on its edges to the commissioners.
   detail::for_each_index(w.size(), [&](std::size_t i) {
     if (w.orgs.kind[i] != Kind::local_authority) return;
-    const Pool pool = pool_of(w, i);
+    const Pool& pool = w.pools[w.pool_index[i]] = pool_of(w, i);
     l.pooled[i] = l.active[i] && pool.weight > 0 ? d.stake[i] * l.planned_cost[i] : 0.0;
     l.collab_savings[i] = p.pooling_saving * pool.trust * l.pooled[i];
     l.overhead[i] = 0;
@@ -51,7 +51,7 @@ void collaborate(World& w) {
     double pooled = 0;
     if (kind == Kind::commissioner && l.active[i])
       for_each_pool_partner(w, i, [&](std::uint32_t k, std::uint32_t e) {
-        const double weight = w.graph.flows()[e], total = pool_of(w, k).weight;
+        const double weight = w.graph.flows()[e], total = pool(w, k).weight;
         if (total <= 0) return;
         pooled += l.pooled[k] * weight / total;
         saving += l.collab_savings[k] * weight / total;  // the commissioners' half

@@ -81,9 +81,9 @@ InnerEdges update_trust(World& w) {
           part[i] = kept;
         } else if (kind == Kind::local_authority) {
           double paid = 0;
-          const Pool pool = pool_of(w, i);
+          const Pool& own = pool(w, i);
           for_each_pool_partner(w, i, [&](std::uint32_t c, std::uint32_t e) {
-            paid += pool_transfer(w, std::uint32_t(i), c, e, pool);
+            paid += pool_transfer(w, std::uint32_t(i), c, e, own);
           });
           part[i] = l.pooled[i] <= 0 ? neutral : paid > l.collab_savings[i] ? broke : kept;
         } else {
@@ -113,6 +113,9 @@ InnerEdges update_trust(World& w) {
       if (d.member[a]) return true;
     return false;
   };
+  std::vector<std::uint8_t> joins(w.size());
+  detail::for_each_index(
+      w.size(), [&](std::size_t i) { joins[i] = takes_part(std::uint32_t(i)); }, 4096);
 
   InnerEdges inner{std::vector<double>(ns), std::vector<double>(ns), std::vector<double>(ns),
                    std::vector<double>(ns)};
@@ -127,7 +130,7 @@ InnerEdges update_trust(World& w) {
           const Incidence at = w.graph.incidence(i);
           const auto higher = at.higher();
           const std::uint8_t part_i = parts[i];
-          const bool joins_i = takes_part(i);
+          const bool joins_i = joins[i];
           for (std::size_t k = 0; k < higher.size(); ++k) {
             const auto j = higher[k];
             const std::size_t e = at.first_higher_edge + k;
@@ -148,7 +151,7 @@ InnerEdges update_trust(World& w) {
             flow += flows[e];
             // Integration index: flow between organisations that both take part in their
             // system's joint work, weighted by trust (the long-term plan's joined-up care).
-            if (joins_i && takes_part(j)) joined += flows[e] * t;
+            if (joins_i && joins[j]) joined += flows[e] * t;
           }
         }
         inner.trust[sys] = trust_sum;

@@ -165,8 +165,6 @@ std::vector<Metric> build() {
       {"control_total", org, "GBP m", "control total (planned surplus to meet, before support)",
        column(&Ledger::control_total)},
       {"income", org, "GBP m", "operating income this year", column(&Ledger::income)},
-      {"expenditure", org, "GBP m", "operating expenditure this year",
-       column(&Ledger::expenditure)},
       {"surplus", org, "GBP m", "surplus (+) or deficit (-) before support",
        column(&Ledger::surplus)},
       {"support_allocated", org, "GBP m", "central support allocated (all funds)",
@@ -184,7 +182,12 @@ std::vector<Metric> build() {
        column(&Ledger::balance)},
       {"met_control_total", org, "flag", "surplus before support met the control total",
        column(&Ledger::met)},
-      {"improvement", org, "GBP m", "cost improvement delivered", column(&Ledger::improvement)},
+      {"improvement", org, "GBP m", "cost improvement delivered",
+       [](const World& w) -> Column {
+         Doubles v(w.size());
+         for (std::size_t i = 0; i < w.size(); ++i) v[i] = improvement(w, i);
+         return v;
+       }},
       {"collaborative_savings", org, "GBP m",
        "savings from collaboratives, system working and pooled budgets",
        column(&Ledger::collab_savings)},

@@ -1,6 +1,8 @@
 // Stage 1, plan: the year's regime (timeline), which organisations exist (mergers hand over
 // balances), planned income and costs, contracts, control totals and the support funds.
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <cmath>
 
 #include "agents/accounts.hpp"
@@ -53,8 +55,10 @@ void plan(World& w) {
   // Own planned costs, and the income of those paid by others: a trust's planned income is its
   // cost with its planned margin, of which shares come from specialised commissioning and from
   // outside the NHS, and the rest from its commissioners' contracts.
+  std::atomic<bool> changed{false};
   detail::for_each_index(n, [&](std::size_t i) {
     const bool active = is_active(o, i, year);
+    if (l.active[i] != active) changed.store(true, std::memory_order_relaxed);
     l.active[i] = active;
     const Kind k = o.kind[i];
     const double cost = active ? planned_cost(w, i) : 0.0;
@@ -70,16 +74,22 @@ void plan(World& w) {
     }
   });
   // Providers' price per unit of contract weight: their contract income over the weights of
-  // their edges to commissioners that exist this year (none: the centre commissions them).
-  detail::for_each_index(n, [&](std::size_t i) {
-    if (!is_commissioned(o.kind[i]) || !l.active[i]) {
-      l.contract_rate[i] = 0;
-      return;
-    }
-    double weight = 0;
-    for_each_contract(w, i, [&](std::uint32_t, std::uint32_t e) { weight += w.graph.flows()[e]; });
-    l.contract_rate[i] = weight > 0 ? l.contracts[i] / weight : 0.0;
-  });
+  // their edges to commissioners that exist this year (none: the centre commissions them). The
+  // weights change only when commissioners start or end (mergers), so they are summed then.
+  if (changed || w.year == 0 || w.contract_weight.empty()) {
+    w.contract_weight.assign(n, 0.0);
+    w.contract_concentration.assign(n, 0.0);
+    detail::for_each_index(n, [&](std::size_t i) {
+      if (!is_commissioned(o.kind[i]) || !l.active[i]) return;
+      double weight = 0, squares = 0;
+      for_each_contract(w, i, [&](std::uint32_t, std::uint32_t e) {
+        weight += w.graph.flows()[e];
+        squares += w.graph.flows()[e] * w.graph.flows()[e];
+      });
+      w.contract_weight[i] = weight;
+      w.contract_concentration[i] = weight > 0 ? squares / (weight * weight) : 0.0;
+    });
+  }
   // Commissioners: contracts at those prices plus their own care make their planned spending;
   // the allocation covers it with their planned margin (allocations per head differ by
   // commissioner: weighted capitation). A risk reserve is held back from spending.
@@ -87,7 +97,7 @@ void plan(World& w) {
     if (o.kind[i] != Kind::commissioner || !l.active[i]) return;
     double contracts = 0;
     for_each_contract(w, i, [&](std::uint32_t j, std::uint32_t e) {
-      contracts += l.contract_rate[j] * w.graph.flows()[e];
+      contracts += contract_rate(w, j) * w.graph.flows()[e];
     });
     l.contracts[i] = contracts;
     l.planned_income[i] = (contracts + l.planned_cost[i]) / (1.0 - o.margin[i]);
@@ -112,12 +122,13 @@ void plan(World& w) {
             std::max(0.0, -l.balance[i] - p.bailout_threshold * l.planned_income[i]);
 
   // Support: each fund's pot shared by its weights (agents/accounts.hpp, fund_weight).
+  std::array<double, fund_count> weights{};
+  for (std::size_t i = 0; i < n; ++i)  // in organisation order: the same sums on any threads
+    for (int f = 0; f < fund_count; ++f) weights[f] += fund_weight(w, Fund(f), i);
   for (int f = 0; f < fund_count; ++f) {
-    double total = 0;
-    for (std::size_t i = 0; i < n; ++i) total += fund_weight(w, Fund(f), i);
-    nat.weight[f] = total;
+    nat.weight[f] = weights[f];
     nat.pot[f] = fund_pot(p, Fund(f));
-    if (total <= 0) nat.support_returned += nat.pot[f];
+    if (weights[f] <= 0) nat.support_returned += nat.pot[f];
   }
   detail::for_each_index(
       n,

@@ -30,7 +30,6 @@ void realise(World& w) {
       for (std::size_t i = first; i < first + count; ++i) {
         const std::uint64_t* draw = draws.data() + 4 * (i - first);
         const Kind kind = w.orgs.kind[i];
-        l.improvement[i] = improvement(w, i);
         l.demand[i] = 0;
         if (!l.active[i] || kind == Kind::primary_care_network) {
           l.shock[i] = l.cost_shock[i] = 0;

@@ -83,12 +83,12 @@ Outlook outlook(const World& w, std::size_t i) {
     demand = -p.demand_drift * exposed;
     var += sd2 * exposed * exposed;
   } else if (is_trust(kind)) {
+    // Each commissioner's shock moves its contracts with the trust: the variance is the sum over
+    // them, the contract income squared times the contracts' concentration.
     const double net = beta - p.marginal_cost;
-    for_each_contract(w, i, [&](std::uint32_t, std::uint32_t e) {
-      const double price = l.contract_rate[i] * w.graph.flows()[e];
-      demand += p.demand_drift * net * price;
-      var += sd2 * net * net * price * price;
-    });
+    const double contracted = w.contract_weight[i] > 0 ? l.contracts[i] : 0.0;
+    demand = p.demand_drift * net * contracted;
+    var += sd2 * net * net * contracted * contracted * w.contract_concentration[i];
   }
   return {expected + demand - l.control_total[i], p.cip_max * cost,
           std::max(std::sqrt(var), 1e-9 * (1.0 + cost))};

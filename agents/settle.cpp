@@ -96,7 +96,6 @@ void settle(World& w) {
   detail::for_each_index(n, [&](std::size_t i) {
     const OrganisationFlows f = organisation_flows(w, i);
     l.income[i] = f.centre_in + f.outside_in + f.internal_in + f.external_in;
-    l.expenditure[i] = f.centre_out + f.outside_out + f.internal_out + f.external_out;
     l.surplus[i] = f.surplus();
     l.met[i] = holds_control_total(o.kind[i]) && l.active[i] && l.surplus[i] >= l.control_total[i];
   });

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "agents/accounts.hpp"
 #include "agents/finance.hpp"
 #include "network/random.hpp"
 
@@ -24,11 +25,11 @@ void size_ledger(World& w) {
   const std::size_t n = w.size(), ns = w.systems.size();
   auto& l = w.ledger;
   for (auto* v :
-       {&l.planned_income, &l.planned_cost,   &l.contracts, &l.control_total, &l.allocation,
-        &l.contract_rate,  &l.demand,         &l.income,    &l.expenditure,   &l.surplus,
-        &l.improvement,    &l.collab_savings, &l.overhead,  &l.cost_shock,    &l.pooled,
-        &l.support_paid,   &l.bonus,          &l.penalty,   &l.bailout,       &l.writeoff,
-        &l.transfer,       &l.balance,        &l.utility,   &l.shock})
+       {&l.planned_income, &l.planned_cost, &l.contracts,    &l.control_total,  &l.allocation,
+        &l.demand,         &l.income,       &l.surplus,      &l.collab_savings, &l.overhead,
+        &l.cost_shock,     &l.pooled,       &l.support_paid, &l.bonus,          &l.penalty,
+        &l.bailout,        &l.writeoff,     &l.transfer,     &l.balance,        &l.utility,
+        &l.shock})
     sized(*v, n);
   for (auto* v : {&l.active, &l.met, &l.memberships}) sized(*v, n);
   auto& s = w.system_ledger;
@@ -152,6 +153,40 @@ World make_world(const Params& params, Structure structure, std::uint64_t run) {
       if (is_partner(i, at.neighbours[k])) links.items[at_item++] = at.edge(k);
   }
 
+  // The edges money flows along: contracts of kind contract between a commissioner and an
+  // organisation it pays, pooled budgets along partnerships between a council and a commissioner.
+  {
+    auto& money = w.money;
+    const auto& kinds = w.graph.kinds();
+    const auto& kind = w.orgs.kind;
+    const auto is_contract = [&](std::uint32_t i, std::uint32_t j, std::uint32_t e) {
+      return kinds[e] == EdgeKind::contract && contract_between(kind[i], kind[j]);
+    };
+    const auto is_pool = [&](std::uint32_t i, std::uint32_t j, std::uint32_t e) {
+      return kinds[e] == EdgeKind::partnership && pool_between(kind[i], kind[j]);
+    };
+    money.offsets.assign(n + 1, 0);
+    money.contract_count.assign(n, 0);
+    for (int pass = 0; pass < 2; ++pass) {
+      for (std::uint32_t i = 0; i < n; ++i) {
+        const Incidence at = w.graph.incidence(i);
+        std::uint32_t contracts = 0, pools = 0, at_item = pass ? money.offsets[i] : 0;
+        for (const bool pooling : {false, true})
+          for (std::size_t k = 0; k < at.neighbours.size(); ++k) {
+            const std::uint32_t j = at.neighbours[k], e = at.edge(k);
+            if (!(pooling ? is_pool(i, j, e) : is_contract(i, j, e))) continue;
+            ++(pooling ? pools : contracts);
+            if (pass) money.items[at_item++] = {j, e};
+          }
+        if (!pass) {
+          money.contract_count[i] = contracts;
+          money.offsets[i + 1] = money.offsets[i] + contracts + pools;
+        }
+      }
+      if (!pass) money.items.resize(money.offsets[n]);
+    }
+  }
+
   // Edges among each collaborative's candidates, for its mean trust, with the ends' slots (an
   // organisation listed twice answers by its last slot).
   const auto slot_in = [&](std::uint32_t i, std::uint32_t c) -> std::optional<std::uint32_t> {
@@ -178,6 +213,11 @@ World make_world(const Params& params, Structure structure, std::uint64_t run) {
   }
 
   size_ledger(w);
+  w.pool_index.assign(n, 0);
+  std::uint32_t councils = 0;
+  for (std::size_t i = 0; i < n; ++i)
+    if (w.orgs.kind[i] == Kind::local_authority) w.pool_index[i] = councils++;
+  w.pools.assign(councils, Pool{});
   // The state before the first year: everyone has accepted; efforts are spread over the grid
   // and half the organisations hold a stake above the floor, so that rules which copy or count
   // their partners (imitation, threshold) have variety to work on. Councils pool a share.

@@ -45,6 +45,22 @@ struct OrgLinks {
   }
 };
 
+// The edges money flows along, per organisation (built once in make_world): its contracts (a
+// commissioner's with the trusts and networks it pays, theirs with it), then its pooled-budget
+// partnerships (a council's with commissioners, theirs with it); each as (other end, edge).
+struct MoneyLinks {
+  std::vector<std::uint32_t> offsets{0};
+  std::vector<std::uint32_t> contract_count;
+  std::vector<std::array<std::uint32_t, 2>> items;
+
+  std::span<const std::array<std::uint32_t, 2>> contracts(std::size_t i) const {
+    return {items.data() + offsets[i], contract_count[i]};
+  }
+  std::span<const std::array<std::uint32_t, 2>> pool_partners(std::size_t i) const {
+    return {items.data() + offsets[i] + contract_count[i], items.data() + offsets[i + 1]};
+  }
+};
+
 // Static attributes of organisations. Money in GBP m per year at 2019/20 prices (other years
 // scale by finance.growth), synthesised by agents/finance.cpp.
 struct Organisations {
@@ -109,14 +125,12 @@ struct Decisions {
 struct Ledger {
   std::vector<std::uint8_t> active;
   // The plan: planned income, own costs (contracts aside) and contracts (paid by commissioners,
-  // received by providers), the control total, support allocated, and the price per unit of
-  // contract-edge weight that commissioners pay this organisation.
+  // received by providers), the control total and the support allocated.
   std::vector<double> planned_income, planned_cost, contracts, control_total, allocation;
-  std::vector<double> contract_rate;
   std::vector<double> demand;  // commissioners: demand shock of their population (fraction)
-  // Outturn: operating income and expenditure (contracts included), surplus before support.
-  std::vector<double> income, expenditure, surplus;
-  std::vector<double> improvement, collab_savings, overhead, cost_shock, pooled;
+  // Outturn: operating income (contracts included), surplus before support.
+  std::vector<double> income, surplus;
+  std::vector<double> collab_savings, overhead, cost_shock, pooled;
   std::vector<double> support_paid, bonus, penalty, bailout, writeoff, transfer, balance;
   std::vector<double> utility;
   std::vector<double> shock;  // own cost shock this year, fraction of cost (before sharing)
@@ -143,6 +157,13 @@ struct National {
   std::int32_t calendar_year = 0;
 };
 
+// A council's pooled budget with its commissioners (agents/accounts.hpp).
+struct Pool {
+  double weight = 0;  // sum of the council's partnership weights to commissioners
+  double trust = 0;   // mean trust on those edges
+  double demand = 0;  // the commissioners' demand shock, weighted
+};
+
 // Decision-rule state: beliefs and experience-weighted attractions (Camerer and Ho 1999).
 inline constexpr int stake_levels = 5, effort_levels = 5;
 inline constexpr int action_count = stake_levels * effort_levels;
@@ -165,11 +186,21 @@ struct World {
   std::vector<double> trust;                         // per edge, 0-1
   std::vector<std::uint32_t> collaborative_of_slot;  // slot -> collaborative
   OrgLinks links;                                    // organisation -> its slots, partners
+  MoneyLinks money;                                  // organisation -> its contracts, pools
   Groups collaborative_edges;                        // collaborative -> edges among candidates
   // Beside each of those edges, the slots of its two ends in that collaborative.
   std::vector<std::array<std::uint32_t, 2>> collaborative_edge_slots;
 
   Decisions previous, current;
+  // Councils' pools this year (from the collaborate stage), at pool_index[council].
+  std::vector<Pool> pools;
+  std::vector<std::uint32_t> pool_index;
+  // Per organisation: the weights of a commissioned organisation's contracts with commissioners
+  // that exist this year (agents/plan.cpp; summed again when commissioners start or end).
+  std::vector<double> contract_weight;
+  // The concentration of those weights, sum of squares over the square of the sum: how much of
+  // a trust's contract income one commissioner's demand moves (agents/rules.cpp, outlook).
+  std::vector<double> contract_concentration;
   Ledger ledger;
   SystemLedger system_ledger;
   National national;
@@ -202,6 +233,19 @@ inline double planned_cost(const World& w, std::size_t i) {
 // Cost improvement delivered this year (GBP m): full effort delivers cip_max of the own cost.
 inline double improvement(const World& w, std::size_t i) {
   return w.params.cip_max * w.current.effort[i] * w.ledger.planned_cost[i];
+}
+
+// A council's pool this year (from the collaborate stage on).
+inline const Pool& pool(const World& w, std::size_t council) {
+  return w.pools[w.pool_index[council]];
+}
+
+// A commissioned organisation's price per unit of contract-edge weight this year: its contract
+// income over the weights of its contracts with commissioners that exist (0: none; the centre
+// commissions it).
+inline double contract_rate(const World& w, std::size_t i) {
+  const double weight = w.contract_weight[i];
+  return weight > 0 ? w.ledger.contracts[i] / weight : 0.0;
 }
 
 inline bool is_active(const Organisations& o, std::size_t i, std::int64_t year) {

@@ -14,6 +14,7 @@ struct Options {
   bool quick = false;  // CI sizes: seconds, not minutes
   std::vector<int> items{1, 2, 3, 4, 5};
   std::string scratch = "/tmp";  // where output files go (removed afterwards)
+  std::string baseline;          // a saved icsim-bench of an earlier build, for item 1
 };
 
 struct Row {

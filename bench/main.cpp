@@ -22,10 +22,11 @@ std::string cpu_model() {
 
 void usage() {
   std::puts(
-      "icsim-bench [--quick] [--only N[,N...]] [--scratch DIR]\n"
+      "icsim-bench [--quick] [--only N[,N...]] [--scratch DIR] [--baseline OLD_ICSIM_BENCH]\n"
       "  1 England default, model alone   2 sweep throughput   3 synthetic 1M population\n"
       "  4 full organisation recording    5 public goods game vs a plain loop\n"
-      "  --quick: small sizes (CI); --scratch: where output files go (default /tmp)");
+      "  --quick: small sizes (CI); --scratch: where output files go (default /tmp)\n"
+      "  --baseline: item 1 also times a saved icsim-bench of an earlier build, in alternation");
 }
 
 }  // namespace
@@ -44,6 +45,8 @@ int main(int argc, char** argv) {
         options.items.push_back(std::stoi(item));
     } else if (arg == "--scratch" && a + 1 < argc) {
       options.scratch = argv[++a];
+    } else if (arg == "--baseline" && a + 1 < argc) {
+      options.baseline = argv[++a];
     } else {
       usage();
       return arg == "--help" || arg == "-h" ? 0 : 2;

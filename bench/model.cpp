@@ -1,5 +1,10 @@
 // Items 1 and 3: the model alone on England's default population, and a synthetic population of
 // a million organisations (build time, speed on one and on all cores, memory).
+#include <cstdio>
+#include <memory>
+#include <numeric>
+#include <regex>
+#include <stdexcept>
 #include <string>
 
 #include "agents/step.hpp"
@@ -36,23 +41,65 @@ std::size_t peak_bytes(const Params& p) {
   return heap_peak() - before;
 }
 
+// Agent-years of a run: the organisations that exist in each year (England's commissioners
+// change over time: those not yet or no longer active cost next to nothing and do not count).
+double agent_years(const World& base) {
+  World w = base;
+  double count = 0;
+  simulate(w, [&](const World& world) {
+    count += std::accumulate(world.ledger.active.begin(), world.ledger.active.end(), 0.0);
+  });
+  return count;
+}
+
+// ns an agent-year of one quick item-1 measurement by a saved icsim-bench (another build).
+double baseline_ns(const std::string& binary) {
+  const std::string command = binary + " --quick --only 1 2>/dev/null";
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
+  if (!pipe) throw std::runtime_error("cannot run " + binary);
+  std::string text;
+  char buffer[4096];
+  while (const std::size_t got = std::fread(buffer, 1, sizeof buffer, pipe.get()))
+    text.append(buffer, got);
+  std::smatch match;
+  if (!std::regex_search(text, match, std::regex(R"(([0-9.]+) ns an agent-year)")))
+    throw std::runtime_error(binary + " printed no 'ns an agent-year' for item 1");
+  return std::stod(match[1]);
+}
+
 }  // namespace
 
 void england_model(Table& table, const Options& options) {
   Params p = load_scenario(std::string(default_scenario)).params;
   p.years = 10;
   const World base = make_world(p);
+  const double years_of_agents = agent_years(base);
   const Threads one(1);
-  const double seconds =
-      median_seconds([&] { return simulate_copy(base); }, options.quick ? 0.3 : 4.0, 5);
-  const double rate = static_cast<double>(base.size()) * static_cast<double>(p.years) / seconds;
+  const auto ns_per_agent_year = [&](double budget) {
+    return median_seconds([&] { return simulate_copy(base); }, budget, 5) * 1e9 / years_of_agents;
+  };
+  const double ns = ns_per_agent_year(options.quick ? 0.3 : 4.0);
   table.add("1",
-            "England default (" + std::to_string(base.size()) +
-                " organisations), 10 years, model alone, 1 thread",
-            si(rate) + " agent-years/s (" + format(seconds * 1e3) + " ms a run, " +
-                format(seconds * 1e9 / static_cast<double>(base.size()) / 10.0) +
-                " ns an agent-year)",
-            ">= 5 M/s", rate >= 5e6);
+            "England default (" + format(years_of_agents / 10.0) +
+                " organisations a year on average), 10 years, model alone, 1 thread",
+            si(1e9 / ns) + " agent-years/s (" + format(ns * years_of_agents / 1e6) + " ms a run, " +
+                format(ns) + " ns an agent-year)",
+            ">= 5 M/s", 1e9 / ns >= 5e6);
+  if (options.baseline.empty()) return;
+  // The same measurement by a saved build of an earlier commit, in alternation with this one
+  // (issue 12: the second version may cost at most 1.5x the first per agent-year).
+  std::vector<double> ratio, old_ns, new_ns;
+  for (int round = 0; round < (options.quick ? 3 : 7); ++round) {
+    old_ns.push_back(baseline_ns(options.baseline));
+    new_ns.push_back(ns_per_agent_year(0.3));
+    ratio.push_back(new_ns.back() / old_ns.back());
+  }
+  table.add(
+      "1", "the same, by the saved build " + options.baseline,
+      format(median(old_ns)) + " ns an agent-year (this build: " + format(median(new_ns)) + ")");
+  const double r = median(ratio);
+  table.add("1", "cost per agent-year, this build over the saved build (in alternation)", format(r),
+            "<= 1.5", r <= 1.5);
 }
 
 void synthetic_population(Table& table, const Options& options) {
@@ -108,13 +155,14 @@ void synthetic_population(Table& table, const Options& options) {
   const std::size_t no_edges = peak_bytes(synthetic(n, 0));
   const double per_org = static_cast<double>(no_edges) / static_cast<double>(n);
   const double per_edge = (static_cast<double>(peak) - static_cast<double>(no_edges)) / edges;
+  // Issue 12: at most 1.5 times the first version's 296 bytes an organisation and 21.3 an edge.
   table.add(which, label + ": peak heap per organisation (mean degree 0)",
-            format(per_org) + " bytes", "<= 300", per_org <= 300);
+            format(per_org) + " bytes", "<= 444", per_org <= 444);
   table.add(which, label + ": peak heap per edge (" + si(edges) + " edges at mean degree 10)",
-            format(per_edge) + " bytes", "<= 24", per_edge <= 24);
-  const double budget = 300.0 * static_cast<double>(n) + 24.0 * edges;
+            format(per_edge) + " bytes", "<= 32", per_edge <= 32);
+  const double budget = 444.0 * static_cast<double>(n) + 32.0 * edges;
   table.add(which,
-            label + ": peak heap at mean degree 10, against 300 n + 24 edges (" +
+            label + ": peak heap at mean degree 10, against 444 n + 32 edges (" +
                 format(static_cast<double>(peak) / 1e6) + " MB of " + format(budget / 1e6) + " MB)",
             format(static_cast<double>(peak) / budget), "<= 1",
             static_cast<double>(peak) <= budget);
