@@ -99,6 +99,7 @@ int command_sweep_mpi(const SweepCommand& c, std::ostream& out, std::ostream& er
     const Sweep sweep = load_sweep(c.sweep_file);
     const fs::path output = c.output;
     if (rank == 0) {
+      const OutputLock lock = lock_output(output, "sweep");  // before anything else looks at it
       if (fs::exists(output) && !c.resume && !c.overwrite)
         throw InputError(output.string() +
                          " already exists: pass --resume to continue its sweep, "

@@ -3,25 +3,20 @@
 #include "experiments/mpi_sweep.hpp"
 #endif
 
-#include <tbb/parallel_pipeline.h>
 #include <tbb/task_arena.h>
 #include <toml++/toml.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <charconv>
-#include <chrono>
 #include <cmath>
-#include <condition_variable>
 #include <cstring>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
-#include <mutex>
+#include <map>
 #include <set>
 #include <sstream>
-#include <thread>
 
 #include "agents/random.hpp"
 #include "agents/step.hpp"
@@ -227,100 +222,31 @@ std::string csv_field(const Value& v) {
   return format_value(v);
 }
 
-std::string duration_text(double seconds) {
-  if (!std::isfinite(seconds) || seconds < 0) return "?";
-  const auto s = static_cast<long long>(std::llround(seconds));
-  std::ostringstream out;
-  if (s >= 3600)
-    out << s / 3600 << "h" << std::setw(2) << std::setfill('0') << (s % 3600) / 60 << "m";
-  else if (s >= 60)
-    out << s / 60 << "m" << std::setw(2) << std::setfill('0') << s % 60 << "s";
-  else
-    out << s << "s";
-  return out.str();
-}
-
-// --- progress --------------------------------------------------------------------------------
-
-// Reports runs saved in the file (committed), so that what it reports is what a kill leaves.
-class Progress {
- public:
-  Progress(const SweepOptions& o, std::uint64_t total, std::uint64_t before)
-      : style_(o.progress_out ? o.progress : ProgressStyle::quiet),
-        out_(o.progress_out),
-        total_(total),
-        before_(before),
-        saved_(before),
-        interval_(style_ == ProgressStyle::bar ? 0.25 : std::max(o.log_interval, 0.1)) {}
-  ~Progress() { stop(); }
-
-  void saved(std::uint64_t n) { saved_.store(n); }
-  void start() {
-    if (style_ != ProgressStyle::quiet) thread_ = std::thread([this] { loop(); });
-  }
-  void stop() {
-    {
-      std::lock_guard lock(mutex_);
-      if (stopped_) return;
-      stopped_ = true;
-    }
-    wake_.notify_all();
-    if (thread_.joinable()) thread_.join();
-    if (style_ == ProgressStyle::bar) *out_ << "\r" << line() << "\x1b[K\n" << std::flush;
-  }
-  std::atomic<std::uint64_t> failed{0};
-
- private:
-  void loop() {
-    std::unique_lock lock(mutex_);
-    while (!stopped_) {
-      wake_.wait_for(lock, std::chrono::duration<double>(interval_), [&] { return stopped_; });
-      if (stopped_) break;
-      if (style_ == ProgressStyle::bar)
-        *out_ << "\r" << line() << "\x1b[K" << std::flush;
-      else
-        *out_ << "icsim sweep: " << line() << "\n" << std::flush;
-    }
-  }
-  std::string line() const {
-    const std::uint64_t saved = saved_.load();
-    const double elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
-    const double rate = elapsed > 0 ? static_cast<double>(saved - before_) / elapsed : 0;
-    std::ostringstream text;
-    if (style_ == ProgressStyle::bar) {
-      constexpr int width = 30;
-      const int filled =
-          total_
-              ? static_cast<int>(width * static_cast<double>(saved) / static_cast<double>(total_))
-              : width;
-      text << "[" << std::string(static_cast<std::size_t>(filled), '#')
-           << std::string(static_cast<std::size_t>(width - filled), '.') << "] ";
-    }
-    text << saved << "/" << total_ << " runs saved";
-    if (style_ == ProgressStyle::log && total_)
-      text << " (" << std::fixed << std::setprecision(1)
-           << 100.0 * static_cast<double>(saved) / static_cast<double>(total_) << "%)";
-    text << std::fixed << std::setprecision(1) << ", " << rate << " runs/s";
-    if (saved < total_)
-      text << ", ETA " << duration_text(rate > 0 ? static_cast<double>(total_ - saved) / rate : -1);
-    if (const auto f = failed.load()) text << ", " << f << " failed";
-    return text.str();
-  }
-
-  using Clock = std::chrono::steady_clock;
-  ProgressStyle style_;
-  std::ostream* out_;
-  std::uint64_t total_, before_;
-  std::atomic<std::uint64_t> saved_;
-  double interval_;
-  Clock::time_point start_ = Clock::now();
-  std::thread thread_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopped_ = false;
-};
-
 // --- running ---------------------------------------------------------------------------------
+
+// "[#####.....] 120/400 runs saved (30.0%), 4.1 runs/s, ETA 1m08s, 2 failed"; the bar only on a
+// terminal.
+std::string progress_line(const BatchCounts& c, std::uint64_t total, bool bar) {
+  const double rate = c.rate();
+  std::ostringstream text;
+  if (bar) {
+    constexpr int width = 30;
+    const int filled =
+        total ? static_cast<int>(width * static_cast<double>(c.saved) / static_cast<double>(total))
+              : width;
+    text << "[" << std::string(static_cast<std::size_t>(filled), '#')
+         << std::string(static_cast<std::size_t>(width - filled), '.') << "] ";
+  }
+  text << c.saved << "/" << total << " runs saved";
+  if (!bar && total)
+    text << " (" << std::fixed << std::setprecision(1)
+         << 100.0 * static_cast<double>(c.saved) / static_cast<double>(total) << "%)";
+  text << std::fixed << std::setprecision(1) << ", " << rate << " runs/s";
+  if (c.saved < total)
+    text << ", ETA " << duration_text(rate > 0 ? static_cast<double>(total - c.saved) / rate : -1);
+  if (c.failed) text << ", " << c.failed << " failed";
+  return text.str();
+}
 
 // Time series share one organisation and system dimension: refuse an axis that changes them,
 // trying each listed value and both ends of each range.
@@ -376,30 +302,6 @@ std::shared_ptr<RunRow> simulate_run(const Sweep& sweep, const SweepSchema& sche
   }
   row->parameters = std::move(spec.values);
   return row;
-}
-
-// Refuses to resume a file of another sweep or shard, with one line naming both.
-void check_identity(const Sweep& sweep, const Shard& shard, const fs::path& output) {
-  h5::quiet();
-  h5::Handle file;
-  try {
-    file = h5::open_file(output.string(), false);
-  } catch (const h5::Error&) {
-    throw InputError(output.string() + ": cannot resume: not an HDF5 file");
-  }
-  const auto print = h5::string_attribute(file, "fingerprint");
-  if (!print) throw InputError(output.string() + ": cannot resume: not an icsim sweep file");
-  if (*print != sweep.fingerprint())
-    throw InputError(output.string() + ": cannot resume: it holds another sweep (fingerprint " +
-                     *print + ", " + sweep.source + " has " + sweep.fingerprint() + ")");
-  const auto index = h5::number_attribute(file, "shard_index");
-  const auto count = h5::number_attribute(file, "shard_count");
-  if (!index || !count || static_cast<std::uint64_t>(*index) != shard.index ||
-      static_cast<std::uint64_t>(*count) != shard.count)
-    throw InputError(output.string() + ": cannot resume: it holds shard " +
-                     std::to_string(static_cast<long long>(index.value_or(0))) + "/" +
-                     std::to_string(static_cast<long long>(count.value_or(0))) + ", not " +
-                     std::to_string(shard.index) + "/" + std::to_string(shard.count));
 }
 
 }  // namespace
@@ -484,11 +386,24 @@ Sweep parse_sweep(std::string_view text, const std::string& label, const fs::pat
   sweep.base = base.params;
   sweep.scenario = base.source;
   if (const auto* node = table.get("description")) sweep.description = r.text(*node, "description");
+  // A parameter named twice in one table ("policy.bailout" = 1 and [set.policy] bailout = 2):
+  // refused here, before any file is touched, rather than one of the two kept silently.
+  std::map<std::string, const toml::node*> named;
+  const auto once = [&](const std::string& key, const toml::node& n) {
+    const auto [at, fresh] = named.emplace(key, &n);
+    if (fresh) return;
+    const auto line = [](const toml::node* x) { return x->source().begin.line; };
+    const auto [first, second] =
+        std::minmax(at->second, &n, [&](auto* a, auto* b) { return line(a) < line(b); });
+    r.fail(*second,
+           "key '" + key + "': given twice (first on line " + std::to_string(line(first)) + ")");
+  };
   if (const auto* node = table.get("set")) {
     const auto* set = node->as_table();
     if (!set) r.fail(*node, "key 'set': expected a table of parameter values");
     each_parameter(r, *set, "set", "",
                    [&](const std::string& name, const ParamSpec& spec, const toml::node& n) {
+                     once("set." + name, n);
                      spec.set(sweep.base, r.checked(spec, n, "set." + name));
                    });
   }
@@ -553,6 +468,7 @@ Sweep parse_sweep(std::string_view text, const std::string& label, const fs::pat
     if (!axes) r.fail(*node, "key 'axes': expected a table of parameter = values");
     each_parameter(r, *axes, "axes", "",
                    [&](const std::string& name, const ParamSpec& spec, const toml::node& n) {
+                     once("axes." + name, n);
                      sweep.axes.push_back(read_axis(r, name, spec, n));
                    });
   }
@@ -671,14 +587,6 @@ std::optional<Shard> shard_from_environment(const std::function<const char*(cons
                described};
 }
 
-std::uint64_t runs_in_shard(std::uint64_t runs, const Shard& s) {
-  return runs >= s.index ? (runs - s.index) / s.count + 1 : 0;
-}
-
-std::uint64_t shard_run(const Shard& s, std::uint64_t i) {
-  return s.index - 1 + i * s.count;
-}
-
 void write_design_csv(const Sweep& sweep, const Shard& shard, std::ostream& out) {
   out << "run,point,replication,seed";
   for (const auto& a : sweep.axes) out << "," << a.name;
@@ -695,25 +603,11 @@ void write_design_csv(const Sweep& sweep, const Shard& shard, std::ostream& out)
 // --- running ---------------------------------------------------------------------------------
 
 SweepResult run_sweep(const Sweep& sweep, const SweepOptions& options) {
-  const auto started = std::chrono::steady_clock::now();
-  const fs::path& output = options.output;
-  const Shard& shard = options.shard;
   SweepResult result;
-  result.shard_runs = runs_in_shard(sweep.runs(), shard);
-
-  const bool exists = fs::exists(output);
-  if (exists && !options.resume && !options.overwrite)
-    throw InputError(output.string() +
-                     " already exists: pass --resume to continue its sweep, "
-                     "or --overwrite to start again");
-  const bool resume = exists && options.resume;
-  std::vector<std::int64_t> done;
-  if (resume) {
-    check_identity(sweep, shard, output);
-    done = SweepRecorder::recorded_runs(output);
-    std::sort(done.begin(), done.end());
-  }
-  result.resumed = done.size();
+  result.shard_runs = runs_in_shard(sweep.runs(), options.shard);
+  // The lock first, then the slow world build (issue 15 item 6).
+  BatchRunner runner(options, {"sweep", sweep.source, sweep.fingerprint()});
+  result.resumed = runner.recorded().size();
 
   const World base = make_world(sweep.base);
   if (sweep.record.system || sweep.record.organisation) check_population(sweep, base);
@@ -730,6 +624,7 @@ SweepResult run_sweep(const Sweep& sweep, const SweepOptions& options) {
                           {"sweep_canonical", sweep.canonical()},
                           {"design", std::string(name_of(sweep.design.kind))}};
   const auto number = [](auto x) { return static_cast<std::int64_t>(x); };
+  const Shard& shard = options.shard;
   info.number_attributes = {
       {"shard_index", number(shard.index)},         {"shard_count", number(shard.count)},
       {"runs_total", number(sweep.runs())},         {"runs_expected", number(result.shard_runs)},
@@ -738,65 +633,21 @@ SweepResult run_sweep(const Sweep& sweep, const SweepOptions& options) {
       {"first_year", number(sweep.base.first_year)}};
   if (sweep.design.kind == DesignKind::morris)
     info.number_attributes.emplace_back("morris_levels", number(sweep.design.morris_levels));
-  for (const auto& a : sweep.axes) info.parameters.push_back(a.spec);
+  for (const auto& a : sweep.axes) info.parameters.push_back(RunColumn::varied(*a.spec));
 
-  Progress progress(options, result.shard_runs, done.size());
-  SweepRecorder::Options recorder_options;
-  recorder_options.commit_interval = options.commit_interval;
-  recorder_options.on_commit = [&progress](std::uint64_t n) { progress.saved(n); };
-  SweepRecorder recorder(output, info, schema, base, recorder_options, resume);
-  progress.start();
-
-  std::uint64_t next = 0;
-  std::atomic<std::uint64_t> failed{0};
-  // Stages hand rows over through TBB, which ThreadSanitizer cannot see (Debian's oneTBB is not
-  // instrumented): a mutex released by the simulating thread and taken by the recording stage
-  // shows it the order that TBB guarantees.
-  std::mutex handover;
-  const std::size_t tokens = 2 * static_cast<std::size_t>(tbb::this_task_arena::max_concurrency());
-  tbb::parallel_pipeline(
-      tokens,
-      tbb::make_filter<void, std::uint64_t>(
-          tbb::filter_mode::serial_in_order,
-          [&](tbb::flow_control& control) -> std::uint64_t {
-            if (options.next_run) {
-              std::uint64_t run = 0;
-              while (options.next_run(run))
-                if (!std::binary_search(done.begin(), done.end(), static_cast<std::int64_t>(run)))
-                  return run;
-              control.stop();
-              return 0;
-            }
-            while (next < result.shard_runs) {
-              const std::uint64_t run = shard_run(shard, next++);
-              if (!std::binary_search(done.begin(), done.end(), static_cast<std::int64_t>(run)))
-                return run;
-            }
-            control.stop();
-            return 0;
-          }) &
-          tbb::make_filter<std::uint64_t, std::shared_ptr<RunRow>>(
-              tbb::filter_mode::parallel,
-              [&](std::uint64_t run) {
-                auto row =
-                    simulate_run(sweep, schema, widths, options, run, &recorder.series_pool());
-                { std::lock_guard publish(handover); }
-                return row;
-              }) &
-          tbb::make_filter<std::shared_ptr<RunRow>, void>(tbb::filter_mode::serial_in_order,
-                                                          [&](std::shared_ptr<RunRow> row) {
-                                                            { std::lock_guard receive(handover); }
-                                                            ++result.ran;
-                                                            if (!row->error.empty())
-                                                              progress.failed = ++failed;
-                                                            recorder.add(std::move(row));
-                                                          }));
-  recorder.finish();
-  progress.saved(recorder.committed());
-  progress.stop();
-  result.failed = failed.load();
-  result.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const std::uint64_t total = result.shard_runs;
+  runner.open(info, schema, base,
+              [total](const BatchCounts& c, bool bar) { return progress_line(c, total, bar); });
+  runner.run(
+      options.next_run ? BatchRunner::Next(options.next_run) : runner.shard_runs(sweep.runs()),
+      [&](std::uint64_t run, SeriesPool* pool) {
+        return simulate_run(sweep, schema, widths, options, run, pool);
+      });
+  runner.finish();
+  const BatchCounts counts = runner.counts();
+  result.ran = counts.ran;
+  result.failed = counts.failed;
+  result.seconds = counts.seconds;
   return result;
 }
 

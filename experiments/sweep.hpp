@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "agents/parameters.hpp"
+#include "experiments/batch.hpp"
 #include "experiments/design.hpp"
 #include "output/sweep_recorder.hpp"
 
@@ -69,35 +70,19 @@ Params run_params(const Sweep& sweep, const RunSpec& run);
 // Derived from (sweep seed, point, replication) alone, so a run can be re-run by itself.
 std::int64_t run_seed(std::uint64_t sweep_seed, std::uint64_t point, std::uint64_t replication);
 
-// Shard I of N (1-based) holds runs I-1, I-1+N, I-1+2N, ...: strided, so that slow corners of
-// the design spread over the shards.
-struct Shard {
-  std::uint64_t index = 1, count = 1;
-  std::string origin;  // "--shard", "SLURM_ARRAY_TASK_ID=3", or empty for the whole sweep
-};
+// Shards (experiments/batch.hpp) from the command line.
 Shard parse_shard(std::string_view text, const std::string& origin);
 // From SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT, SLURM_ARRAY_TASK_MIN (default 0) and
 // SLURM_ARRAY_TASK_STEP (default 1); none when not in a job array.
 std::optional<Shard> shard_from_environment(
     const std::function<const char*(const char*)>& getenv_fn);
-std::uint64_t runs_in_shard(std::uint64_t runs, const Shard& shard);
-std::uint64_t shard_run(const Shard& shard, std::uint64_t i);  // the i-th run of the shard
 
 // The design as CSV, one row per run of the shard: run, point, replication, seed, then every
 // axis by name.
 void write_design_csv(const Sweep& sweep, const Shard& shard, std::ostream& out);
 
-enum class ProgressStyle : std::uint8_t { bar, log, quiet };
-
-struct SweepOptions {
-  std::filesystem::path output;
-  Shard shard;
-  bool resume = false;           // continue the sweep in `output`, running only what is missing
-  bool overwrite = false;        // replace `output` if it holds anything else
-  double commit_interval = 2.0;  // seconds between commits of finished runs
-  ProgressStyle progress = ProgressStyle::quiet;
-  double log_interval = 5.0;  // seconds between log lines
-  std::ostream* progress_out = nullptr;
+// The output, shard, resume or overwrite, commits and progress (experiments/batch.hpp), and:
+struct SweepOptions : BatchOptions {
   std::string command_line;
   // Called on the simulation thread with each run's world before it is simulated (an embedder
   // may adjust it; tests make runs fail). An exception fails that run only.

@@ -11,6 +11,7 @@
 #include "agents/metrics.hpp"
 #include "agents/step.hpp"
 #include "experiments/scenario.hpp"
+#include "output/output_lock.hpp"
 #include "tests/experiments/sweep_support.hpp"
 #include "tests/output/h5_compare.hpp"
 
@@ -102,6 +103,11 @@ TEST_CASE("sweep files: a malformed one gets a one-line error naming the file an
       {head + "[axes]\n\"run.years\" = [2, 3]\n",
        {"key 'axes.run.years'", "record = [\"summary\"]"}},
       {head + "[set]\n\"policy.bailot\" = 100\n", {":3:", "[set]", "unknown key 'policy.bailot'"}},
+      // Issue 15 item 10: a parameter given twice was kept once, or failed late leaving files.
+      {head + "[set]\n\"policy.bailout\" = 1.0\n[set.policy]\nbailout = 2.0\n",
+       {":5:", "key 'set.policy.bailout': given twice (first on line 3)"}},
+      {head + "[axes]\n\"policy.bailout\" = [1.0, 2.0]\n[axes.policy]\nbailout = [3.0]\n",
+       {":5:", "key 'axes.policy.bailout': given twice (first on line 3)"}},
   };
   int i = 0;
   for (const auto& [text, fragments] : cases) {
@@ -115,7 +121,8 @@ TEST_CASE("sweep files: a malformed one gets a one-line error naming the file an
       CHECK(test::line_count(r.err) == 1);
       CHECK(r.err.find(path.string()) != std::string::npos);
       for (const auto& f : fragments) CHECK(r.err.find(f) != std::string::npos);
-      CHECK_FALSE(fs::exists(path.string() + ".h5"));
+      for (const char* suffix : {"", ".lock", ".next", ".spare", ".new"})
+        CHECK_FALSE(fs::exists(path.string() + ".h5" + suffix));
     }
   }
 }
@@ -364,4 +371,78 @@ TEST_CASE("slow: a sweep killed with SIGKILL midway, then resumed, equals the un
   REQUIRE(test::wait_exit(test::spawn_icsim(args, log)) == 0);
   CHECK(test::dataset_differences(reference.string(), out.string()).empty());
   CHECK_FALSE(fs::exists(out.string() + ".next"));
+}
+
+TEST_CASE("sweep: while another icsim writes the output, a second sweep stops at its lock",
+          "[sweep]") {
+  // Issue 15 item 6: the lock used to be taken after the (slow) world build, so a second sweep
+  // checked the output before the first had made it and both exited 0. The lock now comes
+  // before anything else: the second sweep stops there whatever the output holds.
+  const auto first = test::write_file("locked-first.toml", test::tiny_sweep("[\"summary\"]"));
+  const auto second = test::write_file("locked-second.toml", test::tiny_sweep("[\"summary\"]", 4));
+  const auto out = test::sweep_folder() / "locked.h5";
+  const auto reference = test::sweep_folder() / "locked-reference.h5";
+  REQUIRE(test::cli({"sweep", first.string(), "-o", out.string(), "-q"}).code == 0);
+  fs::copy_file(out, reference);
+  {
+    OutputLock::Failure failure{};
+    std::string reason;
+    const auto held = OutputLock::take(out, failure, reason);  // as a running icsim holds it
+    REQUIRE(held);
+    for (const auto& flags : std::vector<std::vector<std::string>>{{}, {"--overwrite"}}) {
+      auto args = std::vector<std::string>{"sweep", second.string(), "-o", out.string(), "-q"};
+      args.insert(args.end(), flags.begin(), flags.end());
+      const auto r = test::cli(args);
+      INFO(r.err);
+      CHECK(r.code == 1);
+      CHECK(test::line_count(r.err) == 1);
+      CHECK(r.err.find(out.string() + ": another icsim is writing this sweep file") !=
+            std::string::npos);
+    }
+    CHECK(test::dataset_differences(reference.string(), out.string()).empty());
+    fs::remove(out);  // nothing there yet: the second sweep still waits for the lock
+    CHECK(test::cli({"sweep", second.string(), "-o", out.string(), "-q"}).code == 1);
+    CHECK_FALSE(fs::exists(out));
+  }
+  CHECK(test::cli({"sweep", second.string(), "-o", out.string(), "-q"}).code == 0);
+  CHECK_FALSE(fs::exists(out.string() + ".lock"));
+}
+
+TEST_CASE("sweep: resuming with an edited description refreshes the provenance attributes",
+          "[sweep]") {
+  // Issue 15 item 14: the description does not change the runs (nor the fingerprint), so the
+  // resume goes on, and the file then describes the sweep as it is now.
+  const std::string body = test::tiny_sweep("[\"summary\"]");
+  const auto path = test::write_file("described.toml", "description = \"first words\"\n" + body);
+  const auto out = (test::sweep_folder() / "described.h5").string();
+  REQUIRE(test::cli({"sweep", path.string(), "-o", out, "-q"}).code == 0);
+  const auto moved =
+      test::write_file("described-moved.toml", "description = \"second thoughts\"\n" + body);
+  const auto resumed = test::cli({"sweep", moved.string(), "-o", out, "--resume", "-q"});
+  REQUIRE(resumed.code == 0);
+  const h5::Handle file = h5::open_file(out, false);
+  CHECK(h5::string_attribute(file, "sweep_description") == "second thoughts");
+  CHECK(h5::string_attribute(file, "sweep_source") == moved.string());
+  CHECK(h5::string_attribute(file, "sweep")->find("second thoughts") != std::string::npos);
+  CHECK(h5::string_attribute(file, "command_line")->find("--resume") != std::string::npos);
+  CHECK(h5::read_all<std::int64_t>(file, "runs/run").size() == 6);
+}
+
+TEST_CASE("sweep: an output directory that cannot be written is named as such", "[sweep]") {
+  // Issue 15 item 12: it was reported as "another icsim is writing this sweep file".
+  const auto path = test::write_file("readonly.toml", test::tiny_sweep("[\"summary\"]"));
+  const auto dir = test::sweep_folder() / "readonly";
+  fs::create_directories(dir);
+  fs::permissions(dir, fs::perms::owner_read | fs::perms::owner_exec);
+  // Root writes anywhere the permissions forbid: /sys refuses new files to everyone.
+  const fs::path parent = ::access(dir.c_str(), W_OK) == 0 ? fs::path("/sys") : dir;
+  const auto out = (parent / "sweep.h5").string();
+  const auto r = test::cli({"sweep", path.string(), "-o", out, "-q"});
+  fs::permissions(dir, fs::perms::owner_all);
+  INFO(r.err);
+  CHECK(r.code == 2);
+  CHECK(test::line_count(r.err) == 1);
+  CHECK(r.err.find(out + ": cannot write the output: directory '" + parent.string() +
+                   "' is not writable") != std::string::npos);
+  CHECK(r.err.find("another icsim") == std::string::npos);
 }
