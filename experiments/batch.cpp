@@ -39,6 +39,26 @@ std::string duration_text(double seconds) {
   return out.str();
 }
 
+namespace {
+std::uint64_t fnv1a(std::string_view text, std::uint64_t basis) {
+  std::uint64_t h = basis;
+  for (const unsigned char c : text) {
+    h ^= c;
+    h *= 0x100000001B3ull;
+  }
+  return h;
+}
+std::string hex(std::uint64_t x) {
+  std::ostringstream out;
+  out << std::hex << std::setw(16) << std::setfill('0') << x;
+  return out.str();
+}
+}  // namespace
+
+std::string fingerprint_of(std::string_view canonical) {
+  return hex(fnv1a(canonical, 0xCBF29CE484222325ull)) + hex(fnv1a(canonical, 0x84222325CBF29CE4ull));
+}
+
 double BatchCounts::rate() const {
   return seconds > 0 ? static_cast<double>(saved - resumed) / seconds : 0;
 }

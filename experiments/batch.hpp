@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "output/sweep_recorder.hpp"
@@ -52,6 +53,9 @@ struct BatchOptions {
   double log_interval = 5.0;  // seconds between log lines
   std::ostream* progress_out = nullptr;
 };
+
+// A hash of everything that decides a batch's results, as 32 hexadecimal digits.
+std::string fingerprint_of(std::string_view canonical);
 
 // What a batch file is: its kind in messages ("sweep", "calibration"), its source file, and the
 // fingerprint of everything that decides its runs' results, which a resume must match.

@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "agents/metrics.hpp"
+#include "experiments/calibration.hpp"
 #include "experiments/classic.hpp"
 #include "experiments/run.hpp"
 #include "experiments/scenario.hpp"
@@ -179,6 +180,25 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   auto* sample = app.add_subcommand("sample", "the sweep's design as CSV, one row per run");
   sample->add_option("sweep_file", sweeping.sweep_file, "sweep file (TOML)")->required();
   sample->add_option("--shard", sweeping.shard, "I/N: only the runs of that shard");
+  CalibrateCommand calibrating;
+  calibrating.command_line = sweeping.command_line;
+  auto* calibrate = app.add_subcommand(
+      "calibrate",
+      "fit parameters to observed targets by ABC-SMC; writes the posterior (HDF5), resumable");
+  calibrate->add_option("calibration_file", calibrating.file, "calibration file (TOML)")
+      ->required();
+  calibrate->add_option("-o,--output", calibrating.output, "posterior file (HDF5)")->required();
+  calibrate->add_option("--threads", common.threads, "worker threads (0: all cores)")
+      ->check(CLI::NonNegativeNumber);
+  calibrate->add_flag("--resume", calibrating.resume,
+                      "continue the calibration of the output from its working file");
+  calibrate->add_flag("--overwrite", calibrating.overwrite, "replace an existing output file");
+  calibrate
+      ->add_option("--commit-interval", calibrating.commit_interval,
+                   "seconds between commits of finished runs to the working file")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  calibrate->add_flag("-q,--quiet", calibrating.quiet, "no progress, print nothing but errors");
   auto* merge = app.add_subcommand("merge", "join sweep shards into one file, in run order");
   merge->add_option("-o,--output", sweeping.output, "merged file (HDF5)")->required();
   merge->add_option("shards", sweeping.inputs, "shard files of one sweep")->required();
@@ -207,6 +227,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (*sweep) return command_sweep(sweeping, out, err);
     if (*sample) return command_sample(sweeping, out);
     if (*merge) return command_merge(sweeping, out, err);
+    if (*calibrate) return command_calibrate(calibrating, out, err);
   } catch (const InputError& e) {
     err << "icsim: error: " << e.what() << "\n";
     return 2;

@@ -11,7 +11,6 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
-#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <map>
@@ -21,6 +20,7 @@
 #include "agents/random.hpp"
 #include "agents/step.hpp"
 #include "experiments/scenario.hpp"
+#include "experiments/toml_reader.hpp"
 #include "icsim/version.hpp"
 #include "output/hdf5.hpp"
 #include "output/merge.hpp"
@@ -37,97 +37,15 @@ constexpr std::array<std::string_view, 11> top_level_keys{
 constexpr std::array<std::string_view, 4> record_names{"summary", "national", "system",
                                                        "organisation"};
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path.string() + ": cannot read the file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-template <class Names>
-std::string listed(const Names& names) {
-  std::string out;
-  for (const auto& n : names) out += (out.empty() ? "" : ", ") + std::string(n);
-  return out;
-}
-
-std::string number_text(double x) {
-  char buffer[32];
-  const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, x);
-  return std::string(buffer, end);
-}
-
-std::optional<Value> scalar(const toml::node& node) {
-  if (const auto* b = node.as_boolean()) return Value{b->get()};
-  if (const auto* i = node.as_integer()) return Value{i->get()};
-  if (const auto* f = node.as_floating_point()) return Value{f->get()};
-  if (const auto* s = node.as_string()) return Value{s->get()};
-  return std::nullopt;
-}
-
-// Errors name the file, the line and the key: "sweep.toml:7: key 'samples': ...".
-struct Reader {
-  std::string label;
-
-  [[noreturn]] void fail(const toml::node& node, const std::string& message) const {
-    throw InputError(label + ":" + std::to_string(node.source().begin.line) + ": " + message);
-  }
-  std::int64_t whole(const toml::node& node, const std::string& key, std::int64_t lo,
-                     std::int64_t hi) const {
-    const auto* i = node.as_integer();
-    if (!i || i->get() < lo || i->get() > hi)
-      fail(node, "key '" + key + "': expected a whole number in [" + std::to_string(lo) + ", " +
-                     std::to_string(hi) + "]");
-    return i->get();
-  }
-  std::string text(const toml::node& node, const std::string& key) const {
-    const auto* s = node.as_string();
-    if (!s) fail(node, "key '" + key + "': expected a string");
-    return s->get();
-  }
-  // The registry's error for an unknown name, with its "did you mean".
-  [[noreturn]] void unknown_parameter(const toml::node& node, const std::string& table,
-                                      const std::string& name) const {
-    Params scratch = default_params();
-    apply_setting(scratch, name + "=0",
-                  label + ":" + std::to_string(node.source().begin.line) + ": [" + table + "]");
-    fail(node, "[" + table + "]: unknown key '" + name + "'");
-  }
-  Value checked(const ParamSpec& spec, const toml::node& node, const std::string& key) const {
-    const auto value = scalar(node);
-    if (!value) fail(node, "key '" + key + "': expected " + spec.allowed());
-    try {
-      return validate(spec, *value);
-    } catch (const ParamError&) {
-      fail(node, "key '" + key + "': " + format_value(*value) + " is not allowed; expected " +
-                     spec.allowed());
-    }
-  }
-};
+using detail::each_parameter;
+using detail::listed;
+using detail::number_text;
+using detail::read_text;
+using Reader = detail::TomlReader;
 
 // An inline table that describes an axis, not a level of dotted parameter names.
 bool is_axis_table(const toml::table& t) {
   return t.contains("values") || t.contains("min") || t.contains("max") || t.contains("levels");
-}
-
-// Calls `leaf(name, spec, node)` for every registry parameter under `table`, in name order;
-// dotted names may be quoted ("policy.bailout") or nested tables.
-template <class Leaf>
-void each_parameter(const Reader& r, const toml::table& table, const std::string& table_name,
-                    const std::string& prefix, Leaf&& leaf) {
-  for (const auto& [k, node] : table) {
-    const std::string name =
-        prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
-    const auto* sub = node.as_table();
-    if (const ParamSpec* spec = find_param(name)) {
-      leaf(name, *spec, node);
-    } else if (sub && !(table_name == "axes" && is_axis_table(*sub))) {
-      each_parameter(r, *sub, table_name, name, leaf);
-    } else {
-      r.unknown_parameter(node, table_name, name);
-    }
-  }
 }
 
 Axis read_axis(const Reader& r, const std::string& name, const ParamSpec& spec,
@@ -192,23 +110,6 @@ Axis read_axis(const Reader& r, const std::string& name, const ParamSpec& spec,
                           number_text(axis.min) + ", " + number_text(axis.max) + "]");
   }
   return axis;
-}
-
-// --- hashing ---------------------------------------------------------------------------------
-
-std::uint64_t fnv1a(std::string_view text, std::uint64_t basis) {
-  std::uint64_t h = basis;
-  for (const unsigned char c : text) {
-    h ^= c;
-    h *= 0x100000001B3ull;
-  }
-  return h;
-}
-
-std::string hex(std::uint64_t x) {
-  std::ostringstream out;
-  out << std::hex << std::setw(16) << std::setfill('0') << x;
-  return out.str();
 }
 
 std::string csv_field(const Value& v) {
@@ -353,20 +254,12 @@ std::string Sweep::canonical() const {
 }
 
 std::string Sweep::fingerprint() const {
-  const std::string canon = canonical();
-  return hex(fnv1a(canon, 0xCBF29CE484222325ull)) + hex(fnv1a(canon, 0x84222325CBF29CE4ull));
+  return fingerprint_of(canonical());
 }
 
 Sweep parse_sweep(std::string_view text, const std::string& label, const fs::path& directory) {
   const Reader r{label};
-  toml::table table;
-  try {
-    table = toml::parse(text, label);
-  } catch (const toml::parse_error& e) {
-    throw InputError(label + ":" + std::to_string(e.source().begin.line) + ":" +
-                     std::to_string(e.source().begin.column) +
-                     ": malformed TOML: " + std::string(e.description()));
-  }
+  const toml::table table = detail::parse_toml(text, label);
   for (const auto& [k, node] : table)
     if (std::find(top_level_keys.begin(), top_level_keys.end(), k.str()) == top_level_keys.end())
       r.fail(node, "unknown key '" + std::string(k.str()) + "'; a sweep file has " +
@@ -375,42 +268,13 @@ Sweep parse_sweep(std::string_view text, const std::string& label, const fs::pat
   Sweep sweep;
   sweep.source = label;
   sweep.text = std::string(text);
-  std::string scenario(default_scenario);
-  if (const auto* node = table.get("scenario")) {
-    scenario = r.text(*node, "scenario");
-    if (shipped_scenario_text(scenario).empty() && !directory.empty() &&
-        fs::path(scenario).is_relative())
-      scenario = (directory / scenario).string();
-  }
-  const Scenario base = load_scenario(scenario);
+  // A parameter named twice ("policy.bailout" = 1 and [set.policy] bailout = 2) is refused here,
+  // before any file is touched, rather than one of the two kept silently.
+  detail::NamedOnce once(r);
+  const Scenario base = detail::read_base(r, table, directory, once);
   sweep.base = base.params;
   sweep.scenario = base.source;
   if (const auto* node = table.get("description")) sweep.description = r.text(*node, "description");
-  // A parameter named twice in one table ("policy.bailout" = 1 and [set.policy] bailout = 2):
-  // refused here, before any file is touched, rather than one of the two kept silently.
-  std::map<std::string, const toml::node*> named;
-  const auto once = [&](const std::string& key, const toml::node& n) {
-    const auto [at, fresh] = named.emplace(key, &n);
-    if (fresh) return;
-    const auto line = [](const toml::node* x) { return x->source().begin.line; };
-    const auto [first, second] =
-        std::minmax(at->second, &n, [&](auto* a, auto* b) { return line(a) < line(b); });
-    r.fail(*second,
-           "key '" + key + "': given twice (first on line " + std::to_string(line(first)) + ")");
-  };
-  if (const auto* node = table.get("set")) {
-    const auto* set = node->as_table();
-    if (!set) r.fail(*node, "key 'set': expected a table of parameter values");
-    each_parameter(r, *set, "set", "",
-                   [&](const std::string& name, const ParamSpec& spec, const toml::node& n) {
-                     once("set." + name, n);
-                     spec.set(sweep.base, r.checked(spec, n, "set." + name));
-                   });
-  }
-  if (const auto* node = table.get("years")) {
-    const ParamSpec& spec = *find_param("run.years");
-    spec.set(sweep.base, r.checked(spec, *node, "years"));
-  }
   if (const auto* node = table.get("replications"))
     sweep.replications =
         static_cast<std::uint64_t>(r.whole(*node, "replications", 1, 1'000'000'000));
@@ -466,11 +330,13 @@ Sweep parse_sweep(std::string_view text, const std::string& label, const fs::pat
   if (const auto* node = table.get("axes")) {
     const auto* axes = node->as_table();
     if (!axes) r.fail(*node, "key 'axes': expected a table of parameter = values");
-    each_parameter(r, *axes, "axes", "",
-                   [&](const std::string& name, const ParamSpec& spec, const toml::node& n) {
-                     once("axes." + name, n);
-                     sweep.axes.push_back(read_axis(r, name, spec, n));
-                   });
+    each_parameter(
+        r, *axes, "axes", "",
+        [&](const std::string& name, const ParamSpec& spec, const toml::node& n) {
+          once("axes." + name, n);
+          sweep.axes.push_back(read_axis(r, name, spec, n));
+        },
+        is_axis_table);
   }
   std::sort(sweep.axes.begin(), sweep.axes.end(),
             [](const Axis& a, const Axis& b) { return a.name < b.name; });
