@@ -164,7 +164,8 @@ double distance(std::span<const double> runs, std::size_t replications,
 }
 
 void weighted_covariance(std::span<const double> points, std::span<const double> weights,
-                         std::size_t d, std::vector<double>& mean, std::vector<double>& covariance) {
+                         std::size_t d, std::vector<double>& mean,
+                         std::vector<double>& covariance) {
   const std::size_t n = weights.size();
   const double total = std::accumulate(weights.begin(), weights.end(), 0.0);
   mean.assign(d, 0.0);
@@ -174,8 +175,8 @@ void weighted_covariance(std::span<const double> points, std::span<const double>
   for (std::size_t i = 0; i < n; ++i)
     for (std::size_t j = 0; j < d; ++j)
       for (std::size_t k = 0; k < d; ++k)
-        covariance[j * d + k] += weights[i] * (points[i * d + j] - mean[j]) *
-                                 (points[i * d + k] - mean[k]) / total;
+        covariance[j * d + k] +=
+            weights[i] * (points[i * d + j] - mean[j]) * (points[i * d + k] - mean[k]) / total;
 }
 
 std::vector<double> cholesky(std::vector<double> a, std::size_t d) {
@@ -316,8 +317,9 @@ Result run(const Settings& s, const std::vector<Prior>& priors, std::span<const 
                               std::to_string(g) + ", below the stopping rate " +
                               number(s.min_acceptance);
       if (!previous)
-        throw std::runtime_error(why + " from the prior (do the runs fail? is a target's sd "
-                                       "too small?)");
+        throw std::runtime_error(why +
+                                 " from the prior (do the runs fail? is a target's sd "
+                                 "too small?)");
       result.stopped = why + ": the posterior is generation " + std::to_string(g - 1);
       break;
     }
@@ -342,8 +344,8 @@ Result run(const Settings& s, const std::vector<Prior>& priors, std::span<const 
       break;
     }
     if (g > 0 && done.acceptance_rate < s.min_acceptance) {
-      result.stopped = "the acceptance rate " + number(done.acceptance_rate) +
-                       " fell below " + number(s.min_acceptance);
+      result.stopped = "the acceptance rate " + number(done.acceptance_rate) + " fell below " +
+                       number(s.min_acceptance);
       break;
     }
     if (g + 1 == s.generations) result.stopped = std::to_string(s.generations) + " generations";

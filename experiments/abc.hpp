@@ -60,8 +60,8 @@ struct Attempt {
 };
 // Fills out[(a * replications + r) * statistics + k] with statistic k of replication r of
 // attempt a (run seed run_seed(seed, stage, attempts[a].index, r)); NaN for a failed run.
-using Evaluate =
-    std::function<void(std::uint64_t stage, std::span<const Attempt> attempts, std::span<double> out)>;
+using Evaluate = std::function<void(std::uint64_t stage, std::span<const Attempt> attempts,
+                                    std::span<double> out)>;
 
 // The distance of an attempt: sqrt(mean_k ((mean over replications of s_k - observed_k) / sd_k)^2);
 // infinite if a run failed.
@@ -71,15 +71,15 @@ double distance(std::span<const double> runs, std::size_t replications,
 struct Generation {
   std::uint64_t index = 0;
   double tolerance = std::numeric_limits<double>::infinity();  // generation 0: the prior
-  std::uint64_t attempts = 0;   // up to and including the last accepted one
-  std::uint64_t simulated = 0;  // attempts evaluated (whole batches)
-  double acceptance_rate = 0;   // population / attempts
-  double ess = 0;               // effective sample size of the weights
-  std::vector<double> particles;        // [particle][parameter], parameter values
-  std::vector<double> weights;          // normalised to sum 1
-  std::vector<double> distances;        // [particle]
-  std::vector<double> statistics;       // [particle][statistic], mean over replications
-  std::vector<std::uint64_t> attempt;   // [particle] the attempt it came from
+  std::uint64_t attempts = 0;          // up to and including the last accepted one
+  std::uint64_t simulated = 0;         // attempts evaluated (whole batches)
+  double acceptance_rate = 0;          // population / attempts
+  double ess = 0;                      // effective sample size of the weights
+  std::vector<double> particles;       // [particle][parameter], parameter values
+  std::vector<double> weights;         // normalised to sum 1
+  std::vector<double> distances;       // [particle]
+  std::vector<double> statistics;      // [particle][statistic], mean over replications
+  std::vector<std::uint64_t> attempt;  // [particle] the attempt it came from
 };
 
 // The posterior predictive distribution of one statistic (weighted by particle) and how far the
@@ -103,8 +103,8 @@ struct Status {
   std::uint64_t generation = 0;
   double tolerance = 0;
   std::uint64_t accepted = 0, attempts = 0;
-  bool finished = false;         // the generation is complete (then `last` holds it)
-  bool predictive = false;       // the posterior predictive runs
+  bool finished = false;    // the generation is complete (then `last` holds it)
+  bool predictive = false;  // the posterior predictive runs
   const Generation* last = nullptr;
 };
 
@@ -122,7 +122,6 @@ double effective_sample_size(std::span<const double> weights);
 // The q-quantile (linear between order statistics, as numpy's default).
 double quantile(std::vector<double> values, double q);
 // The q-quantile of a weighted sample: the smallest value whose cumulative weight reaches q.
-double weighted_quantile(std::span<const double> values, std::span<const double> weights,
-                         double q);
+double weighted_quantile(std::span<const double> values, std::span<const double> weights, double q);
 
 }  // namespace icsim::abc

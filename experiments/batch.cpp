@@ -56,7 +56,8 @@ std::string hex(std::uint64_t x) {
 }  // namespace
 
 std::string fingerprint_of(std::string_view canonical) {
-  return hex(fnv1a(canonical, 0xCBF29CE484222325ull)) + hex(fnv1a(canonical, 0x84222325CBF29CE4ull));
+  return hex(fnv1a(canonical, 0xCBF29CE484222325ull)) +
+         hex(fnv1a(canonical, 0x84222325CBF29CE4ull));
 }
 
 double BatchCounts::rate() const {

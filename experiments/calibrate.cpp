@@ -156,8 +156,8 @@ CalibrateResult calibrate(const CalibrationProblem& problem, const CalibrationMo
                   line << "posterior predictive runs";
                 } else {
                   line << "generation " << generation.load() << ", tolerance "
-                       << std::setprecision(4) << tolerance.load() << ": " << accepted.load()
-                       << "/" << population << " accepted of " << attempts.load() << " attempts";
+                       << std::setprecision(4) << tolerance.load() << ": " << accepted.load() << "/"
+                       << population << " accepted of " << attempts.load() << " attempts";
                 }
                 line << "; " << c.saved << " runs saved, " << fixed(c.rate(), 1) << " runs/s";
                 if (c.failed) line << ", " << c.failed << " failed";
@@ -226,8 +226,7 @@ CalibrateResult calibrate(const CalibrationProblem& problem, const CalibrationMo
     w.result = complete;
     w.command_line = options.command_line;
     w.runs = complete ? complete->runs : 0;
-    w.seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    w.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     write_posterior(output, w);
   };
   const auto report = [&](const abc::Status& s) {

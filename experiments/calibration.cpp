@@ -30,8 +30,8 @@ using Reader = detail::TomlReader;
 constexpr std::array<std::string_view, 9> top_level_keys{
     "scenario", "description", "years", "seed", "set", "priors", "targets", "abc", "stop"};
 constexpr std::array<std::string_view, 16> target_keys{
-    "name",  "description", "metric", "level",    "statistic",   "kinds",     "below", "above",
-    "year",  "years",       "observed", "id",     "denominator", "as_share",  "sd",    "sd_reason"};
+    "name", "description", "metric",   "level", "statistic",   "kinds",    "below", "above",
+    "year", "years",       "observed", "id",    "denominator", "as_share", "sd",    "sd_reason"};
 constexpr std::array<std::string_view, 3> level_names{"organisation", "system", "national"};
 constexpr std::array<std::string_view, 5> statistic_names{"value", "mean", "sum", "share", "count"};
 constexpr const char* targets_csv = "data/england/targets.csv";
@@ -40,8 +40,8 @@ void check_keys(const Reader& r, const toml::table& table, const std::string& wh
                 std::span<const std::string_view> allowed) {
   for (const auto& [k, node] : table)
     if (std::find(allowed.begin(), allowed.end(), k.str()) == allowed.end())
-      r.fail(node, "unknown key '" + where + std::string(k.str()) + "'; expected " +
-                       listed(allowed));
+      r.fail(node,
+             "unknown key '" + where + std::string(k.str()) + "'; expected " + listed(allowed));
 }
 
 const toml::table& table_of(const Reader& r, const toml::node& node, const std::string& key) {
@@ -140,7 +140,8 @@ ReadTarget read_target(const Reader& r, const toml::table& t, std::size_t index,
 
   // The metric and its level.
   const toml::node* metric_node = get("metric");
-  if (!metric_node) r.fail(t, "key '" + key("metric") + "': required (see icsim describe --metrics)");
+  if (!metric_node)
+    r.fail(t, "key '" + key("metric") + "': required (see icsim describe --metrics)");
   info.metric = r.text(*metric_node, key("metric"));
   std::vector<Level> levels;
   for (const auto& m : metrics())
@@ -161,8 +162,8 @@ ReadTarget read_target(const Reader& r, const toml::table& t, std::size_t index,
                         listed(level_names));
     level = static_cast<Level>(it - level_names.begin());
     if (std::find(levels.begin(), levels.end(), level) == levels.end())
-      r.fail(*node, "key '" + key("level") + "': metric '" + info.metric + "' has no " + name +
-                        " level");
+      r.fail(*node,
+             "key '" + key("level") + "': metric '" + info.metric + "' has no " + name + " level");
   } else if (std::find(levels.begin(), levels.end(), Level::national) != levels.end()) {
     level = Level::national;
   } else if (levels.size() > 1) {
@@ -179,26 +180,24 @@ ReadTarget read_target(const Reader& r, const toml::table& t, std::size_t index,
     const std::string name = r.text(*node, key("statistic"));
     const auto it = std::find(statistic_names.begin(), statistic_names.end(), name);
     if (it == statistic_names.end())
-      r.fail(*node, "key '" + key("statistic") + "': unknown statistic '" + name +
-                        "'; expected " + listed(statistic_names));
+      r.fail(*node, "key '" + key("statistic") + "': unknown statistic '" + name + "'; expected " +
+                        listed(statistic_names));
     rule.statistic = static_cast<TargetRule::Statistic>(it - statistic_names.begin());
     if (national != (rule.statistic == TargetRule::Statistic::value))
       r.fail(*node, "key '" + key("statistic") + "': " +
                         (national ? "a national metric has one value: statistic = \"value\""
-                                  : "a " + info.level +
-                                        " metric needs mean, sum, share or count"));
+                                  : "a " + info.level + " metric needs mean, sum, share or count"));
   }
   info.statistic = std::string(statistic_names[static_cast<int>(rule.statistic)]);
   const bool counting = rule.statistic == TargetRule::Statistic::share ||
                         rule.statistic == TargetRule::Statistic::count;
   for (const char* k : {"below", "above"})
     if (const auto* node = get(k)) {
-      if (!counting)
-        r.fail(*node, "key '" + key(k) + "': only a share or count has a condition");
+      if (!counting) r.fail(*node, "key '" + key(k) + "': only a share or count has a condition");
       if (get("below") && get("above"))
         r.fail(*node, "key '" + key(k) + "': give below or above, not both");
-      rule.condition = std::string(k) == "below" ? TargetRule::Condition::below
-                                                 : TargetRule::Condition::above;
+      rule.condition =
+          std::string(k) == "below" ? TargetRule::Condition::below : TargetRule::Condition::above;
       rule.threshold = r.number(*node, key(k));
     }
   std::string kinds_text;
@@ -228,15 +227,13 @@ ReadTarget read_target(const Reader& r, const toml::table& t, std::size_t index,
   if (const auto* node = get("id")) {
     info.id = r.text(*node, key("id"));
     row = targets_row(info.id);
-    if (!row)
-      r.fail(*node, "key '" + key("id") + "': no row '" + info.id + "' in " + targets_csv);
+    if (!row) r.fail(*node, "key '" + key("id") + "': no row '" + info.id + "' in " + targets_csv);
     if (get("observed"))
       r.fail(*get("observed"), "key '" + key("observed") + "': give observed or id, not both");
     info.observed = row->value;
     if (const auto* d = get("denominator")) {
       const double denominator = r.number(*d, key("denominator"));
-      if (!(denominator > 0))
-        r.fail(*d, "key '" + key("denominator") + "': must be positive");
+      if (!(denominator > 0)) r.fail(*d, "key '" + key("denominator") + "': must be positive");
       info.observed /= denominator;
     } else if (const auto* s = get("as_share"); s && r.flag(*s, key("as_share"))) {
       const auto denominator = denominator_in(row->unit);
@@ -250,8 +247,8 @@ ReadTarget read_target(const Reader& r, const toml::table& t, std::size_t index,
     for (const char* k : {"denominator", "as_share"})
       if (get(k)) r.fail(*get(k), "key '" + key(k) + "': only with id (a row of targets.csv)");
   } else {
-    r.fail(t, "key '" + key("observed") + "': required, or id = a row of " +
-                  std::string(targets_csv));
+    r.fail(t,
+           "key '" + key("observed") + "': required, or id = a row of " + std::string(targets_csv));
   }
   if (!std::isfinite(info.observed))
     r.fail(t, "key '" + key("id") + "': row " + info.id + " has no numeric value");
@@ -262,8 +259,9 @@ ReadTarget read_target(const Reader& r, const toml::table& t, std::size_t index,
                   "target's units)");
   info.sd = r.number(*sd, key("sd"));
   if (!(info.sd > 0))
-    r.fail(*sd, "key '" + key("sd") + "': the uncertainty must be positive (distances are "
-                                      "measured in it)");
+    r.fail(*sd, "key '" + key("sd") +
+                    "': the uncertainty must be positive (distances are "
+                    "measured in it)");
   if (const auto* node = get("sd_reason")) info.sd_reason = r.text(*node, key("sd_reason"));
 
   // The years: one, a range, or the period of the targets.csv row ("2016/17": 2016).
@@ -293,17 +291,18 @@ ReadTarget read_target(const Reader& r, const toml::table& t, std::size_t index,
     rule.first_year = rule.last_year = in_run(std::stoll(row->period.substr(0, 4)), *get("id"),
                                               key("id") + "' (period " + row->period + ")'");
   } else {
-    r.fail(t, "key '" + key("year") + "': required (a calendar year as run.first_year counts "
-                                      "them, or years = [first, last])");
+    r.fail(t, "key '" + key("year") +
+                  "': required (a calendar year as run.first_year counts "
+                  "them, or years = [first, last])");
   }
   info.first_year = rule.first_year;
   info.last_year = rule.last_year;
 
   // Name, unit and description.
-  const std::string years_text = rule.first_year == rule.last_year
-                                     ? std::to_string(rule.first_year)
-                                     : std::to_string(rule.first_year) + "-" +
-                                           std::to_string(rule.last_year);
+  const std::string years_text =
+      rule.first_year == rule.last_year
+          ? std::to_string(rule.first_year)
+          : std::to_string(rule.first_year) + "-" + std::to_string(rule.last_year);
   info.name = !info.id.empty() ? info.id : info.metric + "_" + years_text;
   if (const auto* node = get("name")) {
     info.name = r.text(*node, key("name"));
@@ -337,9 +336,9 @@ ReadTarget read_target(const Reader& r, const toml::table& t, std::size_t index,
 
 std::string rule_text(const TargetRule& rule, const CalibrationTarget& info) {
   std::ostringstream out;
-  out << "target " << info.name << ": " << info.metric << " " << info.level << " "
-      << info.statistic << " condition " << static_cast<int>(rule.condition) << " "
-      << number_text(rule.threshold) << " kinds";
+  out << "target " << info.name << ": " << info.metric << " " << info.level << " " << info.statistic
+      << " condition " << static_cast<int>(rule.condition) << " " << number_text(rule.threshold)
+      << " kinds";
   for (const bool k : rule.kinds) out << (k ? "1" : "0");
   out << " years " << rule.first_year << "-" << rule.last_year << "\n";
   return out.str();
@@ -363,8 +362,7 @@ double TargetRule::of_year(const World& w) const {
   std::visit(
       [&](const auto& v) {
         for (std::size_t i = 0; i < v.size(); ++i) {
-          if (organisation && !kinds.empty() && !kinds[static_cast<int>(w.orgs.kind[i])])
-            continue;
+          if (organisation && !kinds.empty() && !kinds[static_cast<int>(w.orgs.kind[i])]) continue;
           const double x = static_cast<double>(v[i]);
           included += 1;
           total += x;
@@ -420,9 +418,9 @@ Calibration parse_calibration(std::string_view text, const std::string& label,
       r, *priors->as_table(), "priors", "",
       [&](const std::string& name, const ParamSpec& spec, const toml::node& n) {
         once("priors." + name, n);
-        if (const auto* set = table.get("set"); set && set->as_table() &&
-                                                (set->as_table()->contains(name) ||
-                                                 set->as_table()->at_path(name).node()))
+        if (const auto* set = table.get("set");
+            set && set->as_table() &&
+            (set->as_table()->contains(name) || set->as_table()->at_path(name).node()))
           r.fail(n, "key 'priors." + name + "': also given a value under [set]");
         p.parameters.push_back(read_prior(r, name, spec, n));
         c.parameters.push_back(&spec);
@@ -442,8 +440,7 @@ Calibration parse_calibration(std::string_view text, const std::string& label,
     const auto [at, fresh] = names.emplace(read.info.name, i + 1);
     if (!fresh)
       r.fail(node, "key 'targets[" + std::to_string(i + 1) + "].name': '" + read.info.name +
-                       "' names target " + std::to_string(at->second) +
-                       " too; give each a name");
+                       "' names target " + std::to_string(at->second) + " too; give each a name");
     p.targets.push_back(std::move(read.info));
     c.rules.push_back(read.rule);
   }
@@ -482,8 +479,7 @@ Calibration parse_calibration(std::string_view text, const std::string& label,
         r.fail(*n, "key 'stop.acceptance_rate': expected a fraction in [0, 1)");
     }
     if (const auto* n = stop.get("generations"))
-      p.settings.generations =
-          static_cast<std::uint64_t>(r.whole(*n, "stop.generations", 1, 1000));
+      p.settings.generations = static_cast<std::uint64_t>(r.whole(*n, "stop.generations", 1, 1000));
   }
 
   // Runs stop at the last target year: later years cannot change earlier ones.

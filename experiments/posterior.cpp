@@ -197,8 +197,7 @@ void write_file(const fs::path& target, const PosteriorWrite& w) {
     strings(
         "unit", [&](std::size_t j) { return p.targets[j].unit; }, "unit of the target");
     strings(
-        "description", [&](std::size_t j) { return p.targets[j].description; },
-        "what is compared");
+        "description", [&](std::size_t j) { return p.targets[j].description; }, "what is compared");
     strings(
         "sd_reason", [&](std::size_t j) { return p.targets[j].sd_reason; },
         "why the uncertainty is what it is");
@@ -227,8 +226,7 @@ void write_file(const fs::path& target, const PosteriorWrite& w) {
         "predicted_sd",
         [&](std::size_t j) { return w.result ? std::sqrt(w.result->fit[j].variance) : nan; },
         "posterior predictive standard deviation (the model's variance, parameters and runs)");
-    g.column("implausibility",
-             each<double>(k, fit(&abc::Fit::implausibility)), "-",
+    g.column("implausibility", each<double>(k, fit(&abc::Fit::implausibility)), "-",
              "|observed - predicted mean| / sqrt(sd^2 + predictive variance); below 3 is "
              "conventionally plausible",
              "target");
@@ -255,17 +253,18 @@ void write_file(const fs::path& target, const PosteriorWrite& w) {
     g.column("ess", per([&](std::size_t i) { return w.generations[i].ess; }), "particles",
              "effective sample size of the weights", "generation");
     g.column("attempts",
-             each<std::int64_t>(
-                 generations,
-                 [&](std::size_t i) { return static_cast<std::int64_t>(w.generations[i].attempts); }),
-             "attempts", "proposals up to the last one accepted", "generation");
-    g.column("runs",
              each<std::int64_t>(generations,
                                 [&](std::size_t i) {
-                                  return static_cast<std::int64_t>(w.generations[i].simulated *
-                                                                   reps);
+                                  return static_cast<std::int64_t>(w.generations[i].attempts);
                                 }),
-             "runs", "runs made (whole batches of attempts, times replications)", "generation");
+             "attempts", "proposals up to the last one accepted", "generation");
+    g.column(
+        "runs",
+        each<std::int64_t>(generations,
+                           [&](std::size_t i) {
+                             return static_cast<std::int64_t>(w.generations[i].simulated * reps);
+                           }),
+        "runs", "runs made (whole batches of attempts, times replications)", "generation");
     std::vector<double> particles, weights, distances, statistics;
     std::vector<std::int64_t> attempt;
     for (const auto& gen : w.generations) {

@@ -105,8 +105,8 @@ void NamedOnce::operator()(const std::string& key, const toml::node& n) {
   const auto line = [](const toml::node* x) { return x->source().begin.line; };
   const auto [first, second] =
       std::minmax(at->second, &n, [&](auto* a, auto* b) { return line(a) < line(b); });
-  reader_.fail(*second,
-               "key '" + key + "': given twice (first on line " + std::to_string(line(first)) + ")");
+  reader_.fail(*second, "key '" + key + "': given twice (first on line " +
+                            std::to_string(line(first)) + ")");
 }
 
 Scenario read_base(const TomlReader& r, const toml::table& table,

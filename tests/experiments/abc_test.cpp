@@ -65,9 +65,9 @@ TEST_CASE("abc: priors move particles in the space where they are uniform", "[ab
   double sum = 0, squares = 0;
   const int n = 200000;
   for (int i = 0; i < n; ++i) {
-    const double x = log_uniform.value(log_uniform.latent_lower() +
-                                       (i + 0.5) / n * (log_uniform.latent_upper() -
-                                                        log_uniform.latent_lower()));
+    const double x = log_uniform.value(
+        log_uniform.latent_lower() +
+        (i + 0.5) / n * (log_uniform.latent_upper() - log_uniform.latent_lower()));
     sum += x;
     squares += x * x;
   }
@@ -116,8 +116,8 @@ TEST_CASE("abc: the posterior of a normal mean with known variance matches the a
   // Tolerances fall generation by generation; weights sum to one.
   for (std::size_t g = 1; g < r.generations.size(); ++g) {
     CHECK(r.generations[g].tolerance < r.generations[g - 1].tolerance);
-    CHECK(std::accumulate(r.generations[g].weights.begin(), r.generations[g].weights.end(),
-                          0.0) == Approx(1.0));
+    CHECK(std::accumulate(r.generations[g].weights.begin(), r.generations[g].weights.end(), 0.0) ==
+          Approx(1.0));
   }
   // The posterior predictive of the sample mean: normal(3, 0.04 + 0.04), so the observation
   // lies at its centre.
