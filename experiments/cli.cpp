@@ -72,11 +72,19 @@ void print_summary(std::ostream& out, const YearSummary& s) {
       << std::defaultfloat << std::flush;
 }
 
-int command_run(const Common& c, const std::string& output, const std::vector<std::string>& args,
-                std::ostream& out) {
+// `icsim run --posterior FILE --draws N`: an ensemble of runs over draws from a posterior.
+struct Draws {
+  std::string posterior;
+  std::uint64_t draws = 0;
+};
+
+int command_run(const Common& c, const Draws& d, const std::string& output,
+                const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   const Scenario s = resolve(c);
   const std::filesystem::path path(output);
   check_output(path);
+  if (!d.posterior.empty() || d.draws)
+    return command_run_posterior(s, d.posterior, d.draws, path, c.quiet, join_args(args), out, err);
   RunOptions options;
   options.output = path;
   options.provenance = {to_toml(s.params), s.source, join_args(args), "run"};
@@ -150,6 +158,11 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   run->add_option("--threads", common.threads, "worker threads (0: all cores)")
       ->check(CLI::NonNegativeNumber);
   run->add_flag("-q,--quiet", common.quiet, "print nothing but errors");
+  Draws drawing;
+  run->add_option("--posterior", drawing.posterior,
+                  "posterior file of icsim calibrate: run once per draw from it (with --draws)");
+  run->add_option("--draws", drawing.draws, "parameter sets to draw from --posterior")
+      ->check(CLI::PositiveNumber);
   auto* describe = app.add_subcommand("describe", "every parameter: value, unit, range, meaning");
   add_common(describe, false);
   describe->add_flag("--metrics", list_metrics, "list the recorded metrics instead");
@@ -221,7 +234,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     threads = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
                                                     static_cast<std::size_t>(common.threads));
   try {
-    if (*run) return command_run(common, output, args, out);
+    if (*run) return command_run(common, drawing, output, args, out, err);
     if (*describe) return command_describe(common, list_metrics, out);
     if (*check) return command_check(common, out);
     if (*sweep) return command_sweep(sweeping, out, err);

@@ -31,9 +31,9 @@ namespace {
 
 // --- reading the sweep file -------------------------------------------------------------------
 
-constexpr std::array<std::string_view, 11> top_level_keys{
-    "scenario", "description", "years",  "replications", "seed", "design",
-    "samples",  "levels",      "record", "set",          "axes"};
+constexpr std::array<std::string_view, 13> top_level_keys{
+    "scenario", "description", "years", "replications", "seed",      "design", "samples",
+    "levels",   "record",      "set",   "axes",         "posterior", "draws"};
 constexpr std::array<std::string_view, 4> record_names{"summary", "national", "system",
                                                        "organisation"};
 
@@ -46,6 +46,41 @@ using Reader = detail::TomlReader;
 // An inline table that describes an axis, not a level of dotted parameter names.
 bool is_axis_table(const toml::table& t) {
   return t.contains("values") || t.contains("min") || t.contains("max") || t.contains("levels");
+}
+
+PosteriorDraws posterior_draws(const fs::path& file, std::uint64_t draws,
+                               const std::string& origin) {
+  PosteriorDraws d;
+  d.posterior = read_posterior(file);
+  d.draws = draws;
+  for (const auto& name : d.posterior.parameters) {
+    const ParamSpec* spec = find_param(name);
+    if (!spec || (spec->type != ParamType::real && spec->type != ParamType::integer))
+      throw InputError(origin + ": " + file.string() + ": its parameter '" + name +
+                       "' is not a numeric parameter of icsim's registry");
+    d.parameters.push_back(spec);
+  }
+  return d;
+}
+
+// design = "posterior": the file (relative to the sweep file's folder) and the number of draws.
+void read_draws(const Reader& r, const toml::table& table, const fs::path& directory,
+                Sweep& sweep) {
+  const toml::node* file = table.get("posterior");
+  const toml::node* draws = table.get("draws");
+  for (const auto& [key, node] : {std::pair{"posterior", file}, std::pair{"draws", draws}})
+    if (!node)
+      throw InputError(r.label + ": key '" + key +
+                       "': required by design posterior (the posterior file of icsim calibrate, "
+                       "and how many parameter sets to draw from it)");
+  fs::path path = r.text(*file, "posterior");
+  if (path.is_relative() && !directory.empty()) path = directory / path;
+  const auto n = static_cast<std::uint64_t>(r.whole(*draws, "draws", 1, 1'000'000'000));
+  try {
+    sweep.posterior = posterior_draws(path, n, "key 'posterior'");
+  } catch (const InputError& e) {
+    r.fail(*file, std::string("key 'posterior': ") + e.what());
+  }
 }
 
 Axis read_axis(const Reader& r, const std::string& name, const ParamSpec& spec,
@@ -202,6 +237,7 @@ std::shared_ptr<RunRow> simulate_run(const Sweep& sweep, const SweepSchema& sche
     row->series = {};
   }
   row->parameters = std::move(spec.values);
+  if (sweep.posterior) row->parameters.emplace_back(spec.particle);
   return row;
 }
 
@@ -233,6 +269,9 @@ std::string Sweep::canonical() const {
       << "design = " << name_of(design.kind) << "\n";
   if (design.kind != DesignKind::full_factorial) out << "samples = " << design.samples << "\n";
   if (design.kind == DesignKind::morris) out << "levels = " << design.morris_levels << "\n";
+  if (posterior)
+    out << "posterior = " << posterior->posterior.fingerprint << ", draws = " << posterior->draws
+        << "\n";
   out << "replications = " << replications << "\nseed = " << seed << "\nrecord =";
   const std::array<bool, 4> on{record.summary, record.national, record.system, record.organisation};
   for (std::size_t i = 0; i < on.size(); ++i)
@@ -251,6 +290,10 @@ std::string Sweep::canonical() const {
   }
   out << "[base scenario]\n" << to_toml(base);
   return out.str();
+}
+
+std::string Sweep::design_name() const {
+  return posterior ? "posterior" : std::string(name_of(design.kind));
 }
 
 std::string Sweep::fingerprint() const {
@@ -282,15 +325,23 @@ Sweep parse_sweep(std::string_view text, const std::string& label, const fs::pat
     sweep.seed = static_cast<std::uint64_t>(r.whole(*node, "seed", 0, std::int64_t{1} << 62));
   find_param("run.seed")->set(sweep.base, Value{static_cast<std::int64_t>(sweep.seed)});
 
+  bool drawing = false;  // design "posterior": the listed axes crossed with posterior draws
   if (const auto* node = table.get("design")) {
-    const auto kind = design_kind(r.text(*node, "design"));
-    if (!kind)
-      r.fail(*node, "key 'design': unknown design '" + r.text(*node, "design") + "'; expected " +
-                        listed(std::array{"full_factorial", "latin_hypercube", "sobol", "morris"}));
-    sweep.design.kind = *kind;
+    const std::string name = r.text(*node, "design");
+    const auto kind = design_kind(name);
+    drawing = name == "posterior";
+    if (!kind && !drawing)
+      r.fail(*node, "key 'design': unknown design '" + name + "'; expected " +
+                        listed(std::array{"full_factorial", "latin_hypercube", "sobol", "morris",
+                                          "posterior"}));
+    if (kind) sweep.design.kind = *kind;
   }
+  if (drawing) read_draws(r, table, directory, sweep);
+  for (const char* key : {"posterior", "draws"})
+    if (const auto* node = table.get(key); node && !drawing)
+      r.fail(*node, "key '" + std::string(key) + "': only with design = \"posterior\"");
   const DesignKind kind = sweep.design.kind;
-  const std::string design_name(name_of(kind));
+  const std::string design_name = sweep.design_name();
   if (const auto* node = table.get("samples")) {
     sweep.design.samples =
         static_cast<std::uint64_t>(r.whole(*node, "samples", 1, 1'000'000'000'000));
@@ -361,6 +412,11 @@ Sweep parse_sweep(std::string_view text, const std::string& label, const fs::pat
       axis_error(a, "every run has its own seed; vary replications instead");
     if (a.name == "model")
       axis_error(a, "sweeps run the health model; the classic models have `icsim run`");
+    if (sweep.posterior) {
+      const auto& drawn = sweep.posterior->parameters;
+      if (std::find(drawn.begin(), drawn.end(), a.spec) != drawn.end())
+        axis_error(a, "drawn from the posterior, so it cannot be an axis too");
+    }
   }
   if (sweep.base.model != Model::health)
     throw InputError(label + ": key 'scenario': sweeps run the health model, not model = " +
@@ -397,17 +453,48 @@ RunSpec run_spec(const Sweep& sweep, std::uint64_t run) {
   spec.point = run / sweep.replications;
   spec.replication = run % sweep.replications;
   spec.seed = run_seed(sweep.seed, spec.point, spec.replication);
+  const std::uint64_t draws = sweep.posterior ? sweep.posterior->draws : 1;
   std::vector<double> u(sweep.axes.size());
-  design_point(sweep.design, spec.point, u);
+  design_point(sweep.design, spec.point / draws, u);
   for (std::size_t j = 0; j < sweep.axes.size(); ++j) spec.values.push_back(sweep.axes[j].at(u[j]));
+  if (sweep.posterior) {
+    const Posterior& post = sweep.posterior->posterior;
+    const std::size_t i = posterior_draw(post, sweep.seed, spec.point % draws);
+    spec.particle = static_cast<std::int64_t>(i);
+    const auto& drawn = sweep.posterior->parameters;
+    for (std::size_t j = 0; j < drawn.size(); ++j) {
+      const double x = post.particles[i * drawn.size() + j];
+      spec.values.push_back(drawn[j]->type == ParamType::integer ? Value{std::llround(x)}
+                                                                 : Value{x});
+    }
+  }
   return spec;
 }
 
 Params run_params(const Sweep& sweep, const RunSpec& run) {
   Params p = sweep.base;
   for (std::size_t j = 0; j < sweep.axes.size(); ++j) sweep.axes[j].spec->set(p, run.values[j]);
+  if (sweep.posterior)
+    for (std::size_t j = 0; j < sweep.posterior->parameters.size(); ++j)
+      sweep.posterior->parameters[j]->set(p, run.values[sweep.axes.size() + j]);
   find_param("run.seed")->set(p, Value{run.seed});
   return p;
+}
+
+Sweep posterior_ensemble(const Params& base, const std::string& scenario_source,
+                         const fs::path& posterior, std::uint64_t draws) {
+  Sweep sweep;
+  sweep.source = "--posterior " + posterior.string();
+  sweep.scenario = scenario_source;
+  sweep.base = base;
+  sweep.seed = static_cast<std::uint64_t>(base.seed);
+  sweep.record = SweepRecord{true, true, true, false};
+  sweep.posterior = posterior_draws(posterior, draws, "--posterior");
+  sweep.description = std::to_string(draws) + " draws from the posterior " + posterior.string() +
+                      " on " + scenario_source;
+  sweep.text =
+      "# icsim run --posterior " + posterior.string() + " --draws " + std::to_string(draws) + "\n";
+  return sweep;
 }
 
 // --- shards ----------------------------------------------------------------------------------
@@ -456,12 +543,17 @@ std::optional<Shard> shard_from_environment(const std::function<const char*(cons
 void write_design_csv(const Sweep& sweep, const Shard& shard, std::ostream& out) {
   out << "run,point,replication,seed";
   for (const auto& a : sweep.axes) out << "," << a.name;
+  if (sweep.posterior) {
+    for (const ParamSpec* spec : sweep.posterior->parameters) out << "," << spec->name;
+    out << ",posterior_particle";
+  }
   out << "\n";
   const std::uint64_t n = runs_in_shard(sweep.runs(), shard);
   for (std::uint64_t i = 0; i < n; ++i) {
     const RunSpec r = run_spec(sweep, shard_run(shard, i));
     out << r.run << "," << r.point << "," << r.replication << "," << r.seed;
     for (const auto& v : r.values) out << "," << csv_field(v);
+    if (sweep.posterior) out << "," << r.particle;
     out << "\n";
   }
 }
@@ -488,7 +580,7 @@ SweepResult run_sweep(const Sweep& sweep, const SweepOptions& options) {
                           {"sweep_description", sweep.description},
                           {"fingerprint", sweep.fingerprint()},
                           {"sweep_canonical", sweep.canonical()},
-                          {"design", std::string(name_of(sweep.design.kind))}};
+                          {"design", sweep.design_name()}};
   const auto number = [](auto x) { return static_cast<std::int64_t>(x); };
   const Shard& shard = options.shard;
   info.number_attributes = {
@@ -500,6 +592,16 @@ SweepResult run_sweep(const Sweep& sweep, const SweepOptions& options) {
   if (sweep.design.kind == DesignKind::morris)
     info.number_attributes.emplace_back("morris_levels", number(sweep.design.morris_levels));
   for (const auto& a : sweep.axes) info.parameters.push_back(RunColumn::varied(*a.spec));
+  if (sweep.posterior) {
+    for (const ParamSpec* spec : sweep.posterior->parameters)
+      info.parameters.push_back(
+          {spec->name, spec->type, spec->unit, spec->meaning + " (drawn from the posterior)"});
+    info.parameters.push_back({"posterior_particle", ParamType::integer, "index",
+                               "particle of the posterior drawn (/posterior/particle of " +
+                                   sweep.posterior->posterior.source + ")"});
+    info.text_attributes.emplace_back("posterior", sweep.posterior->posterior.source);
+    info.number_attributes.emplace_back("draws", number(sweep.posterior->draws));
+  }
 
   const std::uint64_t total = result.shard_runs;
   runner.open(info, schema, base,
@@ -552,9 +654,8 @@ int command_sweep(const SweepCommand& c, std::ostream& out, std::ostream& err) {
                : (&err == &std::cerr && ::isatty(STDERR_FILENO)) ? ProgressStyle::bar
                                                                  : ProgressStyle::log;
   if (!c.quiet) {
-    out << "icsim sweep: " << sweep.source << ": " << name_of(sweep.design.kind) << ", "
-        << sweep.points() << " points x " << sweep.replications
-        << " replications = " << sweep.runs() << " runs";
+    out << "icsim sweep: " << sweep.source << ": " << sweep.design_name() << ", " << sweep.points()
+        << " points x " << sweep.replications << " replications = " << sweep.runs() << " runs";
     if (o.shard.count > 1)
       out << "; shard " << o.shard.index << "/" << o.shard.count << " (" << o.shard.origin
           << "): " << runs_in_shard(sweep.runs(), o.shard) << " runs";
@@ -577,6 +678,41 @@ int command_sweep(const SweepCommand& c, std::ostream& out, std::ostream& err) {
     if (r.ran && r.seconds > 0) out << ", " << static_cast<double>(r.ran) / r.seconds << " runs/s";
     out << "\n" << std::defaultfloat;
   }
+  return 0;
+}
+
+int command_run_posterior(const Scenario& scenario, const std::string& posterior,
+                          std::uint64_t draws, const fs::path& output, bool quiet,
+                          const std::string& command_line, std::ostream& out, std::ostream& err) {
+  if (posterior.empty() || draws == 0)
+    throw InputError("--posterior and --draws go together: draws from a calibration's posterior");
+  if (scenario.params.model != Model::health)
+    throw InputError(scenario.source + ": --posterior runs the health model");
+  const Sweep sweep = posterior_ensemble(scenario.params, scenario.source, posterior, draws);
+  SweepOptions o;
+  o.output = output;
+  o.overwrite = true;  // as `icsim run` does
+  o.command_line = command_line;
+  o.progress_out = &err;
+  o.progress = quiet                                             ? ProgressStyle::quiet
+               : (&err == &std::cerr && ::isatty(STDERR_FILENO)) ? ProgressStyle::bar
+                                                                 : ProgressStyle::log;
+  if (!quiet)
+    out << "icsim " << version << ": " << scenario.source << ", " << scenario.params.years
+        << " years, " << draws << " draws from " << posterior << "\n"
+        << std::flush;
+  SweepResult r;
+  try {
+    r = run_sweep(sweep, o);
+  } catch (const h5::Error& e) {
+    throw std::runtime_error(output.string() + ": " + e.what());
+  }
+  if (r.failed)
+    err << "icsim run: " << r.failed << " of " << r.ran
+        << " runs failed; their status and message are in /runs\n";
+  if (!quiet)
+    out << "wrote " << output.string() << ": " << r.ran
+        << " runs, one per draw (the sweep layout)\n";
   return 0;
 }
 

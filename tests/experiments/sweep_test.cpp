@@ -12,6 +12,7 @@
 #include "agents/step.hpp"
 #include "experiments/scenario.hpp"
 #include "output/output_lock.hpp"
+#include "tests/experiments/posterior_support.hpp"
 #include "tests/experiments/sweep_support.hpp"
 #include "tests/output/h5_compare.hpp"
 
@@ -438,4 +439,95 @@ TEST_CASE("sweep: an output directory that cannot be written is named as such", 
   CHECK(r.err.find(out + ": cannot write the output: directory '" + parent.string() +
                    "' is not writable") != std::string::npos);
   CHECK(r.err.find("another icsim") == std::string::npos);
+}
+
+TEST_CASE("sweep: design posterior crosses the listed axes with draws from a posterior",
+          "[sweep]") {
+  // Three particles, the middle one carrying most of the weight.
+  const auto posterior = test::sweep_folder() / "three.h5";
+  test::write_test_posterior(posterior, {"population.margin_sd", "shocks.volatility"},
+                             {0.02, 0.010, 0.03, 0.012, 0.04, 0.014}, {0.1, 0.8, 0.1});
+  const std::string head =
+      "scenario = \"england-2020\"\nyears = 2\nseed = 3\ndesign = \"posterior\"\n"
+      "posterior = \"three.h5\"\nrecord = [\"summary\"]\n";
+  const auto path = test::write_file(
+      "drawn.toml", head + "draws = 4\n[axes]\n\"policy.system_tied_share\" = [0.0, 0.5]\n");
+  const Sweep s = load_sweep(path);
+  CHECK(s.design_name() == "posterior");
+  CHECK(s.points() == 2 * 4);
+  const Posterior post = read_posterior(posterior);
+  for (std::uint64_t run = 0; run < s.runs(); ++run) {
+    const RunSpec spec = run_spec(s, run);
+    const std::uint64_t draw = spec.point % 4;
+    // Draw d is the same particle at every lever setting: comparisons are paired by draw.
+    CHECK(spec.particle == static_cast<std::int64_t>(posterior_draw(post, 3, draw)));
+    CHECK(spec.values.at(0) == Value{spec.point < 4 ? 0.0 : 0.5});
+    const auto i = static_cast<std::size_t>(spec.particle);
+    CHECK(spec.values.at(1) == Value{post.particles[i * 2]});
+    CHECK(spec.values.at(2) == Value{post.particles[i * 2 + 1]});
+    const Params p = run_params(s, spec);
+    CHECK(p.margin_sd == post.particles[i * 2]);
+    CHECK(p.volatility == post.particles[i * 2 + 1]);
+  }
+  // The drawn values are in /runs with the particle; more draws make another sweep.
+  const auto out = test::sweep_folder() / "drawn.h5";
+  REQUIRE(test::cli({"sweep", path.string(), "-o", out.string(), "-q"}).code == 0);
+  const h5::Handle file = h5::open_file(out.string(), false);
+  const auto particle = h5::read_all<std::int64_t>(file, "runs/posterior_particle");
+  const auto drawn = h5::read_all<double>(file, "runs/shocks.volatility");
+  REQUIRE(particle.size() == 8);
+  for (std::size_t k = 0; k < 8; ++k)
+    CHECK(drawn[k] == post.particles[static_cast<std::size_t>(particle[k]) * 2 + 1]);
+  CHECK(h5::string_attribute(file, "design") == "posterior");
+  const auto more = test::write_file(
+      "drawn-more.toml", head + "draws = 5\n[axes]\n\"policy.system_tied_share\" = [0.0, 0.5]\n");
+  CHECK(load_sweep(more).fingerprint() != s.fingerprint());
+
+  // Bad uses: one line naming the file and key, exit 2.
+  const std::vector<std::pair<std::string, std::string>> bad{
+      {head, "key 'draws': required by design posterior"},
+      {"design = \"posterior\"\ndraws = 3\n", "key 'posterior': required by design posterior"},
+      {"years = 2\ndraws = 3\n", "key 'draws': only with design = \"posterior\""},
+      {head + "draws = 2\n[axes]\n\"shocks.volatility\" = [0.01, 0.02]\n",
+       "key 'axes.shocks.volatility': drawn from the posterior"},
+      {"design = \"posterior\"\ndraws = 3\nposterior = \"missing.h5\"\n",
+       "key 'posterior': " + (test::sweep_folder() / "missing.h5").string() +
+           ": no such posterior file"},
+  };
+  for (std::size_t i = 0; i < bad.size(); ++i) {
+    const auto file_path =
+        test::write_file("drawn-bad-" + std::to_string(i) + ".toml", bad[i].first);
+    const auto r = test::cli({"sample", file_path.string()});
+    INFO(r.err);
+    CHECK(r.code == 2);
+    CHECK(test::line_count(r.err) == 1);
+    CHECK(r.err.find(file_path.string()) != std::string::npos);
+    CHECK(r.err.find(bad[i].second) != std::string::npos);
+  }
+}
+
+TEST_CASE("sweep: icsim run --posterior --draws writes an ensemble, a run per draw", "[sweep]") {
+  const auto posterior = test::sweep_folder() / "ensemble-posterior.h5";
+  test::write_test_posterior(posterior, {"shocks.volatility"}, {0.008, 0.016}, {0.5, 0.5});
+  const auto out = test::sweep_folder() / "ensemble.h5";
+  const auto r = test::cli({"run", "england-2020", "--years", "2", "--posterior",
+                            posterior.string(), "--draws", "3", "-o", out.string()});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("3 draws from") != std::string::npos);
+  const h5::Handle file = h5::open_file(out.string(), false);
+  CHECK(h5::string_attribute(file, "file_kind") == "sweep");
+  CHECK(h5::read_all<std::int64_t>(file, "runs/run").size() == 3);
+  const auto drawn = h5::read_all<double>(file, "runs/shocks.volatility");
+  for (const double v : drawn) CHECK((v == 0.008 || v == 0.016));
+  CHECK(h5::shape(file, "timeseries/national/mean_trust") == std::vector<hsize_t>{3, 2});
+  CHECK(h5::exists(file, "timeseries/system/met_control_total"));
+  // Without --draws, or a file that is not a posterior: one line, exit 2.
+  const auto lone = test::cli({"run", "--posterior", posterior.string(), "-o", out.string()});
+  CHECK(lone.code == 2);
+  CHECK(lone.err.find("--posterior and --draws go together") != std::string::npos);
+  const auto wrong = test::cli({"run", "--posterior", out.string(), "--draws", "2", "-o",
+                                (test::sweep_folder() / "never.h5").string()});
+  CHECK(wrong.code == 2);
+  CHECK(wrong.err.find("not an icsim calibration file") != std::string::npos);
 }
