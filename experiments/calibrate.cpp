@@ -1,5 +1,6 @@
 #include "experiments/calibrate.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <iomanip>
@@ -181,8 +182,23 @@ CalibrateResult calibrate(const CalibrationProblem& problem, const CalibrationMo
             out[(a * reps + r) * k + j] = recorded->columns[j][it->second];
         }
     }
-    std::uint64_t next = 0;
     const std::uint64_t total = batch_of.size() * reps;
+    const auto seed_of = [&](std::uint64_t i) {  // i: the run's place in the batch
+      return abc::run_seed(problem.settings.seed, stage, batch_of[i / reps].index, i % reps);
+    };
+    // Runs simulated elsewhere: all of the batch's missing runs at once, then recorded here.
+    std::vector<std::uint64_t> away;
+    std::vector<RemoteResult> came_back;
+    if (options.remote) {
+      std::vector<RemoteRun> requests;
+      for (std::uint64_t i = 0; i < total; ++i) {
+        if (runner.is_recorded(run_of(first + i / reps, i % reps))) continue;
+        away.push_back(i);
+        requests.push_back({seed_of(i), batch_of[i / reps].theta});
+      }
+      came_back = options.remote(requests);
+    }
+    std::uint64_t next = 0;
     runner.run(
         [&](std::uint64_t& run) {
           if (next >= total) return false;
@@ -191,15 +207,22 @@ CalibrateResult calibrate(const CalibrationProblem& problem, const CalibrationMo
           return true;
         },
         [&](std::uint64_t run, SeriesPool* pool) {
-          const std::uint64_t within = run & ((std::uint64_t{1} << stage_shift) - 1);
-          const abc::Attempt& at = batch_of[within / reps - first];
+          const std::uint64_t i = (run & ((std::uint64_t{1} << stage_shift) - 1)) - first * reps;
+          const abc::Attempt& at = batch_of[i / reps];
           auto row = std::make_shared<RunRow>();
           row->run = static_cast<std::int64_t>(run);
           row->point = static_cast<std::int64_t>(at.index);
-          row->replication = static_cast<std::int64_t>(within % reps);
-          row->seed = abc::run_seed(problem.settings.seed, stage, at.index, within % reps);
+          row->replication = static_cast<std::int64_t>(i % reps);
+          row->seed = seed_of(i);
           row->parameters = {Value{static_cast<std::int64_t>(stage / 2)}, Value{stage % 2 == 1}};
           for (const double x : at.theta) row->parameters.emplace_back(x);
+          if (options.remote) {
+            RemoteResult& r = came_back[static_cast<std::size_t>(
+                std::lower_bound(away.begin(), away.end(), i) - away.begin())];
+            row->summaries = std::move(r.statistics);
+            row->error = std::move(r.error);
+            return row;
+          }
           row->summaries.assign(k, nan);
           try {
             model.simulate(at.theta, row->seed, row->summaries, pool);

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -57,8 +58,22 @@ struct CalibrationProblem {
   std::vector<abc::Prior> priors() const;
 };
 
+// A run simulated elsewhere (an MPI worker): what it needs, and what comes back.
+struct RemoteRun {
+  std::int64_t seed = 0;
+  std::span<const double> theta;
+};
+struct RemoteResult {
+  std::vector<double> statistics;  // one per target; empty if the run failed
+  std::string error;
+};
+
 struct CalibrateOptions : BatchOptions {
   std::string command_line;
+  // When set, the runs of a batch that the working file lacks are simulated by it (MPI workers,
+  // experiments/mpi_calibrate.cpp), a result per run in order, instead of on this process's
+  // threads; everything else (proposals, acceptance, the files) stays here.
+  std::function<std::vector<RemoteResult>(std::span<const RemoteRun> runs)> remote;
 };
 
 struct CalibrateResult {

@@ -13,6 +13,10 @@
 
 #include "agents/step.hpp"
 #include "experiments/embedded.hpp"
+#ifdef ICSIM_WITH_MPI
+#include "experiments/mpi_calibrate.hpp"
+#include "experiments/mpi_sweep.hpp"
+#endif
 #include "experiments/posterior.hpp"
 #include "experiments/scenario.hpp"
 #include "experiments/toml_reader.hpp"
@@ -533,7 +537,18 @@ void IcsimModel::simulate(std::span<const double> theta, std::int64_t seed, std:
 
 int command_calibrate(const CalibrateCommand& c, std::ostream& out, std::ostream& err) {
   if (c.resume && c.overwrite) throw InputError("--resume and --overwrite exclude each other");
+#ifdef ICSIM_WITH_MPI
+  if (mpi_launched()) return command_calibrate_mpi(c, out, err);
+#endif
   const Calibration calibration = load_calibration(c.file);
+  const IcsimModel model(calibration);
+  return run_calibration_command(c, calibration, model, {}, out, err);
+}
+
+int run_calibration_command(const CalibrateCommand& c, const Calibration& calibration,
+                            const CalibrationModel& model,
+                            const decltype(CalibrateOptions::remote)& remote, std::ostream& out,
+                            std::ostream& err) {
   const fs::path output = c.output;
   const fs::path parent = output.has_parent_path() ? output.parent_path() : fs::path(".");
   if (!fs::is_directory(parent))
@@ -547,6 +562,7 @@ int command_calibrate(const CalibrateCommand& c, std::ostream& out, std::ostream
   o.overwrite = c.overwrite;
   o.commit_interval = c.commit_interval;
   o.command_line = c.command_line;
+  o.remote = remote;
   o.progress_out = &err;
   o.progress = c.quiet                                           ? ProgressStyle::quiet
                : (&err == &std::cerr && ::isatty(STDERR_FILENO)) ? ProgressStyle::bar
@@ -556,9 +572,10 @@ int command_calibrate(const CalibrateCommand& c, std::ostream& out, std::ostream
     out << "icsim calibrate: " << p.source << ": " << p.parameters.size() << " parameters, "
         << p.targets.size() << " targets; " << p.settings.population << " particles x "
         << p.settings.replications << " replications, runs of " << p.years << " years; "
-        << tbb::this_task_arena::max_concurrency() << " threads\n"
+        << (remote ? "runs on MPI workers"
+                   : std::to_string(tbb::this_task_arena::max_concurrency()) + " threads")
+        << "\n"
         << std::flush;
-  const IcsimModel model(calibration);
   CalibrateResult r;
   try {
     r = calibrate(p, model, o);

@@ -67,5 +67,11 @@ struct CalibrateCommand {
   std::string command_line;
 };
 int command_calibrate(const CalibrateCommand& command, std::ostream& out, std::ostream& err);
+// Its body once the file is read: runs the calibration (with `remote`, on MPI workers) and prints
+// the result.
+int run_calibration_command(const CalibrateCommand& command, const Calibration& calibration,
+                            const CalibrationModel& model,
+                            const decltype(CalibrateOptions::remote)& remote, std::ostream& out,
+                            std::ostream& err);
 
 }  // namespace icsim
