@@ -52,6 +52,7 @@ struct CalibrationProblem {
   // Provenance: the calibration file, its canonical form (what decides the results: a resume
   // must match its fingerprint), the resolved scenario.
   std::string source, text, description, canonical, scenario_text, scenario_source;
+  std::string resolved;  // the calibration file with every default and observation filled in
   std::int64_t first_year = 0, years = 0;
 
   std::string fingerprint() const;

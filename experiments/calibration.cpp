@@ -130,6 +130,7 @@ std::optional<double> denominator_in(const std::string& unit) {
 struct ReadTarget {
   CalibrationTarget info;
   TargetRule rule;
+  Calibration::FromRow from_row;
 };
 
 ReadTarget read_target(const Reader& r, const toml::table& t, std::size_t index,
@@ -239,12 +240,14 @@ ReadTarget read_target(const Reader& r, const toml::table& t, std::size_t index,
       const double denominator = r.number(*d, key("denominator"));
       if (!(denominator > 0)) r.fail(*d, "key '" + key("denominator") + "': must be positive");
       info.observed /= denominator;
+      out.from_row.denominator = denominator;
     } else if (const auto* s = get("as_share"); s && r.flag(*s, key("as_share"))) {
       const auto denominator = denominator_in(row->unit);
       if (!denominator || !(*denominator > 0))
         r.fail(*s, "key '" + key("as_share") + "': the unit of " + info.id + " ('" + row->unit +
                        "') gives no denominator; give denominator = N");
       info.observed /= *denominator;
+      out.from_row.as_share = true;
     }
   } else if (const auto* value = get("observed")) {
     info.observed = r.number(*value, key("observed"));
@@ -348,6 +351,76 @@ std::string rule_text(const TargetRule& rule, const CalibrationTarget& info) {
   return out.str();
 }
 
+// The calibration file as it was understood: every setting, every prior, every target with its
+// observation (ids resolved), in the file's own format.
+std::string resolved_text(const Calibration& c) {
+  const CalibrationProblem& p = c.problem;
+  toml::table root;
+  if (!p.description.empty()) root.insert("description", p.description);
+  root.insert("scenario", c.scenario);
+  root.insert("seed", static_cast<std::int64_t>(p.settings.seed));
+  // [set]: every value that differs from the scenario's (run.years is cut from the targets).
+  const Params named = load_scenario(c.scenario).params;
+  toml::table set;
+  for (const auto& spec : registry()) {
+    const Value value = spec.get(c.base);
+    if (spec.name == "run.seed" || spec.name == "run.years" || value == spec.get(named)) continue;
+    std::visit([&](const auto& v) { set.insert(spec.name, v); }, value);
+  }
+  if (!set.empty()) root.insert("set", set);
+  toml::table priors;
+  for (const auto& q : p.parameters) {
+    toml::table prior{
+        {q.prior.log ? "log_uniform" : "uniform", toml::array{q.prior.lower, q.prior.upper}}};
+    prior.is_inline(true);
+    priors.insert(q.prior.name, prior);
+  }
+  root.insert("priors", priors);
+  toml::array targets;
+  for (std::size_t i = 0; i < p.targets.size(); ++i) {
+    const CalibrationTarget& t = p.targets[i];
+    const TargetRule& rule = c.rules[i];
+    toml::table row{{"name", t.name},
+                    {"metric", t.metric},
+                    {"level", t.level},
+                    {"statistic", t.statistic},
+                    {"years", toml::array{t.first_year, t.last_year}},
+                    {"sd", t.sd},
+                    {"description", t.description}};
+    if (t.id.empty()) {
+      row.insert("observed", t.observed);
+    } else {  // the row, read again: its value, turned into the observation as before
+      row.insert("id", t.id);
+      if (c.from_rows[i].denominator > 0) row.insert("denominator", c.from_rows[i].denominator);
+      if (c.from_rows[i].as_share) row.insert("as_share", true);
+    }
+    if (!rule.kinds.empty()) {
+      toml::array kinds;
+      for (int k = 0; k < kind_count; ++k)
+        if (rule.kinds[k]) kinds.push_back(std::string(kind_names[k]));
+      row.insert("kinds", kinds);
+    }
+    if (rule.condition != TargetRule::Condition::nonzero)
+      row.insert(rule.condition == TargetRule::Condition::below ? "below" : "above",
+                 rule.threshold);
+    if (!t.sd_reason.empty()) row.insert("sd_reason", t.sd_reason);
+    targets.push_back(row);
+  }
+  root.insert("targets", targets);
+  root.insert("abc",
+              toml::table{{"population", static_cast<std::int64_t>(p.settings.population)},
+                          {"replications", static_cast<std::int64_t>(p.settings.replications)},
+                          {"batch", static_cast<std::int64_t>(p.settings.batch_size())},
+                          {"quantile", p.settings.quantile}});
+  root.insert("stop",
+              toml::table{{"tolerance", p.settings.min_tolerance},
+                          {"acceptance_rate", p.settings.min_acceptance},
+                          {"generations", static_cast<std::int64_t>(p.settings.generations)}});
+  std::ostringstream out;
+  out << "# the calibration file as icsim read it: every setting and observation\n" << root << "\n";
+  return out.str();
+}
+
 }  // namespace
 
 // --- targets in a run ------------------------------------------------------------------------
@@ -403,7 +476,7 @@ Calibration parse_calibration(std::string_view text, const std::string& label,
   p.source = label;
   p.text = std::string(text);
   detail::NamedOnce once(r);
-  const Scenario base = detail::read_base(r, table, directory, once);
+  const Scenario base = detail::read_base(r, table, directory, once, &c.scenario);
   c.base = base.params;
   p.scenario_source = base.source;
   if (c.base.model != Model::health)
@@ -447,6 +520,7 @@ Calibration parse_calibration(std::string_view text, const std::string& label,
                        "' names target " + std::to_string(at->second) + " too; give each a name");
     p.targets.push_back(std::move(read.info));
     c.rules.push_back(read.rule);
+    c.from_rows.push_back(read.from_row);
   }
 
   // ABC-SMC settings and the stopping rule.
@@ -499,6 +573,7 @@ Calibration parse_calibration(std::string_view text, const std::string& label,
   for (std::size_t i = 0; i < c.rules.size(); ++i) canonical << rule_text(c.rules[i], p.targets[i]);
   canonical << "[base scenario]\n" << p.scenario_text;
   p.canonical = canonical.str();
+  p.resolved = resolved_text(c);
   return c;
 }
 

@@ -36,8 +36,15 @@ struct TargetRule {
 struct Calibration {
   CalibrationProblem problem;
   Params base;  // the scenario, its [set] and years, with run.years cut at the last target year
+  std::string scenario;                      // the shipped name or path the scenario came from
   std::vector<const ParamSpec*> parameters;  // in the problem's order
   std::vector<TargetRule> rules;             // in the problem's order
+  // How a target taken from targets.csv turned the row's value into its observation.
+  struct FromRow {
+    double denominator = 0;  // observed = value / denominator, when given
+    bool as_share = false;   // ... or over the N of the row's unit "count (of N)"
+  };
+  std::vector<FromRow> from_rows;  // in the problem's order
 };
 
 // Reads a calibration file; errors are InputError, one line naming the file, line and key. `text`

@@ -125,6 +125,7 @@ void write_file(const fs::path& target, const PosteriorWrite& w) {
   const auto real = [&](const char* name, double value) { h5::set_attribute(file, name, value); };
   text("calibration", p.text);
   text("calibration_source", p.source);
+  text("calibration_resolved", p.resolved);
   text("calibration_description", p.description);
   text("calibration_canonical", p.canonical);
   text("fingerprint", p.fingerprint());

@@ -110,7 +110,8 @@ void NamedOnce::operator()(const std::string& key, const toml::node& n) {
 }
 
 Scenario read_base(const TomlReader& r, const toml::table& table,
-                   const std::filesystem::path& directory, NamedOnce& once) {
+                   const std::filesystem::path& directory, NamedOnce& once,
+                   std::string* reference) {
   std::string scenario(default_scenario);
   if (const auto* node = table.get("scenario")) {
     scenario = r.text(*node, "scenario");
@@ -119,6 +120,7 @@ Scenario read_base(const TomlReader& r, const toml::table& table,
       scenario = (directory / scenario).string();
   }
   Scenario base = load_scenario(scenario);
+  if (reference) *reference = scenario;
   if (const auto* node = table.get("set")) {
     const auto* set = node->as_table();
     if (!set) r.fail(*node, "key 'set': expected a table of parameter values");

@@ -86,7 +86,9 @@ class NamedOnce {
 
 // The base scenario of a sweep or calibration file: `scenario` (a shipped name, or a path
 // relative to `directory`; default england-2019), then its [set] table, then `years`.
+// `reference`, if given, receives the name or path the scenario was loaded from.
 Scenario read_base(const TomlReader& r, const toml::table& table,
-                   const std::filesystem::path& directory, NamedOnce& once);
+                   const std::filesystem::path& directory, NamedOnce& once,
+                   std::string* reference = nullptr);
 
 }  // namespace icsim::detail

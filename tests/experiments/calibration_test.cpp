@@ -90,6 +90,11 @@ TEST_CASE("calibration files: priors, targets, their statistics and the ABC sett
                             .replace(recovery_file.find("generations = 5"), 15, "generations = 9"),
                         "c.toml");
   CHECK(longer.problem.fingerprint() == p.fingerprint());
+  // The resolved file (kept in the posterior file) reads back as the same calibration.
+  const Calibration again = parse_calibration(csv.problem.resolved, "resolved.toml");
+  CHECK(again.problem.fingerprint() == csv.problem.fingerprint());
+  CHECK(again.problem.resolved == csv.problem.resolved);
+  CHECK(parse_calibration(p.resolved, "resolved.toml").problem.fingerprint() == p.fingerprint());
   CHECK(parse_calibration(
             std::string(recovery_file).replace(recovery_file.find("sd = 0.02"), 9, "sd = 0.03"),
             "c.toml")
