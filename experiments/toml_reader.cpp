@@ -102,11 +102,13 @@ Value TomlReader::checked(const ParamSpec& spec, const toml::node& node,
 void NamedOnce::operator()(const std::string& key, const toml::node& n) {
   const auto [at, fresh] = named_.emplace(key, &n);
   if (fresh) return;
+  // The error goes on the later of the two lines and names the earlier.
   const auto line = [](const toml::node* x) { return x->source().begin.line; };
-  const auto [first, second] =
-      std::minmax(at->second, &n, [&](auto* a, auto* b) { return line(a) < line(b); });
-  reader_.fail(*second, "key '" + key + "': given twice (first on line " +
-                            std::to_string(line(first)) + ")");
+  const bool earlier = line(&n) < line(at->second);
+  const toml::node& second = earlier ? *at->second : n;
+  const toml::node* first = earlier ? &n : at->second;
+  reader_.fail(
+      second, "key '" + key + "': given twice (first on line " + std::to_string(line(first)) + ")");
 }
 
 Scenario read_base(const TomlReader& r, const toml::table& table,
