@@ -31,7 +31,7 @@ struct SweepRecord {
 struct SweepSchema {
   enum class Statistic : std::uint8_t { final_year, run_mean };
   struct Summary {
-    const Metric* metric;
+    const Metric* metric;  // null for a batch's own statistics (a calibration's targets)
     Statistic statistic;
     std::string name, unit, description;
   };
