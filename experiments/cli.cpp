@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "agents/metrics.hpp"
+#include "experiments/calibration.hpp"
 #include "experiments/classic.hpp"
 #include "experiments/levers.hpp"
 #include "experiments/run.hpp"
@@ -72,11 +73,19 @@ void print_summary(std::ostream& out, const YearSummary& s) {
       << std::defaultfloat << std::flush;
 }
 
-int command_run(const Common& c, const std::string& output, const std::vector<std::string>& args,
-                std::ostream& out) {
+// `icsim run --posterior FILE --draws N`: an ensemble of runs over draws from a posterior.
+struct Draws {
+  std::string posterior;
+  std::uint64_t draws = 0;
+};
+
+int command_run(const Common& c, const Draws& d, const std::string& output,
+                const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   const Scenario s = resolve(c);
   const std::filesystem::path path(output);
   check_output(path);
+  if (!d.posterior.empty() || d.draws)
+    return command_run_posterior(s, d.posterior, d.draws, path, c.quiet, join_args(args), out, err);
   RunOptions options;
   options.output = path;
   options.provenance = {to_toml(s.params), s.source, join_args(args), "run"};
@@ -150,6 +159,11 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   run->add_option("--threads", common.threads, "worker threads (0: all cores)")
       ->check(CLI::NonNegativeNumber);
   run->add_flag("-q,--quiet", common.quiet, "print nothing but errors");
+  Draws drawing;
+  run->add_option("--posterior", drawing.posterior,
+                  "posterior file of icsim calibrate: run once per draw from it (with --draws)");
+  run->add_option("--draws", drawing.draws, "parameter sets to draw from --posterior")
+      ->check(CLI::PositiveNumber);
   auto* describe = app.add_subcommand("describe", "every parameter: value, unit, range, meaning");
   add_common(describe, false);
   describe->add_flag("--metrics", list_metrics, "list the recorded metrics instead");
@@ -193,6 +207,25 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   levers->add_option("--only", levering.only, "only these levers (registry names; repeatable)");
   levers->add_option("--threads", common.threads, "worker threads (0: all cores)")
       ->check(CLI::NonNegativeNumber);
+  CalibrateCommand calibrating;
+  calibrating.command_line = sweeping.command_line;
+  auto* calibrate = app.add_subcommand(
+      "calibrate",
+      "fit parameters to observed targets by ABC-SMC; writes the posterior (HDF5), resumable");
+  calibrate->add_option("calibration_file", calibrating.file, "calibration file (TOML)")
+      ->required();
+  calibrate->add_option("-o,--output", calibrating.output, "posterior file (HDF5)")->required();
+  calibrate->add_option("--threads", common.threads, "worker threads (0: all cores)")
+      ->check(CLI::NonNegativeNumber);
+  calibrate->add_flag("--resume", calibrating.resume,
+                      "continue the calibration of the output from its working file");
+  calibrate->add_flag("--overwrite", calibrating.overwrite, "replace an existing output file");
+  calibrate
+      ->add_option("--commit-interval", calibrating.commit_interval,
+                   "seconds between commits of finished runs to the working file")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  calibrate->add_flag("-q,--quiet", calibrating.quiet, "no progress, print nothing but errors");
   auto* merge = app.add_subcommand("merge", "join sweep shards into one file, in run order");
   merge->add_option("-o,--output", sweeping.output, "merged file (HDF5)")->required();
   merge->add_option("shards", sweeping.inputs, "shard files of one sweep")->required();
@@ -215,13 +248,14 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     threads = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
                                                     static_cast<std::size_t>(common.threads));
   try {
-    if (*run) return command_run(common, output, args, out);
+    if (*run) return command_run(common, drawing, output, args, out, err);
     if (*describe) return command_describe(common, list_metrics, out);
     if (*check) return command_check(common, out);
     if (*sweep) return command_sweep(sweeping, out, err);
     if (*sample) return command_sample(sweeping, out);
     if (*merge) return command_merge(sweeping, out, err);
     if (*levers) return command_levers(levering, out, err);
+    if (*calibrate) return command_calibrate(calibrating, out, err);
   } catch (const InputError& e) {
     err << "icsim: error: " << e.what() << "\n";
     return 2;

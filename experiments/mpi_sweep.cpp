@@ -9,6 +9,7 @@
 #include <deque>
 #include <exception>
 #include <filesystem>
+#include <functional>
 #include <iomanip>
 #include <iostream>
 #include <set>
@@ -87,18 +88,33 @@ bool mpi_launched() {
   return false;
 }
 
-int command_sweep_mpi(const SweepCommand& c, std::ostream& out, std::ostream& err) {
+int run_mpi(const std::string& label, std::ostream& err,
+            const std::function<int(int rank, int workers)>& body) {
   int provided = 0;
   MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided);
   int rank = 0, size = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
-  const int workers = size - 1;
   int status = 0;
   try {
+    status = body(rank, size - 1);
+  } catch (const std::exception& e) {
+    // Failures of single runs are recorded in /runs; this is a whole rank failing (bad input,
+    // unwritable file), which the others cannot finish without.
+    err << label << " (MPI rank " << rank << "): " << e.what() << "\n" << std::flush;
+    MPI_Abort(MPI_COMM_WORLD, 2);
+  }
+  MPI_Finalize();
+  return status;
+}
+
+int command_sweep_mpi(const SweepCommand& c, std::ostream& out, std::ostream& err) {
+  return run_mpi("icsim sweep", err, [&](int rank, int workers) {
+    int status = 0;
     const Sweep sweep = load_sweep(c.sweep_file);
     const fs::path output = c.output;
     if (rank == 0) {
+      const OutputLock lock = lock_output(output, "sweep");  // before anything else looks at it
       if (fs::exists(output) && !c.resume && !c.overwrite)
         throw InputError(output.string() +
                          " already exists: pass --resume to continue its sweep, "
@@ -177,14 +193,8 @@ int command_sweep_mpi(const SweepCommand& c, std::ostream& out, std::ostream& er
       std::uint64_t mine[2] = {r.ran, r.failed};
       MPI_Reduce(mine, nullptr, 2, MPI_UINT64_T, MPI_SUM, 0, MPI_COMM_WORLD);
     }
-  } catch (const std::exception& e) {
-    // Failures of single runs are recorded in /runs by run_sweep; this is a whole rank failing
-    // (bad input, unwritable file), which the others cannot finish without.
-    err << "icsim sweep (MPI rank " << rank << "): " << e.what() << "\n" << std::flush;
-    MPI_Abort(MPI_COMM_WORLD, 2);
-  }
-  MPI_Finalize();
-  return status;
+    return status;
+  });
 }
 
 }  // namespace icsim

@@ -14,7 +14,9 @@
 // reuse that writer unchanged and the merge streams them in run order.
 #pragma once
 
+#include <functional>
 #include <iosfwd>
+#include <string>
 
 namespace icsim {
 
@@ -22,6 +24,10 @@ struct SweepCommand;
 
 // True when this process was started by mpirun/srun with more than one rank.
 bool mpi_launched();
+// Initialises MPI, calls `body(rank, workers)` (workers: the ranks but 0), and finalises; an
+// exception from any rank is printed after `label` and aborts every rank with exit code 2.
+int run_mpi(const std::string& label, std::ostream& err,
+            const std::function<int(int rank, int workers)>& body);
 // The sweep subcommand under MPI (every rank calls it; rank 0 prints the summary).
 int command_sweep_mpi(const SweepCommand& command, std::ostream& out, std::ostream& err);
 

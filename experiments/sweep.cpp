@@ -3,29 +3,24 @@
 #include "experiments/mpi_sweep.hpp"
 #endif
 
-#include <tbb/parallel_pipeline.h>
 #include <tbb/task_arena.h>
 #include <toml++/toml.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <charconv>
-#include <chrono>
 #include <cmath>
-#include <condition_variable>
 #include <cstring>
-#include <fstream>
 #include <iomanip>
 #include <iostream>
-#include <mutex>
+#include <map>
 #include <set>
 #include <sstream>
-#include <thread>
 
 #include "agents/step.hpp"
 #include "experiments/population.hpp"
 #include "experiments/scenario.hpp"
+#include "experiments/toml_reader.hpp"
 #include "icsim/version.hpp"
 #include "network/random.hpp"
 #include "output/hdf5.hpp"
@@ -37,102 +32,55 @@ namespace {
 
 // --- reading the sweep file -------------------------------------------------------------------
 
-constexpr std::array<std::string_view, 12> top_level_keys{
-    "scenario", "description", "years",  "replications", "seed", "common_seeds",
-    "design",   "samples",     "levels", "record",       "set",  "axes"};
+constexpr std::array<std::string_view, 14> top_level_keys{
+    "scenario", "description", "years",  "replications", "seed", "common_seeds", "design",
+    "samples",  "levels",      "record", "set",          "axes", "posterior",    "draws"};
 constexpr std::array<std::string_view, 4> record_names{"summary", "national", "system",
                                                        "organisation"};
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path.string() + ": cannot read the file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-template <class Names>
-std::string listed(const Names& names) {
-  std::string out;
-  for (const auto& n : names) out += (out.empty() ? "" : ", ") + std::string(n);
-  return out;
-}
-
-std::string number_text(double x) {
-  char buffer[32];
-  const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, x);
-  return std::string(buffer, end);
-}
-
-std::optional<Value> scalar(const toml::node& node) {
-  if (const auto* b = node.as_boolean()) return Value{b->get()};
-  if (const auto* i = node.as_integer()) return Value{i->get()};
-  if (const auto* f = node.as_floating_point()) return Value{f->get()};
-  if (const auto* s = node.as_string()) return Value{s->get()};
-  return std::nullopt;
-}
-
-// Errors name the file, the line and the key: "sweep.toml:7: key 'samples': ...".
-struct Reader {
-  std::string label;
-
-  [[noreturn]] void fail(const toml::node& node, const std::string& message) const {
-    throw InputError(label + ":" + std::to_string(node.source().begin.line) + ": " + message);
-  }
-  std::int64_t whole(const toml::node& node, const std::string& key, std::int64_t lo,
-                     std::int64_t hi) const {
-    const auto* i = node.as_integer();
-    if (!i || i->get() < lo || i->get() > hi)
-      fail(node, "key '" + key + "': expected a whole number in [" + std::to_string(lo) + ", " +
-                     std::to_string(hi) + "]");
-    return i->get();
-  }
-  std::string text(const toml::node& node, const std::string& key) const {
-    const auto* s = node.as_string();
-    if (!s) fail(node, "key '" + key + "': expected a string");
-    return s->get();
-  }
-  // The registry's error for an unknown name, with its "did you mean".
-  [[noreturn]] void unknown_parameter(const toml::node& node, const std::string& table,
-                                      const std::string& name) const {
-    Params scratch = default_params();
-    apply_setting(scratch, name + "=0",
-                  label + ":" + std::to_string(node.source().begin.line) + ": [" + table + "]");
-    fail(node, "[" + table + "]: unknown key '" + name + "'");
-  }
-  Value checked(const ParamSpec& spec, const toml::node& node, const std::string& key) const {
-    const auto value = scalar(node);
-    if (!value) fail(node, "key '" + key + "': expected " + spec.allowed());
-    try {
-      return validate(spec, *value);
-    } catch (const ParamError&) {
-      fail(node, "key '" + key + "': " + format_value(*value) + " is not allowed; expected " +
-                     spec.allowed());
-    }
-  }
-};
+using detail::each_parameter;
+using detail::listed;
+using detail::number_text;
+using detail::read_text;
+using Reader = detail::TomlReader;
 
 // An inline table that describes an axis, not a level of dotted parameter names.
 bool is_axis_table(const toml::table& t) {
   return t.contains("values") || t.contains("min") || t.contains("max") || t.contains("levels");
 }
 
-// Calls `leaf(name, spec, node)` for every registry parameter under `table`, in name order;
-// dotted names may be quoted ("policy.bailout") or nested tables.
-template <class Leaf>
-void each_parameter(const Reader& r, const toml::table& table, const std::string& table_name,
-                    const std::string& prefix, Leaf&& leaf) {
-  for (const auto& [k, node] : table) {
-    const std::string name =
-        prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
-    const auto* sub = node.as_table();
-    if (const ParamSpec* spec = find_param(name)) {
-      leaf(name, *spec, node);
-    } else if (sub && !(table_name == "axes" && is_axis_table(*sub))) {
-      each_parameter(r, *sub, table_name, name, leaf);
-    } else {
-      r.unknown_parameter(node, table_name, name);
-    }
+PosteriorDraws posterior_draws(const fs::path& file, std::uint64_t draws,
+                               const std::string& origin) {
+  PosteriorDraws d;
+  d.posterior = read_posterior(file);
+  d.draws = draws;
+  for (const auto& name : d.posterior.parameters) {
+    const ParamSpec* spec = find_param(name);
+    if (!spec || (spec->type != ParamType::real && spec->type != ParamType::integer))
+      throw InputError(origin + ": " + file.string() + ": its parameter '" + name +
+                       "' is not a numeric parameter of icsim's registry");
+    d.parameters.push_back(spec);
+  }
+  return d;
+}
+
+// design = "posterior": the file (relative to the sweep file's folder) and the number of draws.
+void read_draws(const Reader& r, const toml::table& table, const fs::path& directory,
+                Sweep& sweep) {
+  const toml::node* file = table.get("posterior");
+  const toml::node* draws = table.get("draws");
+  for (const auto& [key, node] : {std::pair{"posterior", file}, std::pair{"draws", draws}})
+    if (!node)
+      throw InputError(r.label + ": key '" + key +
+                       "': required by design posterior (the posterior file of icsim calibrate, "
+                       "and how many parameter sets to draw from it)");
+  fs::path path = r.text(*file, "posterior");
+  if (path.is_relative() && !directory.empty()) path = directory / path;
+  const auto n = static_cast<std::uint64_t>(r.whole(*draws, "draws", 1, 1'000'000'000));
+  try {
+    sweep.posterior = posterior_draws(path, n, "key 'posterior'");
+  } catch (const InputError& e) {
+    r.fail(*file, std::string("key 'posterior': ") + e.what());
   }
 }
 
@@ -200,23 +148,6 @@ Axis read_axis(const Reader& r, const std::string& name, const ParamSpec& spec,
   return axis;
 }
 
-// --- hashing ---------------------------------------------------------------------------------
-
-std::uint64_t fnv1a(std::string_view text, std::uint64_t basis) {
-  std::uint64_t h = basis;
-  for (const unsigned char c : text) {
-    h ^= c;
-    h *= 0x100000001B3ull;
-  }
-  return h;
-}
-
-std::string hex(std::uint64_t x) {
-  std::ostringstream out;
-  out << std::hex << std::setw(16) << std::setfill('0') << x;
-  return out.str();
-}
-
 std::string csv_field(const Value& v) {
   if (const auto* d = std::get_if<double>(&v)) return number_text(*d);
   if (const auto* s = std::get_if<std::string>(&v)) {
@@ -228,100 +159,31 @@ std::string csv_field(const Value& v) {
   return format_value(v);
 }
 
-std::string duration_text(double seconds) {
-  if (!std::isfinite(seconds) || seconds < 0) return "?";
-  const auto s = static_cast<long long>(std::llround(seconds));
-  std::ostringstream out;
-  if (s >= 3600)
-    out << s / 3600 << "h" << std::setw(2) << std::setfill('0') << (s % 3600) / 60 << "m";
-  else if (s >= 60)
-    out << s / 60 << "m" << std::setw(2) << std::setfill('0') << s % 60 << "s";
-  else
-    out << s << "s";
-  return out.str();
-}
-
-// --- progress --------------------------------------------------------------------------------
-
-// Reports runs saved in the file (committed), so that what it reports is what a kill leaves.
-class Progress {
- public:
-  Progress(const SweepOptions& o, std::uint64_t total, std::uint64_t before)
-      : style_(o.progress_out ? o.progress : ProgressStyle::quiet),
-        out_(o.progress_out),
-        total_(total),
-        before_(before),
-        saved_(before),
-        interval_(style_ == ProgressStyle::bar ? 0.25 : std::max(o.log_interval, 0.1)) {}
-  ~Progress() { stop(); }
-
-  void saved(std::uint64_t n) { saved_.store(n); }
-  void start() {
-    if (style_ != ProgressStyle::quiet) thread_ = std::thread([this] { loop(); });
-  }
-  void stop() {
-    {
-      std::lock_guard lock(mutex_);
-      if (stopped_) return;
-      stopped_ = true;
-    }
-    wake_.notify_all();
-    if (thread_.joinable()) thread_.join();
-    if (style_ == ProgressStyle::bar) *out_ << "\r" << line() << "\x1b[K\n" << std::flush;
-  }
-  std::atomic<std::uint64_t> failed{0};
-
- private:
-  void loop() {
-    std::unique_lock lock(mutex_);
-    while (!stopped_) {
-      wake_.wait_for(lock, std::chrono::duration<double>(interval_), [&] { return stopped_; });
-      if (stopped_) break;
-      if (style_ == ProgressStyle::bar)
-        *out_ << "\r" << line() << "\x1b[K" << std::flush;
-      else
-        *out_ << "icsim sweep: " << line() << "\n" << std::flush;
-    }
-  }
-  std::string line() const {
-    const std::uint64_t saved = saved_.load();
-    const double elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
-    const double rate = elapsed > 0 ? static_cast<double>(saved - before_) / elapsed : 0;
-    std::ostringstream text;
-    if (style_ == ProgressStyle::bar) {
-      constexpr int width = 30;
-      const int filled =
-          total_
-              ? static_cast<int>(width * static_cast<double>(saved) / static_cast<double>(total_))
-              : width;
-      text << "[" << std::string(static_cast<std::size_t>(filled), '#')
-           << std::string(static_cast<std::size_t>(width - filled), '.') << "] ";
-    }
-    text << saved << "/" << total_ << " runs saved";
-    if (style_ == ProgressStyle::log && total_)
-      text << " (" << std::fixed << std::setprecision(1)
-           << 100.0 * static_cast<double>(saved) / static_cast<double>(total_) << "%)";
-    text << std::fixed << std::setprecision(1) << ", " << rate << " runs/s";
-    if (saved < total_)
-      text << ", ETA " << duration_text(rate > 0 ? static_cast<double>(total_ - saved) / rate : -1);
-    if (const auto f = failed.load()) text << ", " << f << " failed";
-    return text.str();
-  }
-
-  using Clock = std::chrono::steady_clock;
-  ProgressStyle style_;
-  std::ostream* out_;
-  std::uint64_t total_, before_;
-  std::atomic<std::uint64_t> saved_;
-  double interval_;
-  Clock::time_point start_ = Clock::now();
-  std::thread thread_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopped_ = false;
-};
-
 // --- running ---------------------------------------------------------------------------------
+
+// "[#####.....] 120/400 runs saved (30.0%), 4.1 runs/s, ETA 1m08s, 2 failed"; the bar only on a
+// terminal.
+std::string progress_line(const BatchCounts& c, std::uint64_t total, bool bar) {
+  const double rate = c.rate();
+  std::ostringstream text;
+  if (bar) {
+    constexpr int width = 30;
+    const int filled =
+        total ? static_cast<int>(width * static_cast<double>(c.saved) / static_cast<double>(total))
+              : width;
+    text << "[" << std::string(static_cast<std::size_t>(filled), '#')
+         << std::string(static_cast<std::size_t>(width - filled), '.') << "] ";
+  }
+  text << c.saved << "/" << total << " runs saved";
+  if (!bar && total)
+    text << " (" << std::fixed << std::setprecision(1)
+         << 100.0 * static_cast<double>(c.saved) / static_cast<double>(total) << "%)";
+  text << std::fixed << std::setprecision(1) << ", " << rate << " runs/s";
+  if (c.saved < total)
+    text << ", ETA " << duration_text(rate > 0 ? static_cast<double>(total - c.saved) / rate : -1);
+  if (c.failed) text << ", " << c.failed << " failed";
+  return text.str();
+}
 
 // Time series share one organisation and system dimension: refuse an axis that changes them,
 // trying each listed value and both ends of each range.
@@ -376,31 +238,8 @@ std::shared_ptr<RunRow> simulate_run(const Sweep& sweep, const SweepSchema& sche
     row->series = {};
   }
   row->parameters = std::move(spec.values);
+  if (sweep.posterior) row->parameters.emplace_back(spec.particle);
   return row;
-}
-
-// Refuses to resume a file of another sweep or shard, with one line naming both.
-void check_identity(const Sweep& sweep, const Shard& shard, const fs::path& output) {
-  h5::quiet();
-  h5::Handle file;
-  try {
-    file = h5::open_file(output.string(), false);
-  } catch (const h5::Error&) {
-    throw InputError(output.string() + ": cannot resume: not an HDF5 file");
-  }
-  const auto print = h5::string_attribute(file, "fingerprint");
-  if (!print) throw InputError(output.string() + ": cannot resume: not an icsim sweep file");
-  if (*print != sweep.fingerprint())
-    throw InputError(output.string() + ": cannot resume: it holds another sweep (fingerprint " +
-                     *print + ", " + sweep.source + " has " + sweep.fingerprint() + ")");
-  const auto index = h5::number_attribute(file, "shard_index");
-  const auto count = h5::number_attribute(file, "shard_count");
-  if (!index || !count || static_cast<std::uint64_t>(*index) != shard.index ||
-      static_cast<std::uint64_t>(*count) != shard.count)
-    throw InputError(output.string() + ": cannot resume: it holds shard " +
-                     std::to_string(static_cast<long long>(index.value_or(0))) + "/" +
-                     std::to_string(static_cast<long long>(count.value_or(0))) + ", not " +
-                     std::to_string(shard.index) + "/" + std::to_string(shard.count));
 }
 
 }  // namespace
@@ -431,6 +270,9 @@ std::string Sweep::canonical() const {
       << "design = " << name_of(design.kind) << "\n";
   if (design.kind != DesignKind::full_factorial) out << "samples = " << design.samples << "\n";
   if (design.kind == DesignKind::morris) out << "levels = " << design.morris_levels << "\n";
+  if (posterior)
+    out << "posterior = " << posterior->posterior.fingerprint << ", draws = " << posterior->draws
+        << "\n";
   out << "replications = " << replications << "\nseed = " << seed << "\n";
   if (common_seeds) out << "common_seeds = true\n";
   out << "record =";
@@ -453,21 +295,17 @@ std::string Sweep::canonical() const {
   return out.str();
 }
 
+std::string Sweep::design_name() const {
+  return posterior ? "posterior" : std::string(name_of(design.kind));
+}
+
 std::string Sweep::fingerprint() const {
-  const std::string canon = canonical();
-  return hex(fnv1a(canon, 0xCBF29CE484222325ull)) + hex(fnv1a(canon, 0x84222325CBF29CE4ull));
+  return fingerprint_of(canonical());
 }
 
 Sweep parse_sweep(std::string_view text, const std::string& label, const fs::path& directory) {
   const Reader r{label};
-  toml::table table;
-  try {
-    table = toml::parse(text, label);
-  } catch (const toml::parse_error& e) {
-    throw InputError(label + ":" + std::to_string(e.source().begin.line) + ":" +
-                     std::to_string(e.source().begin.column) +
-                     ": malformed TOML: " + std::string(e.description()));
-  }
+  const toml::table table = detail::parse_toml(text, label);
   for (const auto& [k, node] : table)
     if (std::find(top_level_keys.begin(), top_level_keys.end(), k.str()) == top_level_keys.end())
       r.fail(node, "unknown key '" + std::string(k.str()) + "'; a sweep file has " +
@@ -476,29 +314,13 @@ Sweep parse_sweep(std::string_view text, const std::string& label, const fs::pat
   Sweep sweep;
   sweep.source = label;
   sweep.text = std::string(text);
-  std::string scenario(default_scenario);
-  if (const auto* node = table.get("scenario")) {
-    scenario = r.text(*node, "scenario");
-    if (shipped_scenario_text(scenario).empty() && !directory.empty() &&
-        fs::path(scenario).is_relative())
-      scenario = (directory / scenario).string();
-  }
-  const Scenario base = load_scenario(scenario);
+  // A parameter named twice ("policy.bailout" = 1 and [set.policy] bailout = 2) is refused here,
+  // before any file is touched, rather than one of the two kept silently.
+  detail::NamedOnce once(r);
+  const Scenario base = detail::read_base(r, table, directory, once);
   sweep.base = base.params;
   sweep.scenario = base.source;
   if (const auto* node = table.get("description")) sweep.description = r.text(*node, "description");
-  if (const auto* node = table.get("set")) {
-    const auto* set = node->as_table();
-    if (!set) r.fail(*node, "key 'set': expected a table of parameter values");
-    each_parameter(r, *set, "set", "",
-                   [&](const std::string& name, const ParamSpec& spec, const toml::node& n) {
-                     spec.set(sweep.base, r.checked(spec, n, "set." + name));
-                   });
-  }
-  if (const auto* node = table.get("years")) {
-    const ParamSpec& spec = *find_param("run.years");
-    spec.set(sweep.base, r.checked(spec, *node, "years"));
-  }
   if (const auto* node = table.get("replications"))
     sweep.replications =
         static_cast<std::uint64_t>(r.whole(*node, "replications", 1, 1'000'000'000));
@@ -511,15 +333,23 @@ Sweep parse_sweep(std::string_view text, const std::string& label, const fs::pat
     sweep.common_seeds = flag->get();
   }
 
+  bool drawing = false;  // design "posterior": the listed axes crossed with posterior draws
   if (const auto* node = table.get("design")) {
-    const auto kind = design_kind(r.text(*node, "design"));
-    if (!kind)
-      r.fail(*node, "key 'design': unknown design '" + r.text(*node, "design") + "'; expected " +
-                        listed(std::array{"full_factorial", "latin_hypercube", "sobol", "morris"}));
-    sweep.design.kind = *kind;
+    const std::string name = r.text(*node, "design");
+    const auto kind = design_kind(name);
+    drawing = name == "posterior";
+    if (!kind && !drawing)
+      r.fail(*node, "key 'design': unknown design '" + name + "'; expected " +
+                        listed(std::array{"full_factorial", "latin_hypercube", "sobol", "morris",
+                                          "posterior"}));
+    if (kind) sweep.design.kind = *kind;
   }
+  if (drawing) read_draws(r, table, directory, sweep);
+  for (const char* key : {"posterior", "draws"})
+    if (const auto* node = table.get(key); node && !drawing)
+      r.fail(*node, "key '" + std::string(key) + "': only with design = \"posterior\"");
   const DesignKind kind = sweep.design.kind;
-  const std::string design_name(name_of(kind));
+  const std::string design_name = sweep.design_name();
   if (const auto* node = table.get("samples")) {
     sweep.design.samples =
         static_cast<std::uint64_t>(r.whole(*node, "samples", 1, 1'000'000'000'000));
@@ -559,10 +389,13 @@ Sweep parse_sweep(std::string_view text, const std::string& label, const fs::pat
   if (const auto* node = table.get("axes")) {
     const auto* axes = node->as_table();
     if (!axes) r.fail(*node, "key 'axes': expected a table of parameter = values");
-    each_parameter(r, *axes, "axes", "",
-                   [&](const std::string& name, const ParamSpec& spec, const toml::node& n) {
-                     sweep.axes.push_back(read_axis(r, name, spec, n));
-                   });
+    each_parameter(
+        r, *axes, "axes", "",
+        [&](const std::string& name, const ParamSpec& spec, const toml::node& n) {
+          once("axes." + name, n);
+          sweep.axes.push_back(read_axis(r, name, spec, n));
+        },
+        is_axis_table);
   }
   std::sort(sweep.axes.begin(), sweep.axes.end(),
             [](const Axis& a, const Axis& b) { return a.name < b.name; });
@@ -587,6 +420,11 @@ Sweep parse_sweep(std::string_view text, const std::string& label, const fs::pat
       axis_error(a, "every run has its own seed; vary replications instead");
     if (a.name == "model")
       axis_error(a, "sweeps run the health model; the classic models have `icsim run`");
+    if (sweep.posterior) {
+      const auto& drawn = sweep.posterior->parameters;
+      if (std::find(drawn.begin(), drawn.end(), a.spec) != drawn.end())
+        axis_error(a, "drawn from the posterior, so it cannot be an axis too");
+    }
   }
   if (sweep.base.model != Model::health)
     throw InputError(label + ": key 'scenario': sweeps run the health model, not model = " +
@@ -622,20 +460,54 @@ RunSpec run_spec(const Sweep& sweep, std::uint64_t run) {
   spec.run = run;
   spec.point = run / sweep.replications;
   spec.replication = run % sweep.replications;
+  const std::uint64_t draws = sweep.posterior ? sweep.posterior->draws : 1;
+  // Common seeds: the points of one seed block (a Saltelli base point, a Morris trajectory, ...)
+  // share their seeds; a posterior's draws keep theirs apart.
   const std::uint64_t seeding =
-      sweep.common_seeds ? seed_block(sweep.design, spec.point) : spec.point;
+      sweep.common_seeds ? seed_block(sweep.design, spec.point / draws) * draws + spec.point % draws
+                         : spec.point;
   spec.seed = run_seed(sweep.seed, seeding, spec.replication);
   std::vector<double> u(sweep.axes.size());
-  design_point(sweep.design, spec.point, u);
+  design_point(sweep.design, spec.point / draws, u);
   for (std::size_t j = 0; j < sweep.axes.size(); ++j) spec.values.push_back(sweep.axes[j].at(u[j]));
+  if (sweep.posterior) {
+    const Posterior& post = sweep.posterior->posterior;
+    const std::size_t i = posterior_draw(post, sweep.seed, spec.point % draws);
+    spec.particle = static_cast<std::int64_t>(i);
+    const auto& drawn = sweep.posterior->parameters;
+    for (std::size_t j = 0; j < drawn.size(); ++j) {
+      const double x = post.particles[i * drawn.size() + j];
+      spec.values.push_back(drawn[j]->type == ParamType::integer ? Value{std::llround(x)}
+                                                                 : Value{x});
+    }
+  }
   return spec;
 }
 
 Params run_params(const Sweep& sweep, const RunSpec& run) {
   Params p = sweep.base;
   for (std::size_t j = 0; j < sweep.axes.size(); ++j) sweep.axes[j].spec->set(p, run.values[j]);
+  if (sweep.posterior)
+    for (std::size_t j = 0; j < sweep.posterior->parameters.size(); ++j)
+      sweep.posterior->parameters[j]->set(p, run.values[sweep.axes.size() + j]);
   find_param("run.seed")->set(p, Value{run.seed});
   return p;
+}
+
+Sweep posterior_ensemble(const Params& base, const std::string& scenario_source,
+                         const fs::path& posterior, std::uint64_t draws) {
+  Sweep sweep;
+  sweep.source = "--posterior " + posterior.string();
+  sweep.scenario = scenario_source;
+  sweep.base = base;
+  sweep.seed = static_cast<std::uint64_t>(base.seed);
+  sweep.record = SweepRecord{true, true, true, false};
+  sweep.posterior = posterior_draws(posterior, draws, "--posterior");
+  sweep.description = std::to_string(draws) + " draws from the posterior " + posterior.string() +
+                      " on " + scenario_source;
+  sweep.text =
+      "# icsim run --posterior " + posterior.string() + " --draws " + std::to_string(draws) + "\n";
+  return sweep;
 }
 
 // --- shards ----------------------------------------------------------------------------------
@@ -681,23 +553,20 @@ std::optional<Shard> shard_from_environment(const std::function<const char*(cons
                described};
 }
 
-std::uint64_t runs_in_shard(std::uint64_t runs, const Shard& s) {
-  return runs >= s.index ? (runs - s.index) / s.count + 1 : 0;
-}
-
-std::uint64_t shard_run(const Shard& s, std::uint64_t i) {
-  return s.index - 1 + i * s.count;
-}
-
 void write_design_csv(const Sweep& sweep, const Shard& shard, std::ostream& out) {
   out << "run,point,replication,seed";
   for (const auto& a : sweep.axes) out << "," << a.name;
+  if (sweep.posterior) {
+    for (const ParamSpec* spec : sweep.posterior->parameters) out << "," << spec->name;
+    out << ",posterior_particle";
+  }
   out << "\n";
   const std::uint64_t n = runs_in_shard(sweep.runs(), shard);
   for (std::uint64_t i = 0; i < n; ++i) {
     const RunSpec r = run_spec(sweep, shard_run(shard, i));
     out << r.run << "," << r.point << "," << r.replication << "," << r.seed;
     for (const auto& v : r.values) out << "," << csv_field(v);
+    if (sweep.posterior) out << "," << r.particle;
     out << "\n";
   }
 }
@@ -705,25 +574,11 @@ void write_design_csv(const Sweep& sweep, const Shard& shard, std::ostream& out)
 // --- running ---------------------------------------------------------------------------------
 
 SweepResult run_sweep(const Sweep& sweep, const SweepOptions& options) {
-  const auto started = std::chrono::steady_clock::now();
-  const fs::path& output = options.output;
-  const Shard& shard = options.shard;
   SweepResult result;
-  result.shard_runs = runs_in_shard(sweep.runs(), shard);
-
-  const bool exists = fs::exists(output);
-  if (exists && !options.resume && !options.overwrite)
-    throw InputError(output.string() +
-                     " already exists: pass --resume to continue its sweep, "
-                     "or --overwrite to start again");
-  const bool resume = exists && options.resume;
-  std::vector<std::int64_t> done;
-  if (resume) {
-    check_identity(sweep, shard, output);
-    done = SweepRecorder::recorded_runs(output);
-    std::sort(done.begin(), done.end());
-  }
-  result.resumed = done.size();
+  result.shard_runs = runs_in_shard(sweep.runs(), options.shard);
+  // The lock first, then the slow world build (issue 15 item 6).
+  BatchRunner runner(options, {"sweep", sweep.source, sweep.fingerprint()});
+  result.resumed = runner.recorded().size();
 
   const World base = make_world(sweep.base);
   if (sweep.record.system || sweep.record.organisation) check_population(sweep, base);
@@ -738,8 +593,9 @@ SweepResult run_sweep(const Sweep& sweep, const SweepOptions& options) {
                           {"sweep_description", sweep.description},
                           {"fingerprint", sweep.fingerprint()},
                           {"sweep_canonical", sweep.canonical()},
-                          {"design", std::string(name_of(sweep.design.kind))}};
+                          {"design", sweep.design_name()}};
   const auto number = [](auto x) { return static_cast<std::int64_t>(x); };
+  const Shard& shard = options.shard;
   info.number_attributes = {
       {"shard_index", number(shard.index)},         {"shard_count", number(shard.count)},
       {"runs_total", number(sweep.runs())},         {"runs_expected", number(result.shard_runs)},
@@ -748,65 +604,31 @@ SweepResult run_sweep(const Sweep& sweep, const SweepOptions& options) {
       {"first_year", number(sweep.base.first_year)}};
   if (sweep.design.kind == DesignKind::morris)
     info.number_attributes.emplace_back("morris_levels", number(sweep.design.morris_levels));
-  for (const auto& a : sweep.axes) info.parameters.push_back(a.spec);
+  for (const auto& a : sweep.axes) info.parameters.push_back(RunColumn::varied(*a.spec));
+  if (sweep.posterior) {
+    for (const ParamSpec* spec : sweep.posterior->parameters)
+      info.parameters.push_back(
+          {spec->name, spec->type, spec->unit, spec->meaning + " (drawn from the posterior)"});
+    info.parameters.push_back({"posterior_particle", ParamType::integer, "index",
+                               "particle of the posterior drawn (/posterior/particle of " +
+                                   sweep.posterior->posterior.source + ")"});
+    info.text_attributes.emplace_back("posterior", sweep.posterior->posterior.source);
+    info.number_attributes.emplace_back("draws", number(sweep.posterior->draws));
+  }
 
-  Progress progress(options, result.shard_runs, done.size());
-  SweepRecorder::Options recorder_options;
-  recorder_options.commit_interval = options.commit_interval;
-  recorder_options.on_commit = [&progress](std::uint64_t n) { progress.saved(n); };
-  SweepRecorder recorder(output, info, schema, base, recorder_options, resume);
-  progress.start();
-
-  std::uint64_t next = 0;
-  std::atomic<std::uint64_t> failed{0};
-  // Stages hand rows over through TBB, which ThreadSanitizer cannot see (Debian's oneTBB is not
-  // instrumented): a mutex released by the simulating thread and taken by the recording stage
-  // shows it the order that TBB guarantees.
-  std::mutex handover;
-  const std::size_t tokens = 2 * static_cast<std::size_t>(tbb::this_task_arena::max_concurrency());
-  tbb::parallel_pipeline(
-      tokens,
-      tbb::make_filter<void, std::uint64_t>(
-          tbb::filter_mode::serial_in_order,
-          [&](tbb::flow_control& control) -> std::uint64_t {
-            if (options.next_run) {
-              std::uint64_t run = 0;
-              while (options.next_run(run))
-                if (!std::binary_search(done.begin(), done.end(), static_cast<std::int64_t>(run)))
-                  return run;
-              control.stop();
-              return 0;
-            }
-            while (next < result.shard_runs) {
-              const std::uint64_t run = shard_run(shard, next++);
-              if (!std::binary_search(done.begin(), done.end(), static_cast<std::int64_t>(run)))
-                return run;
-            }
-            control.stop();
-            return 0;
-          }) &
-          tbb::make_filter<std::uint64_t, std::shared_ptr<RunRow>>(
-              tbb::filter_mode::parallel,
-              [&](std::uint64_t run) {
-                auto row =
-                    simulate_run(sweep, schema, widths, options, run, &recorder.series_pool());
-                { std::lock_guard publish(handover); }
-                return row;
-              }) &
-          tbb::make_filter<std::shared_ptr<RunRow>, void>(tbb::filter_mode::serial_in_order,
-                                                          [&](std::shared_ptr<RunRow> row) {
-                                                            { std::lock_guard receive(handover); }
-                                                            ++result.ran;
-                                                            if (!row->error.empty())
-                                                              progress.failed = ++failed;
-                                                            recorder.add(std::move(row));
-                                                          }));
-  recorder.finish();
-  progress.saved(recorder.committed());
-  progress.stop();
-  result.failed = failed.load();
-  result.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const std::uint64_t total = result.shard_runs;
+  runner.open(info, schema, base,
+              [total](const BatchCounts& c, bool bar) { return progress_line(c, total, bar); });
+  runner.run(
+      options.next_run ? BatchRunner::Next(options.next_run) : runner.shard_runs(sweep.runs()),
+      [&](std::uint64_t run, SeriesPool* pool) {
+        return simulate_run(sweep, schema, widths, options, run, pool);
+      });
+  runner.finish();
+  const BatchCounts counts = runner.counts();
+  result.ran = counts.ran;
+  result.failed = counts.failed;
+  result.seconds = counts.seconds;
   return result;
 }
 
@@ -845,9 +667,8 @@ int command_sweep(const SweepCommand& c, std::ostream& out, std::ostream& err) {
                : (&err == &std::cerr && ::isatty(STDERR_FILENO)) ? ProgressStyle::bar
                                                                  : ProgressStyle::log;
   if (!c.quiet) {
-    out << "icsim sweep: " << sweep.source << ": " << name_of(sweep.design.kind) << ", "
-        << sweep.points() << " points x " << sweep.replications
-        << " replications = " << sweep.runs() << " runs";
+    out << "icsim sweep: " << sweep.source << ": " << sweep.design_name() << ", " << sweep.points()
+        << " points x " << sweep.replications << " replications = " << sweep.runs() << " runs";
     if (o.shard.count > 1)
       out << "; shard " << o.shard.index << "/" << o.shard.count << " (" << o.shard.origin
           << "): " << runs_in_shard(sweep.runs(), o.shard) << " runs";
@@ -870,6 +691,41 @@ int command_sweep(const SweepCommand& c, std::ostream& out, std::ostream& err) {
     if (r.ran && r.seconds > 0) out << ", " << static_cast<double>(r.ran) / r.seconds << " runs/s";
     out << "\n" << std::defaultfloat;
   }
+  return 0;
+}
+
+int command_run_posterior(const Scenario& scenario, const std::string& posterior,
+                          std::uint64_t draws, const fs::path& output, bool quiet,
+                          const std::string& command_line, std::ostream& out, std::ostream& err) {
+  if (posterior.empty() || draws == 0)
+    throw InputError("--posterior and --draws go together: draws from a calibration's posterior");
+  if (scenario.params.model != Model::health)
+    throw InputError(scenario.source + ": --posterior runs the health model");
+  const Sweep sweep = posterior_ensemble(scenario.params, scenario.source, posterior, draws);
+  SweepOptions o;
+  o.output = output;
+  o.overwrite = true;  // as `icsim run` does
+  o.command_line = command_line;
+  o.progress_out = &err;
+  o.progress = quiet                                             ? ProgressStyle::quiet
+               : (&err == &std::cerr && ::isatty(STDERR_FILENO)) ? ProgressStyle::bar
+                                                                 : ProgressStyle::log;
+  if (!quiet)
+    out << "icsim " << version << ": " << scenario.source << ", " << scenario.params.years
+        << " years, " << draws << " draws from " << posterior << "\n"
+        << std::flush;
+  SweepResult r;
+  try {
+    r = run_sweep(sweep, o);
+  } catch (const h5::Error& e) {
+    throw std::runtime_error(output.string() + ": " + e.what());
+  }
+  if (r.failed)
+    err << "icsim run: " << r.failed << " of " << r.ran
+        << " runs failed; their status and message are in /runs\n";
+  if (!quiet)
+    out << "wrote " << output.string() << ": " << r.ran
+        << " runs, one per draw (the sweep layout)\n";
   return 0;
 }
 

@@ -12,7 +12,10 @@
 #include <vector>
 
 #include "agents/parameters.hpp"
+#include "experiments/batch.hpp"
 #include "experiments/design.hpp"
+#include "experiments/posterior.hpp"
+#include "experiments/scenario.hpp"
 #include "output/sweep_recorder.hpp"
 
 namespace icsim {
@@ -31,6 +34,15 @@ struct Axis {
   Value at(double u) const;
 };
 
+// Parameter sets drawn from a calibration's posterior (design "posterior"): every point of the
+// listed axes runs at `draws` draws, draw d the same posterior particle at every point, so that
+// a comparison of lever settings carries the calibrated uncertainty, paired by draw.
+struct PosteriorDraws {
+  Posterior posterior;
+  std::uint64_t draws = 0;
+  std::vector<const ParamSpec*> parameters;  // the posterior's, in its order
+};
+
 struct Sweep {
   std::string source;    // the file's path
   std::string text;      // the file as written
@@ -43,8 +55,10 @@ struct Sweep {
   DesignSpec design;
   std::vector<Axis> axes;  // ordered by name, so the file's order does not matter
   SweepRecord record;
+  std::optional<PosteriorDraws> posterior;
 
-  std::uint64_t points() const { return point_count(design); }
+  std::uint64_t points() const { return point_count(design) * (posterior ? posterior->draws : 1); }
+  std::string design_name() const;  // "posterior", or the design's name
   std::uint64_t runs() const { return points() * replications; }
   // Everything that decides the results, as text; fingerprint() is its hash. Shards, resumes
   // and merges must agree on it.
@@ -52,16 +66,23 @@ struct Sweep {
   std::string fingerprint() const;
 };
 
+// `icsim run --posterior FILE --draws N`: one run of `base` per draw, recording summaries and the
+// national and system series.
+Sweep posterior_ensemble(const Params& base, const std::string& scenario_source,
+                         const std::filesystem::path& posterior, std::uint64_t draws);
+
 // Reads a sweep file; errors are InputError, one line naming the file, line and key.
 Sweep load_sweep(const std::filesystem::path& path);
 Sweep parse_sweep(std::string_view text, const std::string& label,
                   const std::filesystem::path& directory = {});
 
-// A run: run = point * replications + replication.
+// A run: run = point * replications + replication; with posterior draws,
+// point = design point * draws + draw.
 struct RunSpec {
   std::uint64_t run = 0, point = 0, replication = 0;
-  std::int64_t seed = 0;      // its run.seed
-  std::vector<Value> values;  // one per axis
+  std::int64_t seed = 0;       // its run.seed
+  std::vector<Value> values;   // one per axis, then one per posterior parameter
+  std::int64_t particle = -1;  // the posterior particle drawn, if any
 };
 RunSpec run_spec(const Sweep& sweep, std::uint64_t run);
 // The run's parameters: the base with its axis values and seed. `icsim run --seed S --set
@@ -71,35 +92,19 @@ Params run_params(const Sweep& sweep, const RunSpec& run);
 // common_seeds, from (sweep seed, the point's seed block, replication).
 std::int64_t run_seed(std::uint64_t sweep_seed, std::uint64_t point, std::uint64_t replication);
 
-// Shard I of N (1-based) holds runs I-1, I-1+N, I-1+2N, ...: strided, so that slow corners of
-// the design spread over the shards.
-struct Shard {
-  std::uint64_t index = 1, count = 1;
-  std::string origin;  // "--shard", "SLURM_ARRAY_TASK_ID=3", or empty for the whole sweep
-};
+// Shards (experiments/batch.hpp) from the command line.
 Shard parse_shard(std::string_view text, const std::string& origin);
 // From SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT, SLURM_ARRAY_TASK_MIN (default 0) and
 // SLURM_ARRAY_TASK_STEP (default 1); none when not in a job array.
 std::optional<Shard> shard_from_environment(
     const std::function<const char*(const char*)>& getenv_fn);
-std::uint64_t runs_in_shard(std::uint64_t runs, const Shard& shard);
-std::uint64_t shard_run(const Shard& shard, std::uint64_t i);  // the i-th run of the shard
 
 // The design as CSV, one row per run of the shard: run, point, replication, seed, then every
 // axis by name.
 void write_design_csv(const Sweep& sweep, const Shard& shard, std::ostream& out);
 
-enum class ProgressStyle : std::uint8_t { bar, log, quiet };
-
-struct SweepOptions {
-  std::filesystem::path output;
-  Shard shard;
-  bool resume = false;           // continue the sweep in `output`, running only what is missing
-  bool overwrite = false;        // replace `output` if it holds anything else
-  double commit_interval = 2.0;  // seconds between commits of finished runs
-  ProgressStyle progress = ProgressStyle::quiet;
-  double log_interval = 5.0;  // seconds between log lines
-  std::ostream* progress_out = nullptr;
+// The output, shard, resume or overwrite, commits and progress (experiments/batch.hpp), and:
+struct SweepOptions : BatchOptions {
   std::string command_line;
   // Called on the simulation thread with each run's world before it is simulated (an embedder
   // may adjust it; tests make runs fail). An exception fails that run only.
@@ -131,5 +136,10 @@ struct SweepCommand {
 int command_sweep(const SweepCommand& command, std::ostream& out, std::ostream& err);
 int command_sample(const SweepCommand& command, std::ostream& out);
 int command_merge(const SweepCommand& command, std::ostream& out, std::ostream& err);
+// `icsim run SCENARIO --posterior FILE --draws N` (experiments/cli.cpp resolves the scenario):
+// the ensemble in the sweep layout, a run per draw, replacing `output`.
+int command_run_posterior(const Scenario& scenario, const std::string& posterior,
+                          std::uint64_t draws, const std::filesystem::path& output, bool quiet,
+                          const std::string& command_line, std::ostream& out, std::ostream& err);
 
 }  // namespace icsim

@@ -1,7 +1,6 @@
 #include "output/sweep_recorder.hpp"
 
 #include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -323,10 +322,9 @@ std::vector<Entry> layout(const SweepFileInfo& info, const SweepSchema& schema,
                  false,
                  [](const RunRow& r, auto& b) { put_value(b, r.error.c_str()); }});
   for (std::size_t j = 0; j < info.parameters.size(); ++j) {
-    const ParamSpec& spec = *info.parameters[j];
-    Entry e{"runs", spec.name, -1, {}, {}, spec.unit, spec.meaning + " (varied by the sweep)",
-            false,  {}};
-    switch (spec.type) {
+    const RunColumn& column = info.parameters[j];
+    Entry e{"runs", column.name, -1, {}, {}, column.unit, column.description, false, {}};
+    switch (column.type) {
       case ParamType::real:
         e.type = H5T_NATIVE_DOUBLE;
         e.put = [j](const RunRow& r, auto& b) { put_value(b, std::get<double>(r.parameters[j])); };
@@ -357,21 +355,29 @@ std::vector<Entry> layout(const SweepFileInfo& info, const SweepSchema& schema,
     for (std::size_t i = 0; i < schema.summaries.size(); ++i) {
       const auto& s = schema.summaries[i];
       const bool final_year = s.statistic == SweepSchema::Statistic::final_year;
-      out.push_back({"summary",
-                     s.name,
-                     H5T_NATIVE_DOUBLE,
-                     {},
-                     {},
-                     s.unit,
-                     s.description,
-                     true,
-                     [i](const RunRow& r, auto& b) {
-                       put_value(b, r.summaries.empty() ? nan : r.summaries[i]);
-                     },
-                     {{"role", std::string(name_of(s.metric->role))},
-                      {"metric", s.metric->name},
-                      {"level", level_names[static_cast<std::size_t>(s.metric->level)]},
-                      {"statistic", final_year ? "final_year" : "run_mean"}}});
+      out
+          .push_back(
+              {"summary",
+               s.name,
+               H5T_NATIVE_DOUBLE,
+               {},
+               {},
+               s.unit,
+               s.description,
+               true,
+               [i](const RunRow& r, auto& b) {
+                 put_value(b, r.summaries.empty() ? nan : r.summaries[i]);
+               },
+               // A summary of a registry metric says which; others (a calibration's
+               // targets) describe themselves.
+               s.metric ? std::vector<std::pair<
+                              std::string,
+                              std::string>>{{"role", std::string(name_of(s.metric->role))},
+                                            {"metric", s.metric->name},
+                                            {"level",
+                                             level_names[static_cast<std::size_t>(s.metric->level)]},
+                                            {"statistic", final_year ? "final_year" : "run_mean"}}
+                        : std::vector<std::pair<std::string, std::string>>{}});
     }
   }
   for (std::size_t level = 0; level < 3; ++level) {
@@ -625,7 +631,7 @@ void RunCapture::finish(RunRow& row) {
 // --- the recorder -----------------------------------------------------------------------------
 
 struct SweepRecorder::State {
-  fs::path path, working, spare, lock_path;
+  fs::path path, working, spare;
   std::vector<Entry> entries;
   Options options;
   h5::Handle file, string_type, string_transfer = h5::string_transfer();
@@ -646,7 +652,8 @@ struct SweepRecorder::State {
   static constexpr std::size_t batch_rows = 64, batch_bytes = 8u << 20;
   std::atomic<std::uint64_t> committed{0};
   Clock::time_point last_commit = Clock::now();
-  int lock_fd = -1;
+  std::optional<OutputLock> output_lock;
+  bool refreshed = false;  // resumed with new attributes, which a commit must carry
 
   // Runs added but not yet handed to the writer: handing over a few at a time spares the
   // simulation threads a wake-up of the writer (a system call) for every run.
@@ -662,9 +669,6 @@ struct SweepRecorder::State {
 
   explicit State(const Options& o)
       : options(o), writer(std::max<std::size_t>(o.queue_capacity, 1)) {}
-  ~State() {
-    if (lock_fd >= 0) ::close(lock_fd);
-  }
 
   void open_working() {
     file = h5::open_file(working.string(), true);
@@ -761,7 +765,7 @@ struct SweepRecorder::State {
 
   void maybe_commit() {
     const double since = std::chrono::duration<double>(Clock::now() - last_commit).count();
-    if (written > committed.load() &&
+    if ((written > committed.load() || refreshed) &&
         (since >= options.commit_interval || carry_bytes() >= options.carry_limit))
       commit();
   }
@@ -779,6 +783,7 @@ struct SweepRecorder::State {
     fs::rename(working, path);  // the atomic step
     sync(directory_of(path), true);
     committed.store(written);
+    refreshed = false;
     last_commit = Clock::now();
     if (options.on_commit) options.on_commit(written);
     if (last) {
@@ -854,7 +859,7 @@ void create_skeleton(const fs::path& target, const std::vector<Entry>& entries,
   for (const auto& [name, value] : info.text_attributes) h5::set_attribute(file, name, value);
   for (const auto& [name, value] : info.number_attributes) h5::set_attribute(file, name, value);
   write_parameter_registry(file);
-  write_static_tables(file, base);
+  if (base.size() > 0) write_static_tables(file, base);
 
   const std::int32_t first = static_cast<std::int32_t>(base.params.first_year);
   std::map<std::string, h5::Handle> groups, scales;
@@ -929,7 +934,23 @@ void create_skeleton(const fs::path& target, const std::vector<Entry>& entries,
   if (closed < 0) throw h5::Error("cannot close " + target.string() + ": " + h5::last_error());
 }
 
+// A resumed sweep's text attributes (its file's text, source and description) and command line
+// as they are now: editing the description of a sweep does not change its runs.
+void refresh_attributes(const fs::path& target, const SweepFileInfo& info) {
+  h5::Handle file = h5::open_file(target.string(), true);
+  for (const auto& [name, value] : info.text_attributes) h5::set_attribute(file, name, value);
+  h5::set_attribute(file, "command_line", info.provenance.command_line);
+  h5::set_attribute(file, "scenario_source", info.provenance.scenario_source);
+  const herr_t closed = H5Fclose(file.get());
+  file = h5::Handle();
+  if (closed < 0) throw h5::Error("cannot close " + target.string() + ": " + h5::last_error());
+}
+
 }  // namespace
+
+RunColumn RunColumn::varied(const ParamSpec& spec) {
+  return {spec.name, spec.type, spec.unit, spec.meaning + " (varied by the sweep)"};
+}
 
 fs::path SweepRecorder::working_path(const fs::path& path) {
   return with_suffix(path, ".next");
@@ -940,21 +961,25 @@ fs::path SweepRecorder::spare_path(const fs::path& path) {
 
 SweepRecorder::SweepRecorder(const fs::path& path, const SweepFileInfo& info,
                              const SweepSchema& schema, const World& base, Options options,
-                             bool resume)
+                             bool resume, std::optional<OutputLock> lock)
     : state_(std::make_unique<State>(options)) {
   auto& s = *state_;
   h5::quiet();
   s.path = path;
   s.working = working_path(path);
   s.spare = spare_path(path);
-  s.lock_path = with_suffix(path, ".lock");
   // One writer per sweep file: a second icsim (a requeued job while the first still runs) stops.
-  s.lock_fd = ::open(s.lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (s.lock_fd < 0 || ::flock(s.lock_fd, LOCK_EX | LOCK_NB) != 0) {
-    if (s.lock_fd >= 0) ::close(s.lock_fd);
-    s.lock_fd = -1;
-    throw h5::Error("another icsim is writing this sweep file (it holds " + s.lock_path.string() +
-                    ")");
+  if (lock) {
+    s.output_lock = std::move(lock);
+  } else {
+    OutputLock::Failure failure{};
+    std::string reason;
+    s.output_lock = OutputLock::take(path, failure, reason);
+    if (failure == OutputLock::Failure::held)
+      throw h5::Error("another icsim is writing this sweep file (it holds " +
+                      OutputLock::lock_path(path).string() + ")");
+    if (!s.output_lock)
+      throw h5::Error("cannot write " + OutputLock::lock_path(path).string() + ": " + reason);
   }
   s.string_type = h5::string_type();
   const std::array<std::size_t, 3> widths{base.orgs.size(), base.systems.size(), 1};
@@ -967,6 +992,8 @@ SweepRecorder::SweepRecorder(const fs::path& path, const SweepFileInfo& info,
   if (resume && fs::exists(path)) {
     s.written = recorded_runs(path).size();
     fs::copy_file(path, s.working);
+    refresh_attributes(s.working, info);
+    s.refreshed = true;
   } else {
     create_skeleton(s.working, s.entries, info, base, s.string_type);
     const fs::path temporary = with_suffix(path, ".new");
@@ -992,7 +1019,7 @@ SweepRecorder::~SweepRecorder() {
     try {  // keep every run that finished: a partial sweep is resumable
       s.send_outbox();
       s.writer.submit([&s] {
-        if (s.written > s.committed.load()) s.commit(true);
+        if (s.written > s.committed.load() || s.refreshed) s.commit(true);
       });
     } catch (...) {  // the writer failed already; OUT.h5 holds the last commit
     }
@@ -1008,7 +1035,7 @@ SweepRecorder::~SweepRecorder() {
   std::error_code ignored;
   fs::remove(s.working, ignored);
   fs::remove(s.spare, ignored);
-  if (s.lock_fd >= 0) fs::remove(s.lock_path, ignored);  // unlocked when State closes it
+  s.output_lock.reset();  // removes the lock file, then unlocks
 }
 
 void SweepRecorder::add(std::shared_ptr<RunRow> row) {
@@ -1028,7 +1055,7 @@ void SweepRecorder::finish() {
   s.stop();
   s.send_outbox();
   s.writer.submit([&s] {
-    if (s.written > s.committed.load()) s.commit(true);
+    if (s.written > s.committed.load() || s.refreshed) s.commit(true);
     s.close_working();
   });
   s.writer.finish();

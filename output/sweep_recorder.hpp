@@ -10,12 +10,14 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "agents/metrics.hpp"
 #include "agents/parameters.hpp"
+#include "output/output_lock.hpp"
 #include "output/tables.hpp"
 
 namespace icsim {
@@ -29,7 +31,7 @@ struct SweepRecord {
 struct SweepSchema {
   enum class Statistic : std::uint8_t { final_year, run_mean };
   struct Summary {
-    const Metric* metric;
+    const Metric* metric;  // null for a batch's own statistics (a calibration's targets)
     Statistic statistic;
     std::string name, unit, description;
   };
@@ -90,13 +92,22 @@ class RunCapture {
   SeriesPool* pool_ = nullptr;
 };
 
+// A column of /runs that a run fills from RunRow::parameters: a varied registry parameter, or
+// another per-run value of a batch (a calibration's generation).
+struct RunColumn {
+  std::string name;
+  ParamType type = ParamType::real;
+  std::string unit, description;
+  static RunColumn varied(const ParamSpec& spec);  // a registry parameter a sweep varies
+};
+
 // The root of a sweep file and the columns of /runs.
 struct SweepFileInfo {
   Provenance provenance;  // kind "sweep"; the scenario is the sweep's resolved base scenario
   std::int64_t seed = 0;
   std::vector<std::pair<std::string, std::string>> text_attributes;
   std::vector<std::pair<std::string, std::int64_t>> number_attributes;
-  std::vector<const ParamSpec*> parameters;  // the varied ones, each a column of /runs
+  std::vector<RunColumn> parameters;  // each a column of /runs, in RunRow::parameters' order
 };
 
 class SweepRecorder {
@@ -109,9 +120,13 @@ class SweepRecorder {
   };
 
   // Creates the sweep file, committing it empty at once (replacing any file at `path`), or with
-  // `resume`, continues the one at `path` (whose identity the caller has checked).
+  // `resume`, continues the one at `path` (whose identity the caller has checked), refreshing its
+  // text attributes and command line from `info`. `lock`: the caller's lock on `path`, taken
+  // before its slow preparations; without it the recorder takes the lock itself. A `base`
+  // without organisations (a model without a world) writes no static tables.
   SweepRecorder(const std::filesystem::path& path, const SweepFileInfo& info,
-                const SweepSchema& schema, const World& base, Options options, bool resume);
+                const SweepSchema& schema, const World& base, Options options, bool resume,
+                std::optional<OutputLock> lock = std::nullopt);
   ~SweepRecorder();  // without finish(): the file keeps what was committed
   SweepRecorder(const SweepRecorder&) = delete;
   SweepRecorder& operator=(const SweepRecorder&) = delete;

@@ -17,7 +17,8 @@ for preset in release asan tsan; do
 done
 
 # MPI sweeps (issue 8), unless ICSIM_SKIP_MPI is set: the optional -DICSIM_MPI=ON build (icsim
-# only) and a 12-run sweep under `mpirun -n 3` compared with the same sweep without MPI.
+# only), a 12-run sweep and a small calibration under `mpirun -n 3`, each compared with the same
+# without MPI.
 if [ -z "${ICSIM_SKIP_MPI:-}" ]; then
   echo "=== mpi: configure and build"
   tools/install-mpi-deps.sh
@@ -27,6 +28,7 @@ if [ -z "${ICSIM_SKIP_MPI:-}" ]; then
   echo "=== mpi: test"
   mpi_work=$(mktemp -d)
   tests/mpi/compare.sh build/mpi/icsim "$mpi_work"
+  tests/mpi/calibrate.sh build/mpi/icsim "$mpi_work"
   rm -rf "$mpi_work"
 fi
 

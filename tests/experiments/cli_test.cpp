@@ -49,7 +49,7 @@ TEST_CASE("bad input gets a one-line error naming the file and key, exit 2", "[c
     CHECK(r.err.find(bad.string() + ":2: unknown key 'policy.redistributon'") != std::string::npos);
   }
   SECTION("malformed TOML") {
-    std::ofstream(bad) << "[policy]\nsupport_pot = = 3\n";
+    std::ofstream(bad) << "[policy]\npsf = = 3\n";
     const auto r = cli({"run", bad.string(), "-o", temp("never.h5").string()});
     CHECK(r.code == 2);
     CHECK(lines(r.err) == 1);

@@ -9,10 +9,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "experiments/cli.hpp"
@@ -102,6 +104,24 @@ inline long long recorded_rows(const std::filesystem::path& path) {
   } catch (const h5::Error&) {
     return -1;
   }
+}
+
+// Waits until `path` holds at least `rows` committed runs (polling the file: an observable
+// event, not a guess of time), then kills `pid` with SIGKILL. Returns the rows seen before the
+// kill and the rows the file holds after it, and whether the process died of the kill.
+struct Killed {
+  long long before = -1, after = -1;
+  bool by_signal = false;
+};
+inline Killed kill_when_recorded(pid_t pid, const std::filesystem::path& path, long long rows) {
+  Killed k;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while ((k.before = recorded_rows(path)) < rows && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  ::kill(pid, SIGKILL);
+  k.by_signal = wait_exit(pid) == 128 + SIGKILL;
+  k.after = recorded_rows(path);
+  return k;
 }
 
 }  // namespace icsim::test

@@ -12,6 +12,8 @@
 #include "agents/step.hpp"
 #include "experiments/population.hpp"
 #include "experiments/scenario.hpp"
+#include "output/output_lock.hpp"
+#include "tests/experiments/posterior_support.hpp"
 #include "tests/experiments/sweep_support.hpp"
 #include "tests/output/h5_compare.hpp"
 
@@ -103,6 +105,11 @@ TEST_CASE("sweep files: a malformed one gets a one-line error naming the file an
       {head + "[axes]\n\"run.years\" = [2, 3]\n",
        {"key 'axes.run.years'", "record = [\"summary\"]"}},
       {head + "[set]\n\"policy.bailot\" = 100\n", {":3:", "[set]", "unknown key 'policy.bailot'"}},
+      // Issue 15 item 10: a parameter given twice was kept once, or failed late leaving files.
+      {head + "[set]\n\"policy.bailout\" = 1.0\n[set.policy]\nbailout = 2.0\n",
+       {":5:", "key 'set.policy.bailout': given twice (first on line 3)"}},
+      {head + "[axes]\n\"policy.bailout\" = [1.0, 2.0]\n[axes.policy]\nbailout = [3.0]\n",
+       {":5:", "key 'axes.policy.bailout': given twice (first on line 3)"}},
   };
   int i = 0;
   for (const auto& [text, fragments] : cases) {
@@ -116,7 +123,8 @@ TEST_CASE("sweep files: a malformed one gets a one-line error naming the file an
       CHECK(test::line_count(r.err) == 1);
       CHECK(r.err.find(path.string()) != std::string::npos);
       for (const auto& f : fragments) CHECK(r.err.find(f) != std::string::npos);
-      CHECK_FALSE(fs::exists(path.string() + ".h5"));
+      for (const char* suffix : {"", ".lock", ".next", ".spare", ".new"})
+        CHECK_FALSE(fs::exists(path.string() + ".h5" + suffix));
     }
   }
 }
@@ -362,17 +370,10 @@ TEST_CASE("slow: a sweep killed with SIGKILL midway, then resumed, equals the un
     args.insert(args.end(), {"-o", out.string(), "--resume"});
     const pid_t pid = test::spawn_icsim(args, log);
     REQUIRE(pid > 0);
-    // Poll the file for committed runs (no sleeping on a guess), then kill -9.
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-    long long rows = -1;
-    while ((rows = test::recorded_rows(out)) < kill_after) {
-      REQUIRE(std::chrono::steady_clock::now() < deadline);
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    ::kill(pid, SIGKILL);
-    CHECK(test::wait_exit(pid) == 128 + SIGKILL);
-    const long long after = test::recorded_rows(out);
+    const auto [rows, after, by_signal] = test::kill_when_recorded(pid, out, kill_after);
     INFO("observed " << rows << " runs before the kill, " << after << " after");
+    REQUIRE(rows >= kill_after);
+    CHECK(by_signal);
     REQUIRE(after >= rows);  // every run seen committed is still there: the file opens
     REQUIRE(after < 40);     // and the kill came midway
     CHECK(after >= seen);
@@ -389,4 +390,169 @@ TEST_CASE("slow: a sweep killed with SIGKILL midway, then resumed, equals the un
   REQUIRE(test::wait_exit(test::spawn_icsim(args, log)) == 0);
   CHECK(test::dataset_differences(reference.string(), out.string()).empty());
   CHECK_FALSE(fs::exists(out.string() + ".next"));
+}
+
+TEST_CASE("sweep: while another icsim writes the output, a second sweep stops at its lock",
+          "[sweep]") {
+  // Issue 15 item 6: the lock used to be taken after the (slow) world build, so a second sweep
+  // checked the output before the first had made it and both exited 0. The lock now comes
+  // before anything else: the second sweep stops there whatever the output holds.
+  const auto first = test::write_file("locked-first.toml", test::tiny_sweep("[\"summary\"]"));
+  const auto second = test::write_file("locked-second.toml", test::tiny_sweep("[\"summary\"]", 4));
+  const auto out = test::sweep_folder() / "locked.h5";
+  const auto reference = test::sweep_folder() / "locked-reference.h5";
+  REQUIRE(test::cli({"sweep", first.string(), "-o", out.string(), "-q"}).code == 0);
+  fs::copy_file(out, reference);
+  {
+    OutputLock::Failure failure{};
+    std::string reason;
+    const auto held = OutputLock::take(out, failure, reason);  // as a running icsim holds it
+    REQUIRE(held);
+    for (const auto& flags : std::vector<std::vector<std::string>>{{}, {"--overwrite"}}) {
+      auto args = std::vector<std::string>{"sweep", second.string(), "-o", out.string(), "-q"};
+      args.insert(args.end(), flags.begin(), flags.end());
+      const auto r = test::cli(args);
+      INFO(r.err);
+      CHECK(r.code == 1);
+      CHECK(test::line_count(r.err) == 1);
+      CHECK(r.err.find(out.string() + ": another icsim is writing this sweep file") !=
+            std::string::npos);
+    }
+    CHECK(test::dataset_differences(reference.string(), out.string()).empty());
+    fs::remove(out);  // nothing there yet: the second sweep still waits for the lock
+    CHECK(test::cli({"sweep", second.string(), "-o", out.string(), "-q"}).code == 1);
+    CHECK_FALSE(fs::exists(out));
+  }
+  CHECK(test::cli({"sweep", second.string(), "-o", out.string(), "-q"}).code == 0);
+  CHECK_FALSE(fs::exists(out.string() + ".lock"));
+}
+
+TEST_CASE("sweep: resuming with an edited description refreshes the provenance attributes",
+          "[sweep]") {
+  // Issue 15 item 14: the description does not change the runs (nor the fingerprint), so the
+  // resume goes on, and the file then describes the sweep as it is now.
+  const std::string body = test::tiny_sweep("[\"summary\"]");
+  const auto path = test::write_file("described.toml", "description = \"first words\"\n" + body);
+  const auto out = (test::sweep_folder() / "described.h5").string();
+  REQUIRE(test::cli({"sweep", path.string(), "-o", out, "-q"}).code == 0);
+  const auto moved =
+      test::write_file("described-moved.toml", "description = \"second thoughts\"\n" + body);
+  const auto resumed = test::cli({"sweep", moved.string(), "-o", out, "--resume", "-q"});
+  REQUIRE(resumed.code == 0);
+  const h5::Handle file = h5::open_file(out, false);
+  CHECK(h5::string_attribute(file, "sweep_description") == "second thoughts");
+  CHECK(h5::string_attribute(file, "sweep_source") == moved.string());
+  CHECK(h5::string_attribute(file, "sweep")->find("second thoughts") != std::string::npos);
+  CHECK(h5::string_attribute(file, "command_line")->find("--resume") != std::string::npos);
+  CHECK(h5::read_all<std::int64_t>(file, "runs/run").size() == 6);
+}
+
+TEST_CASE("sweep: an output directory that cannot be written is named as such", "[sweep]") {
+  // Issue 15 item 12: it was reported as "another icsim is writing this sweep file".
+  const auto path = test::write_file("readonly.toml", test::tiny_sweep("[\"summary\"]"));
+  const auto dir = test::sweep_folder() / "readonly";
+  fs::create_directories(dir);
+  fs::permissions(dir, fs::perms::owner_read | fs::perms::owner_exec);
+  // Root writes anywhere the permissions forbid: /sys refuses new files to everyone.
+  const fs::path parent = ::access(dir.c_str(), W_OK) == 0 ? fs::path("/sys") : dir;
+  const auto out = (parent / "sweep.h5").string();
+  const auto r = test::cli({"sweep", path.string(), "-o", out, "-q"});
+  fs::permissions(dir, fs::perms::owner_all);
+  INFO(r.err);
+  CHECK(r.code == 2);
+  CHECK(test::line_count(r.err) == 1);
+  CHECK(r.err.find(out + ": cannot write the output: directory '" + parent.string() +
+                   "' is not writable") != std::string::npos);
+  CHECK(r.err.find("another icsim") == std::string::npos);
+}
+
+TEST_CASE("sweep: design posterior crosses the listed axes with draws from a posterior",
+          "[sweep]") {
+  // Three particles, the middle one carrying most of the weight.
+  const auto posterior = test::sweep_folder() / "three.h5";
+  test::write_test_posterior(posterior, {"finance.margin_sd.acute", "shocks.volatility"},
+                             {0.02, 0.010, 0.03, 0.012, 0.04, 0.014}, {0.1, 0.8, 0.1});
+  const std::string head =
+      "scenario = \"england-2020\"\nyears = 2\nseed = 3\ndesign = \"posterior\"\n"
+      "posterior = \"three.h5\"\nrecord = [\"summary\"]\n";
+  const auto path = test::write_file(
+      "drawn.toml", head + "draws = 4\n[axes]\n\"policy.system_tied_share\" = [0.0, 0.5]\n");
+  const Sweep s = load_sweep(path);
+  CHECK(s.design_name() == "posterior");
+  CHECK(s.points() == 2 * 4);
+  const Posterior post = read_posterior(posterior);
+  for (std::uint64_t run = 0; run < s.runs(); ++run) {
+    const RunSpec spec = run_spec(s, run);
+    const std::uint64_t draw = spec.point % 4;
+    // Draw d is the same particle at every lever setting: comparisons are paired by draw.
+    CHECK(spec.particle == static_cast<std::int64_t>(posterior_draw(post, 3, draw)));
+    CHECK(spec.values.at(0) == Value{spec.point < 4 ? 0.0 : 0.5});
+    const auto i = static_cast<std::size_t>(spec.particle);
+    CHECK(spec.values.at(1) == Value{post.particles[i * 2]});
+    CHECK(spec.values.at(2) == Value{post.particles[i * 2 + 1]});
+    const Params p = run_params(s, spec);
+    CHECK(p.margin_sd[0] == post.particles[i * 2]);
+    CHECK(p.volatility == post.particles[i * 2 + 1]);
+  }
+  // The drawn values are in /runs with the particle; more draws make another sweep.
+  const auto out = test::sweep_folder() / "drawn.h5";
+  REQUIRE(test::cli({"sweep", path.string(), "-o", out.string(), "-q"}).code == 0);
+  const h5::Handle file = h5::open_file(out.string(), false);
+  const auto particle = h5::read_all<std::int64_t>(file, "runs/posterior_particle");
+  const auto drawn = h5::read_all<double>(file, "runs/shocks.volatility");
+  REQUIRE(particle.size() == 8);
+  for (std::size_t k = 0; k < 8; ++k)
+    CHECK(drawn[k] == post.particles[static_cast<std::size_t>(particle[k]) * 2 + 1]);
+  CHECK(h5::string_attribute(file, "design") == "posterior");
+  const auto more = test::write_file(
+      "drawn-more.toml", head + "draws = 5\n[axes]\n\"policy.system_tied_share\" = [0.0, 0.5]\n");
+  CHECK(load_sweep(more).fingerprint() != s.fingerprint());
+
+  // Bad uses: one line naming the file and key, exit 2.
+  const std::vector<std::pair<std::string, std::string>> bad{
+      {head, "key 'draws': required by design posterior"},
+      {"design = \"posterior\"\ndraws = 3\n", "key 'posterior': required by design posterior"},
+      {"years = 2\ndraws = 3\n", "key 'draws': only with design = \"posterior\""},
+      {head + "draws = 2\n[axes]\n\"shocks.volatility\" = [0.01, 0.02]\n",
+       "key 'axes.shocks.volatility': drawn from the posterior"},
+      {"design = \"posterior\"\ndraws = 3\nposterior = \"missing.h5\"\n",
+       "key 'posterior': " + (test::sweep_folder() / "missing.h5").string() +
+           ": no such posterior file"},
+  };
+  for (std::size_t i = 0; i < bad.size(); ++i) {
+    const auto file_path =
+        test::write_file("drawn-bad-" + std::to_string(i) + ".toml", bad[i].first);
+    const auto r = test::cli({"sample", file_path.string()});
+    INFO(r.err);
+    CHECK(r.code == 2);
+    CHECK(test::line_count(r.err) == 1);
+    CHECK(r.err.find(file_path.string()) != std::string::npos);
+    CHECK(r.err.find(bad[i].second) != std::string::npos);
+  }
+}
+
+TEST_CASE("sweep: icsim run --posterior --draws writes an ensemble, a run per draw", "[sweep]") {
+  const auto posterior = test::sweep_folder() / "ensemble-posterior.h5";
+  test::write_test_posterior(posterior, {"shocks.volatility"}, {0.008, 0.016}, {0.5, 0.5});
+  const auto out = test::sweep_folder() / "ensemble.h5";
+  const auto r = test::cli({"run", "england-2020", "--years", "2", "--posterior",
+                            posterior.string(), "--draws", "3", "-o", out.string()});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("3 draws from") != std::string::npos);
+  const h5::Handle file = h5::open_file(out.string(), false);
+  CHECK(h5::string_attribute(file, "file_kind") == "sweep");
+  CHECK(h5::read_all<std::int64_t>(file, "runs/run").size() == 3);
+  const auto drawn = h5::read_all<double>(file, "runs/shocks.volatility");
+  for (const double v : drawn) CHECK((v == 0.008 || v == 0.016));
+  CHECK(h5::shape(file, "timeseries/national/mean_trust") == std::vector<hsize_t>{3, 2});
+  CHECK(h5::exists(file, "timeseries/system/met_control_total"));
+  // Without --draws, or a file that is not a posterior: one line, exit 2.
+  const auto lone = test::cli({"run", "--posterior", posterior.string(), "-o", out.string()});
+  CHECK(lone.code == 2);
+  CHECK(lone.err.find("--posterior and --draws go together") != std::string::npos);
+  const auto wrong = test::cli({"run", "--posterior", out.string(), "--draws", "2", "-o",
+                                (test::sweep_folder() / "never.h5").string()});
+  CHECK(wrong.code == 2);
+  CHECK(wrong.err.find("not an icsim calibration file") != std::string::npos);
 }

@@ -20,7 +20,7 @@ SweepFileInfo info_for(const ParamSpec* varied) {
   info.provenance = {"# scenario", "test", "test", "sweep"};
   info.seed = 1;
   info.text_attributes = {{"fingerprint", "f"}};
-  info.parameters = {varied};
+  info.parameters = {RunColumn::varied(*varied)};
   return info;
 }
 

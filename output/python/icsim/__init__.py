@@ -5,6 +5,7 @@
     run.system["mean_trust"]              # [year, system]
     sweep = icsim.open_sweep("sweep.h5")  # runs table, summaries, [run, year, ...] series
     sweep.sobol("final_mean_trust")       # Sobol indices with bootstrap intervals
+    cal = icsim.open_calibration("post.h5")  # posterior, fit table, plots against the priors
 
 `python3 -m icsim report FILE.h5 -o report.html` writes a one-page report of a run or sweep.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 import os
 
 from . import plots, sensitivity
+from .calibration import Calibration, open_calibration
 from .binary import find_binary, run_sweep, sample_design, simulate, write_sweep_file
 from .files import SUPPORTED_SCHEMA_VERSIONS, IcsimFileError, UnsupportedSchemaError, file_kind
 from .run import Run
@@ -24,7 +26,7 @@ __version__ = "0.1.0"
 __all__ = [
     "open", "open_run", "open_sweep", "Run", "Sweep", "IcsimFileError", "UnsupportedSchemaError",
     "SUPPORTED_SCHEMA_VERSIONS", "find_binary", "simulate", "run_sweep", "sample_design",
-    "write_sweep_file", "plots", "sensitivity",
+    "write_sweep_file", "plots", "sensitivity", "Calibration", "open_calibration",
 ]
 
 
@@ -39,6 +41,9 @@ def open_sweep(path: str | os.PathLike) -> Sweep:
     return Sweep(path)
 
 
-def open(path: str | os.PathLike) -> Run | Sweep:  # noqa: A001 - the natural name
-    """A run or sweep file, whichever ``path`` holds."""
-    return Sweep(path) if file_kind(path) == "sweep" else Run(path)
+def open(path: str | os.PathLike) -> Run | Sweep | Calibration:  # noqa: A001 - the natural name
+    """A run, sweep or calibration file, whichever ``path`` holds."""
+    kind = file_kind(path)
+    if kind == "calibration":
+        return Calibration(path)
+    return Sweep(path) if kind == "sweep" else Run(path)

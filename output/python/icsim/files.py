@@ -87,7 +87,8 @@ def check_icsim(handle: h5py.File, path: str, expected_kind: str | None = None) 
             "of that version")
     kind = attrs.get("file_kind", "run")
     if expected_kind is not None and kind != expected_kind:
-        opener = {"run": "icsim.open_run", "sweep": "icsim.open_sweep"}.get(kind, "icsim.open")
+        opener = {"run": "icsim.open_run", "sweep": "icsim.open_sweep",
+                  "calibration": "icsim.open_calibration"}.get(kind, "icsim.open")
         raise IcsimFileError(f"{path}: an icsim {kind} file, not a {expected_kind} file; open it with "
                              f"{opener}")
 

@@ -582,6 +582,9 @@ def sweep_sections(sweep: Sweep) -> list[str]:
 # Entry point ------------------------------------------------------------------------------------
 def build(path: str | os.PathLike) -> str:
     """The report of a run or sweep file as one HTML page."""
+    if files.file_kind(path) == "calibration":  # icsim calibrate's posterior: calibration.py
+        from .calibration import report_page
+        return report_page(path)
     kind = files.file_kind(path)
     name = os.path.basename(os.fspath(path))
     if kind == "sweep":

@@ -1,0 +1,228 @@
+#include "experiments/calibration.hpp"
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <numeric>
+
+#include "agents/step.hpp"
+#include "experiments/population.hpp"
+#include "experiments/posterior.hpp"
+#include "tests/experiments/sweep_support.hpp"
+#include "tests/support.hpp"
+
+using namespace icsim;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A calibration of England's 2019 scenario over 2019-2021, its two targets shares of trusts.
+const std::string recovery_file = R"(scenario = "england-2019"
+seed = 4
+[priors]
+"shocks.volatility" = { uniform = [0.002, 0.04] }
+"finance.margin_mean.acute" = { uniform = [-0.1, 0.04] }
+[[targets]]
+name = "shocks_above_3m"
+metric = "cost_shock"
+level = "organisation"
+kinds = ["trust"]
+statistic = "share"
+above = 3.0
+years = [2019, 2021]
+observed = 0.25
+sd = 0.01
+[[targets]]
+name = "acute_in_deficit"
+metric = "surplus"
+level = "organisation"
+kinds = ["acute"]
+statistic = "share"
+below = 0.0
+years = [2019, 2021]
+observed = 0.15
+sd = 0.02
+[abc]
+population = 60
+replications = 2
+[stop]
+generations = 6
+)";
+
+double weighted_mean(const std::vector<double>& x, const std::vector<double>& w) {
+  double m = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) m += w[i] * x[i];
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("calibration files: priors, targets, their statistics and the ABC settings",
+          "[calibration]") {
+  const Calibration c = parse_calibration(recovery_file, "c.toml");
+  const auto& p = c.problem;
+  REQUIRE(p.parameters.size() == 2);
+  CHECK(p.parameters[0].prior.name == "finance.margin_mean.acute");  // in name order
+  CHECK(p.parameters[1].prior.upper == 0.04);
+  CHECK(p.parameters[1].registry_max == 1.0);
+  REQUIRE(p.targets.size() == 2);
+  CHECK(p.targets[0].unit == "fraction");
+  CHECK(p.targets[0].description.find("share over organisations (trust) of cost shock") == 0);
+  CHECK(p.settings.population == 60);
+  CHECK(p.settings.replications == 2);
+  CHECK(p.settings.generations == 6);
+  CHECK(p.settings.min_acceptance == 0.03);  // the default stopping rule
+  CHECK(c.base.years == 3);                  // runs stop at the last target year
+  // A target from targets.csv: a count of 2016/17 read as a share of its stated denominator.
+  const Calibration csv = parse_calibration(
+      "scenario = \"england-2019\"\n[set]\n\"run.first_year\" = 2016\n[priors]\n"
+      "\"shocks.volatility\" = { log_uniform = [0.001, 0.1] }\n"
+      "[[targets]]\nid = \"C01\"\nmetric = \"trusts_accepting\"\nas_share = true\nsd = 0.03\n"
+      "[[targets]]\nid = \"D02\"\nmetric = \"trusts_in_deficit\"\ndenominator = 230\nsd = 0.04\n",
+      "csv.toml");
+  CHECK(csv.problem.targets[0].observed == Approx(214.0 / 238.0));
+  CHECK(csv.problem.targets[0].first_year == 2016);
+  CHECK(csv.problem.targets[1].observed == Approx(105.0 / 230.0));
+  CHECK(csv.problem.targets[1].name == "D02");
+  CHECK(csv.problem.parameters[0].prior.log);
+  CHECK(csv.base.years == 1);
+  // The fingerprint follows what decides the runs, not the stopping rule.
+  const Calibration longer =
+      parse_calibration(std::string(recovery_file)
+                            .replace(recovery_file.find("generations = 6"), 15, "generations = 9"),
+                        "c.toml");
+  CHECK(longer.problem.fingerprint() == p.fingerprint());
+  // The resolved file (kept in the posterior file) reads back as the same calibration.
+  const Calibration again = parse_calibration(csv.problem.resolved, "resolved.toml");
+  CHECK(again.problem.fingerprint() == csv.problem.fingerprint());
+  CHECK(again.problem.resolved == csv.problem.resolved);
+  CHECK(parse_calibration(p.resolved, "resolved.toml").problem.fingerprint() == p.fingerprint());
+  CHECK(parse_calibration(
+            std::string(recovery_file).replace(recovery_file.find("sd = 0.01"), 9, "sd = 0.03"),
+            "c.toml")
+            .problem.fingerprint() != p.fingerprint());
+}
+
+TEST_CASE("calibration files: a target's statistic is computed from the run's world",
+          "[calibration]") {
+  const Calibration c = parse_calibration(recovery_file, "c.toml");
+  World w = make_world(c.base);
+  step(w, {});
+  w.year = 0;  // the year just simulated, as the record callback sees it
+  const auto& surplus = w.ledger.surplus;
+  double trusts = 0, below = 0;
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    if (w.orgs.kind[i] != Kind::acute) continue;
+    trusts += 1;
+    below += surplus[i] < 0.0;
+  }
+  REQUIRE(trusts > 100);
+  CHECK(c.rules[1].of_year(w) == Approx(below / trusts));
+  // The model's value is the mean over the target's years.
+  const IcsimModel model(c);
+  const std::vector<double> theta{-0.04, 0.012};
+  std::vector<double> out(2), by_year;
+  model.simulate(theta, 9, out, nullptr);
+  World again = make_world(model.params(theta, 9));
+  simulate(again, [&](const World& y) { by_year.push_back(c.rules[1].of_year(y)); });
+  REQUIRE(by_year.size() == 3);
+  CHECK(out[1] == Approx((by_year[0] + by_year[1] + by_year[2]) / 3));
+}
+
+TEST_CASE("calibration files: a bad one gets one line naming the file and key, exit 2",
+          "[calibration]") {
+  const std::string priors = "[priors]\n\"shocks.volatility\" = { uniform = [0.005, 0.05] }\n";
+  const std::string target =
+      "[[targets]]\nmetric = \"trusts_in_deficit\"\nyear = 2019\nobserved = 0.4\nsd = 0.05\n";
+  const std::vector<std::pair<std::string, std::vector<std::string>>> cases{
+      {priors + "[[targets]]\nmetric = \"trusts_in_debt\"\nyear = 2019\nobserved = 0.4\nsd = "
+                "0.05\n",
+       {":4:", "key 'targets[1].metric'", "unknown metric 'trusts_in_debt'"}},
+      {priors + "[[targets]]\nmetric = \"trusts_in_deficit\"\nyear = 2019\nobserved = 0.4\n"
+                "sd = 0.05\nsource = \"x\"\n",
+       {":8:", "unknown key 'targets[1].source'"}},
+      {"[priors]\n\"shocks.volatility\" = { uniform = [0.005, 2.0] }\n" + target,
+       {":2:", "key 'priors.shocks.volatility'", "leaves the parameter's range in the registry",
+        "a number in [0, 1]"}},
+      {"[priors]\n\"shocks.volatility\" = { uniform = [0.05, 0.05] }\n" + target,
+       {":2:", "key 'priors.shocks.volatility'", "empty prior"}},
+      {"[priors]\n" + target, {"key 'priors'", "no parameter to calibrate"}},
+      {priors + "[[targets]]\nmetric = \"trusts_in_deficit\"\nyear = 2019\nobserved = 0.4\n"
+                "sd = 0.0\n",
+       {":7:", "key 'targets[1].sd'", "must be positive"}},
+      {priors + "[[targets]]\nmetric = \"trusts_in_deficit\"\nid = \"D99\"\nsd = 0.05\n",
+       {":5:", "key 'targets[1].id'", "no row 'D99' in data/england/targets.csv"}},
+      {"[priors]\n\"shocks.volatilty\" = { uniform = [0.005, 0.05] }\n" + target,
+       {":2:", "unknown key 'shocks.volatilty'", "did you mean 'shocks.volatility'"}},
+      {priors + "[[targets]]\nmetric = \"trusts_in_deficit\"\nyear = 2040\nobserved = 0.4\n"
+                "sd = 0.05\n",
+       {":5:", "key 'targets[1].year'", "outside the scenario's years 2019-2028"}},
+      {priors + "[[targets]]\nmetric = \"surplus\"\nyear = 2019\nobserved = 0.4\nsd = 0.05\n",
+       {"key 'targets[1].metric'", "several levels"}},
+      {priors + target + target, {"key 'targets[2].name'", "names target 1 too"}},
+      {priors + "[[targets]]\nmetric = \"trusts_in_deficit\"\nyear = 2019\nsd = 0.05\n",
+       {"key 'targets[1].observed'", "required"}},
+      {"[priors]\n\"policy.redistribution\" = { uniform = [0, 1] }\n" + target,
+       {"key 'priors.policy.redistribution'", "needs a numeric parameter"}},
+      {priors + "[set]\n\"shocks.volatility\" = 0.02\n" + target,
+       {"key 'priors.shocks.volatility'", "also given a value under [set]"}},
+      {priors + target + "[abc]\npopulation = 1\n", {"key 'abc.population'", "[2, 10000000]"}},
+      {priors + "[[targets]]\nid = \"C01\"\nmetric = \"trusts_accepting\"\nas_share = true\n"
+                "sd = 0.05\n",
+       {"key 'targets[1].id' (period 2016/17)", "outside the scenario's years"}},
+  };
+  int i = 0;
+  for (const auto& [text, fragments] : cases) {
+    const auto path = test::write_file("calibration-bad-" + std::to_string(i++) + ".toml", text);
+    const std::string out = path.string() + ".h5";
+    const auto r = test::cli({"calibrate", path.string(), "-o", out});
+    INFO(text << "\n" << r.err);
+    CHECK(r.code == 2);
+    CHECK(test::line_count(r.err) == 1);
+    CHECK(r.err.find(path.string() + ":") != std::string::npos);
+    for (const auto& f : fragments) CHECK(r.err.find(f) != std::string::npos);
+    CHECK_FALSE(fs::exists(out));
+    CHECK_FALSE(fs::exists(attempts_path(out)));
+    CHECK_FALSE(fs::exists(out + ".lock"));
+  }
+}
+
+TEST_CASE("slow: parameter recovery: a calibration of icsim finds the values that made its targets",
+          "[calibration]") {
+  // Targets simulated at a known parameter set (the mean of 8 runs), then calibrated from wide
+  // priors: the true values lie in the 90% credible intervals, and the posterior is at most half
+  // as wide as the prior.
+  Calibration c = parse_calibration(recovery_file, "recovery.toml");
+  const std::vector<double> truth{-0.04, 0.012};  // finance.margin_mean.acute, shocks.volatility
+  const IcsimModel model(c);
+  std::vector<double> mean(2, 0.0), out(2);
+  for (int seed = 1; seed <= 8; ++seed) {
+    model.simulate(truth, 1000 + seed, out, nullptr);
+    for (std::size_t k = 0; k < 2; ++k) mean[k] += out[k] / 8;
+  }
+  for (std::size_t k = 0; k < 2; ++k) c.problem.targets[k].observed = mean[k];
+  CalibrateOptions options;
+  options.output = test::sweep_folder() / "recovery.h5";
+  options.overwrite = true;
+  const CalibrateResult r = calibrate(c.problem, model, options);
+  const Posterior post = read_posterior(options.output);
+  INFO("observed " << mean[0] << ", " << mean[1] << "; " << r.abc.generations.size()
+                   << " generations, " << r.abc.runs << " runs, " << r.seconds << " s");
+  REQUIRE(post.parameters ==
+          std::vector<std::string>{"finance.margin_mean.acute", "shocks.volatility"});
+  for (std::size_t j = 0; j < 2; ++j) {
+    std::vector<double> x(post.size());
+    for (std::size_t i = 0; i < post.size(); ++i) x[i] = post.particles[i * 2 + j];
+    const double m = weighted_mean(x, post.weights);
+    std::vector<double> squares(x.size());
+    for (std::size_t i = 0; i < x.size(); ++i) squares[i] = (x[i] - m) * (x[i] - m);
+    const double sd = std::sqrt(weighted_mean(squares, post.weights));
+    const double low = abc::weighted_quantile(x, post.weights, 0.05),
+                 high = abc::weighted_quantile(x, post.weights, 0.95);
+    INFO(post.parameters[j] << ": mean " << m << ", sd " << sd << ", 90% [" << low << ", " << high
+                            << "], prior sd " << c.problem.parameters[j].prior.sd());
+    CHECK(low <= truth[j]);
+    CHECK(truth[j] <= high);
+    CHECK(sd <= 0.5 * c.problem.parameters[j].prior.sd());
+  }
+  for (const auto& f : r.abc.fit) CHECK(f.implausibility < 3);
+}
