@@ -63,6 +63,17 @@ bool same_structure(const Params& a, const Params& b) {
 }
 
 namespace {
+// Attractions only where the learning rule will read them (25 doubles an organisation).
+void prepare_rule_state(World& w) {
+  bool learning = false;
+  for (int k = 0; k < kind_count; ++k)
+    learning = learning || w.params.rule_for(static_cast<Kind>(k)) == Rule::learning;
+  if (learning && w.rules.attraction.empty()) {
+    w.rules.attraction.assign(w.size() * action_count, 0.0);
+    w.rules.experience.assign(w.size(), 1.0);
+  }
+}
+
 // The last England structure built, with the parameters it was built from. Synthetic ones are
 // not kept: they can be large, and they build quickly.
 Structure england_structure(const Params& params) {
@@ -201,15 +212,21 @@ World make_world(const Params& params, Structure structure, std::uint64_t run) {
                      params.collaborative_form == CollaborativeForm::formal ? 1 : 0);
   }
   w.rules.belief.assign(n, params.initial_belief);
-  // Attractions only where the learning rule will read them (25 doubles an organisation).
-  bool learning = false;
-  for (int k = 0; k < kind_count; ++k)
-    learning = learning || params.rule_for(static_cast<Kind>(k)) == Rule::learning;
-  if (learning) {
-    w.rules.attraction.assign(n * action_count, 0.0);
-    w.rules.experience.assign(n, 1.0);
-  }
+  prepare_rule_state(w);
   return w;
+}
+
+void apply_setting(World& w, const ParamSpec& spec, const Value& value) {
+  Params changed = w.params;
+  spec.set(changed, validate(spec, value));
+  const auto built_from = [](const Params& p) {
+    return std::tie(p.model, p.seed, p.first_year, p.initial_trust, p.initial_belief);
+  };
+  if (!same_structure(changed, w.params) || built_from(changed) != built_from(w.params))
+    throw ParamError("key '" + spec.name +
+                     "': read only when the world is built, so it cannot change during a run");
+  w.params = changed;
+  prepare_rule_state(w);  // a rule switched to learning starts from fresh attractions
 }
 
 }  // namespace icsim

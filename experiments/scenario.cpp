@@ -140,6 +140,11 @@ Scenario load_scenario(const std::string& path_or_name) {
 }
 
 void apply_setting(Params& params, std::string_view assignment, const std::string& origin) {
+  const Setting setting = parse_setting(assignment, origin);
+  setting.spec->set(params, setting.value);
+}
+
+Setting parse_setting(std::string_view assignment, const std::string& origin) {
   const auto eq = assignment.find('=');
   if (eq == std::string_view::npos)
     throw InputError(origin + " '" + std::string(assignment) + "': expected key=value");
@@ -150,7 +155,7 @@ void apply_setting(Params& params, std::string_view assignment, const std::strin
   const ParamSpec* spec = find_param(key);
   if (!spec) throw InputError(origin + ": unknown key '" + key + "'" + suggestion(key));
   try {
-    spec->set(params, validate(*spec, parse_value(*spec, text)));
+    return {spec, validate(*spec, parse_value(*spec, text))};
   } catch (const ParamError& e) {
     throw InputError(origin + ": " + e.what());
   }

@@ -759,6 +759,11 @@ SweepResult run_sweep(const Sweep& sweep, const SweepOptions& options) {
       tbb::make_filter<void, std::uint64_t>(
           tbb::filter_mode::serial_in_order,
           [&](tbb::flow_control& control) -> std::uint64_t {
+            if (options.stop && options.stop()) {
+              result.stopped = true;
+              control.stop();
+              return 0;
+            }
             if (options.next_run) {
               std::uint64_t run = 0;
               while (options.next_run(run))
@@ -783,14 +788,14 @@ SweepResult run_sweep(const Sweep& sweep, const SweepOptions& options) {
                 { std::lock_guard publish(handover); }
                 return row;
               }) &
-          tbb::make_filter<std::shared_ptr<RunRow>, void>(tbb::filter_mode::serial_in_order,
-                                                          [&](std::shared_ptr<RunRow> row) {
-                                                            { std::lock_guard receive(handover); }
-                                                            ++result.ran;
-                                                            if (!row->error.empty())
-                                                              progress.failed = ++failed;
-                                                            recorder.add(std::move(row));
-                                                          }));
+          tbb::make_filter<std::shared_ptr<RunRow>, void>(
+              tbb::filter_mode::serial_in_order, [&](std::shared_ptr<RunRow> row) {
+                { std::lock_guard receive(handover); }
+                ++result.ran;
+                if (!row->error.empty()) progress.failed = ++failed;
+                recorder.add(std::move(row));
+                if (options.on_run) options.on_run(result.ran, failed.load());
+              }));
   recorder.finish();
   progress.saved(recorder.committed());
   progress.stop();

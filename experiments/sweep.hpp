@@ -105,12 +105,19 @@ struct SweepOptions {
   // When set, runs come from here instead of the shard (false: no more); called from one thread
   // at a time. MPI workers (experiments/mpi_sweep.cpp) ask rank 0 for batches through it.
   std::function<bool(std::uint64_t&)> next_run;
+  // Asked before each run starts: once it answers true no further run starts; the runs under
+  // way finish and are saved, so the file can be resumed (Ctrl-C in the Python bindings).
+  std::function<bool()> stop;
+  // Called after each run reaches the recorder, from one thread at a time, with the runs done
+  // so far by this call and how many of them failed (the Python bindings' progress bar).
+  std::function<void(std::uint64_t ran, std::uint64_t failed)> on_run;
 };
 
 struct SweepResult {
   std::uint64_t shard_runs = 0;  // runs of the shard
   std::uint64_t resumed = 0;     // already in the file
   std::uint64_t ran = 0, failed = 0;
+  bool stopped = false;  // SweepOptions::stop ended it early
   double seconds = 0;
 };
 

@@ -83,12 +83,35 @@ Handle string_type() {
   return t;
 }
 
-Handle create_file(const std::string& path) {
+namespace {
+Handle file_access() {
   Handle fapl = property(H5P_FILE_ACCESS);
   // The 1.8 object format: readable by every h5py and netCDF-4 in use.
   check(H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST), "file format");
+  return fapl;
+}
+}  // namespace
+
+Handle create_file(const std::string& path) {
+  Handle fapl = file_access();
   return Handle(check(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl),
                       "cannot create '" + path + "'"));
+}
+
+Handle create_memory_file(const std::string& name) {
+  Handle fapl = file_access();
+  check(H5Pset_fapl_core(fapl, std::size_t{1} << 20, 0), "memory file " + name);
+  return Handle(check(H5Fcreate(name.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl),
+                      "cannot create memory file " + name));
+}
+
+std::vector<char> file_image(hid_t file) {
+  check(H5Fflush(file, H5F_SCOPE_GLOBAL), "cannot flush the file");
+  const ssize_t size = H5Fget_file_image(file, nullptr, 0);
+  check(static_cast<hid_t>(size), "file image");
+  std::vector<char> image(static_cast<std::size_t>(size));
+  check(static_cast<hid_t>(H5Fget_file_image(file, image.data(), image.size())), "file image");
+  return image;
 }
 
 Handle open_file(const std::string& path, bool write) {
