@@ -746,6 +746,7 @@ SweepResult run_sweep(const Sweep& sweep, const SweepOptions& options) {
   recorder_options.on_commit = [&progress](std::uint64_t n) { progress.saved(n); };
   SweepRecorder recorder(output, info, schema, base, recorder_options, resume);
   progress.start();
+  if (options.on_progress) options.on_progress(result);
 
   std::uint64_t next = 0;
   std::atomic<std::uint64_t> failed{0};
@@ -794,7 +795,10 @@ SweepResult run_sweep(const Sweep& sweep, const SweepOptions& options) {
                 ++result.ran;
                 if (!row->error.empty()) progress.failed = ++failed;
                 recorder.add(std::move(row));
-                if (options.on_run) options.on_run(result.ran, failed.load());
+                if (options.on_progress) {
+                  result.failed = failed.load();
+                  options.on_progress(result);
+                }
               }));
   recorder.finish();
   progress.saved(recorder.committed());

@@ -89,6 +89,8 @@ void write_design_csv(const Sweep& sweep, const Shard& shard, std::ostream& out)
 
 enum class ProgressStyle : std::uint8_t { bar, log, quiet };
 
+struct SweepResult;
+
 struct SweepOptions {
   std::filesystem::path output;
   Shard shard;
@@ -108,9 +110,9 @@ struct SweepOptions {
   // Asked before each run starts: once it answers true no further run starts; the runs under
   // way finish and are saved, so the file can be resumed (Ctrl-C in the Python bindings).
   std::function<bool()> stop;
-  // Called after each run reaches the recorder, from one thread at a time, with the runs done
-  // so far by this call and how many of them failed (the Python bindings' progress bar).
-  std::function<void(std::uint64_t ran, std::uint64_t failed)> on_run;
+  // Called once the runs to do are known and after each run reaches the recorder, from one
+  // thread at a time, with the counts so far (the Python bindings' progress bar).
+  std::function<void(const SweepResult&)> on_progress;
 };
 
 struct SweepResult {

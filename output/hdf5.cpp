@@ -1,8 +1,16 @@
 #include "output/hdf5.hpp"
 
 #include <hdf5_hl.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <fstream>
+
+// Jenkins' lookup3 hash as HDF5 checksums its metadata with: exported by libhdf5 (H5checksum.c)
+// but declared only in its private headers.
+extern "C" std::uint32_t H5_checksum_metadata(const void* data, std::size_t length,
+                                              std::uint32_t initial);
 
 namespace icsim::h5 {
 
@@ -111,7 +119,28 @@ std::vector<char> file_image(hid_t file) {
   check(static_cast<hid_t>(size), "file image");
   std::vector<char> image(static_cast<std::size_t>(size));
   check(static_cast<hid_t>(H5Fget_file_image(file, image.data(), image.size())), "file image");
+  // H5Fget_file_image clears the superblock's "open for writing" flags but, before HDF5 1.14.7
+  // (HDFGroup/hdf5#1915, fixed by #5489), leaves its checksum as it was, so that the image does
+  // not open. A version 2 or 3 superblock (the 1.8 format and later) with 8-byte addresses is
+  // 44 bytes and its checksum; recomputing it is harmless where the library got it right.
+  constexpr std::size_t superblock = 44;
+  if (image.size() >= superblock + 4 && (image[8] == 2 || image[8] == 3) && image[9] == 8) {
+    const std::uint32_t sum = H5_checksum_metadata(image.data(), superblock, 0);
+    for (std::size_t k = 0; k < 4; ++k)
+      image[superblock + k] = static_cast<char>((sum >> (8 * k)) & 0xFF);
+  }
   return image;
+}
+
+void save_image(const std::vector<char>& image, const std::string& path) {
+  const std::string temporary = path + ".partial-" + std::to_string(::getpid());
+  std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+  out.write(image.data(), static_cast<std::streamsize>(image.size()));
+  out.close();
+  if (!out || std::rename(temporary.c_str(), path.c_str()) != 0) {
+    std::remove(temporary.c_str());
+    throw Error("cannot write " + path);
+  }
 }
 
 Handle open_file(const std::string& path, bool write) {

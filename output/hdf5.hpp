@@ -82,6 +82,8 @@ Handle create_file(const std::string& path);  // truncates
 Handle create_memory_file(const std::string& name);
 // The bytes of an open file as they would stand on disk after a flush (H5Fget_file_image).
 std::vector<char> file_image(hid_t file);
+// Writes a file image to `path` under a temporary name (`path`.partial-<pid>) renamed at the end.
+void save_image(const std::vector<char>& image, const std::string& path);
 Handle open_file(const std::string& path, bool write);
 Handle create_group(hid_t parent, const std::string& name);  // makes intermediate groups
 Handle open_group(hid_t parent, const std::string& name);

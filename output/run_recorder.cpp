@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <fstream>
 #include <map>
 #include <numeric>
 
@@ -209,17 +208,7 @@ std::vector<char> RunRecorder::image() {
 }
 
 void RunRecorder::save(const std::filesystem::path& path) {
-  const std::vector<char> bytes = image();
-  const std::filesystem::path temporary = partial_name(path);
-  std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  out.close();
-  if (!out) {
-    std::error_code ignored;
-    std::filesystem::remove(temporary, ignored);
-    throw h5::Error("cannot write " + path.string());
-  }
-  std::filesystem::rename(temporary, path);
+  h5::save_image(image(), path.string());
 }
 
 }  // namespace icsim

@@ -64,8 +64,15 @@ def simulate(output: str | os.PathLike, scenario: str | None = None,
 
 def run_sweep(sweep_file: str | os.PathLike, output: str | os.PathLike, threads: int | None = None,
               quiet: bool = True, binary: str | None = None):
-    """`icsim sweep SWEEP.toml -o OUTPUT`; returns the Sweep."""
+    """`icsim sweep SWEEP.toml -o OUTPUT`; returns the Sweep. In this process (icsim.sweep)
+    when the compiled module is built and no binary is named."""
+    from . import _loader
     from .sweep import Sweep
+
+    if binary is None and _loader.available():
+        from .model import sweep
+
+        return sweep(sweep_file, output, threads=threads, progress=not quiet)
 
     arguments = ["sweep", os.fspath(sweep_file), "-o", os.fspath(output)]
     if threads is not None:
