@@ -221,8 +221,8 @@ class Model:
             dataset = self._with_reporters(output.timeseries(name), name)
             dataset = dataset.drop_vars([c for c in dataset.coords if c not in dataset.dims])
             parts.append(dataset.rename({v: f"{name}/{v}" for v in dataset.data_vars}))
-        merged = xr.merge(parts, combine_attrs="drop")
-        merged.attrs.update(source=output.path, seed=output.seed,
+        merged = xr.merge(parts, combine_attrs="drop_conflicts")
+        merged.attrs = dict(source=output.path, seed=output.seed,
                             scenario_source=output.scenario_source)
         return merged
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "agents/parameters.hpp"
+#include "experiments/scenario.hpp"
 #include "output/tables.hpp"
 
 namespace icsim::python {
@@ -29,7 +30,11 @@ struct StateColumn {
 class Engine {
  public:
   virtual ~Engine() = default;
-  virtual void step() = 0;                           // one year, Monte Carlo step or realisation
+  virtual void step() = 0;  // one year, Monte Carlo step or realisation; nothing once finished
+  // `count` steps at once (in parallel where they are independent), at most batch() a call.
+  virtual void advance(std::int64_t count);
+  virtual std::int64_t batch() const { return 1; }
+  virtual bool finished() const { return false; }    // the run has reached its end
   virtual std::int64_t steps() const = 0;            // run so far
   virtual std::int64_t planned() const = 0;          // what a whole run takes (`icsim run`)
   virtual std::optional<std::int64_t> year() const;  // calendar year of the state shown

@@ -107,6 +107,10 @@ class HealthEngine final : public Engine {
 
 }  // namespace
 
+void Engine::advance(std::int64_t count) {
+  for (std::int64_t i = 0; i < count && !finished(); ++i) step();
+}
+
 std::optional<std::int64_t> Engine::year() const {
   return std::nullopt;
 }

@@ -35,14 +35,20 @@ class Model {
   // leaves the model at the end of the last step run.
   void run(std::int64_t count) {
     const std::unique_lock lock = claim();
-    for (std::int64_t i = 0; i < count; ++i) {
+    while (count > 0 && !engine_->finished()) {
+      const std::int64_t now = std::min(count, engine_->batch());
       {
         py::gil_scoped_release released;
-        arena_.execute([&] { engine_->step(); });
+        arena_.execute([&] { engine_->advance(now); });
       }
+      count -= now;
       steps_.store(engine_->steps());
       if (PyErr_CheckSignals() != 0) throw py::error_already_set();
     }
+  }
+  bool running() const {
+    const std::unique_lock lock = claim();
+    return !engine_->finished();
   }
 
   std::int64_t steps() const { return steps_.load(); }
@@ -149,6 +155,7 @@ void bind_model(py::module_& module) {
            py::arg("threads"))
       .def("run", &Model::run, py::arg("count"))
       .def_property_readonly("steps", &Model::steps)
+      .def_property_readonly("running", &Model::running)
       .def_property_readonly("planned", &Model::planned)
       .def_property_readonly("year", &Model::year)
       .def_property_readonly("model", &Model::model)

@@ -35,8 +35,12 @@ class SweepJob {
     options_.command_line = command_line;
     options_.stop = [this] { return stopping_.load(); };
     options_.on_progress = [this](const SweepResult& r) {
-      std::lock_guard lock(mutex_);
-      progress_ = r;
+      {
+        std::lock_guard lock(mutex_);
+        progress_ = r;
+        ++updates_;
+      }
+      done_.notify_all();
     };
     thread_ = std::thread([this, threads] {
       try {
@@ -62,12 +66,15 @@ class SweepJob {
   SweepJob(const SweepJob&) = delete;
   SweepJob& operator=(const SweepJob&) = delete;
 
-  // Waits up to `seconds` (GIL released); whether the sweep has finished.
+  // Waits up to `seconds` (GIL released) for the sweep to make progress or finish; whether it
+  // has finished.
   bool wait(double seconds) {
     py::gil_scoped_release released;
     std::unique_lock lock(mutex_);
-    return done_.wait_for(lock, std::chrono::duration<double>(seconds),
-                          [this] { return finished_; });
+    done_.wait_for(lock, std::chrono::duration<double>(seconds),
+                   [this] { return finished_ || updates_ != seen_; });
+    seen_ = updates_;
+    return finished_;
   }
   // No further run starts; those under way finish and are saved.
   void stop() { stopping_ = true; }
@@ -102,6 +109,7 @@ class SweepJob {
   std::mutex mutex_;
   std::condition_variable done_;
   SweepResult progress_;
+  std::uint64_t updates_ = 0, seen_ = 0;  // progress reports made, and seen by wait()
   std::exception_ptr error_;
   bool finished_ = false;
   std::thread thread_;
