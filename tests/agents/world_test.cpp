@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "agents/step.hpp"
 #include "network/england.hpp"
 #include "support.hpp"
 
@@ -78,4 +79,29 @@ TEST_CASE("a world over a kept England structure equals one over a fresh structu
   CHECK_FALSE(same_structure(p, other));
   CHECK(make_world(other).orgs.income == make_world(other, load_england(other)).orgs.income);
   CHECK(make_world(other).orgs.income != kept.orgs.income);
+}
+
+TEST_CASE("apply_setting changes a running world's policy and refuses what only the start reads",
+          "[world]") {
+  World w = make_world(test::params({"run.years=2"}));
+  apply_setting(w, *find_param("policy.bailout"), Value{500.0});
+  CHECK(w.params.bailout == 500.0);
+  CHECK_THROWS_WITH(apply_setting(w, *find_param("policy.system_tied_share"), Value{2.0}),
+                    Catch::Contains("expected a number in [0, 1]"));
+  for (const char* name : {"trust.initial", "behaviour.initial_belief", "run.seed",
+                           "run.first_year", "model", "population.deficit_share"}) {
+    INFO(name);
+    const ParamSpec& spec = *find_param(name);
+    const auto value = another_value(spec, spec.get(w.params));
+    REQUIRE(value);
+    CHECK_THROWS_WITH(apply_setting(w, spec, *value),
+                      Catch::Contains("cannot change during a run"));
+  }
+  CHECK(w.params.bailout == 500.0);
+
+  // A rule switched to learning finds the attractions it reads.
+  REQUIRE(w.rules.attraction.empty());
+  apply_setting(w, *find_param("behaviour.rule"), Value{std::string("learning")});
+  CHECK(w.rules.attraction.size() == w.size() * action_count);
+  simulate(w, {});
 }

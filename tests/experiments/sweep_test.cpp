@@ -2,6 +2,7 @@
 
 #include <tbb/global_control.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <map>
@@ -364,4 +365,41 @@ TEST_CASE("slow: a sweep killed with SIGKILL midway, then resumed, equals the un
   REQUIRE(test::wait_exit(test::spawn_icsim(args, log)) == 0);
   CHECK(test::dataset_differences(reference.string(), out.string()).empty());
   CHECK_FALSE(fs::exists(out.string() + ".next"));
+}
+
+TEST_CASE("sweep: stop() ends it early with the finished runs saved; resume completes it",
+          "[sweep]") {
+  const Sweep s = parse_sweep(test::tiny_sweep(), "s.toml");
+  const auto out = test::sweep_folder() / "stopped.h5";
+  SweepOptions o;
+  o.output = out;
+  o.overwrite = true;
+  // One thread: two runs in flight (the pipeline's tokens), the next asked for once the first
+  // has reached the recorder.
+  tbb::global_control one(tbb::global_control::max_allowed_parallelism, 1);
+  std::vector<std::uint64_t> ran;  // the output stage's reports
+  std::atomic<std::size_t> reports{0};
+  std::uint64_t to_run = 0;
+  o.on_progress = [&](const SweepResult& r) {
+    to_run = r.shard_runs - r.resumed;
+    ran.push_back(r.ran);
+    ++reports;
+  };
+  o.stop = [&] { return reports.load() > 1; };  // once a run has reached the recorder
+  const SweepResult first = run_sweep(s, o);
+  CHECK(first.stopped);
+  CHECK(to_run == 6);
+  CHECK(ran == std::vector<std::uint64_t>{0, 1, 2});
+  CHECK(first.ran == 2);
+  CHECK(test::recorded_rows(out) == 2);
+
+  o.stop = {};
+  o.resume = true;
+  ran.clear();
+  const SweepResult second = run_sweep(s, o);
+  CHECK_FALSE(second.stopped);
+  CHECK(to_run == 6 - first.ran);
+  CHECK(second.resumed == first.ran);
+  CHECK(second.resumed + second.ran == 6);
+  CHECK(ran.back() == second.ran);
 }
