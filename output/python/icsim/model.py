@@ -67,7 +67,11 @@ class Model:
         self._tables: Run | None = None
 
     def __repr__(self) -> str:
-        where = f"year {self.year}" if self.year is not None else f"{self.steps} steps"
+        try:
+            year = self.year
+        except RuntimeError:  # busy in another thread
+            year = None
+        where = f"year {year}" if year is not None else f"{self.steps} steps"
         return f"<icsim.Model {self._command_line}: {where}>"
 
     # Running ------------------------------------------------------------------------------

@@ -5,8 +5,10 @@
 #include <tbb/task_arena.h>
 
 #include <atomic>
+#include <chrono>
 #include <mutex>
 
+#include "agents/step.hpp"
 #include "bindings.hpp"
 #include "experiments/scenario.hpp"
 
@@ -132,9 +134,34 @@ class Model {
   mutable std::mutex busy_;
 };
 
+// The seconds `simulate` takes for the scenario's run.years, its world built beforehand and not
+// timed: the model alone as `icsim run` runs it, the reference of bench/bindings.py.
+double simulate_seconds(const std::string& scenario,
+                        const std::vector<std::pair<std::string, std::string>>& settings,
+                        int threads) {
+  Scenario s = load_scenario(scenario.empty() ? std::string(default_scenario) : scenario);
+  for (const auto& [origin, assignment] : settings) apply_setting(s.params, assignment, origin);
+  tbb::task_arena arena(threads > 0 ? threads : tbb::task_arena::automatic);
+  return arena.execute([&] {
+    World world = make_world(s.params);
+    const auto start = std::chrono::steady_clock::now();
+    simulate(world, {});
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  });
+}
+
 }  // namespace
 
 void bind_model(py::module_& module) {
+  module.def(
+      "_simulate_seconds",
+      [](const std::string& scenario,
+         const std::vector<std::pair<std::string, std::string>>& settings, int threads) {
+        py::gil_scoped_release released;
+        return simulate_seconds(scenario, settings, threads);
+      },
+      py::arg("scenario"), py::arg("settings"), py::arg("threads"));
+
   py::class_<StateColumn>(module, "StateColumn")
       .def_readonly("level", &StateColumn::level)
       .def_readonly("name", &StateColumn::name)
