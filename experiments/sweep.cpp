@@ -789,17 +789,18 @@ SweepResult run_sweep(const Sweep& sweep, const SweepOptions& options) {
                 { std::lock_guard publish(handover); }
                 return row;
               }) &
-          tbb::make_filter<std::shared_ptr<RunRow>, void>(
-              tbb::filter_mode::serial_in_order, [&](std::shared_ptr<RunRow> row) {
-                { std::lock_guard receive(handover); }
-                ++result.ran;
-                if (!row->error.empty()) progress.failed = ++failed;
-                recorder.add(std::move(row));
-                if (options.on_progress) {
-                  result.failed = failed.load();
-                  options.on_progress(result);
-                }
-              }));
+          tbb::make_filter<std::shared_ptr<RunRow>, void>(tbb::filter_mode::serial_in_order,
+                                                          [&](std::shared_ptr<RunRow> row) {
+                                                            { std::lock_guard receive(handover); }
+                                                            ++result.ran;
+                                                            if (!row->error.empty())
+                                                              progress.failed = ++failed;
+                                                            recorder.add(std::move(row));
+                                                            if (options.on_progress) {
+                                                              result.failed = failed.load();
+                                                              options.on_progress(result);
+                                                            }
+                                                          }));
   recorder.finish();
   progress.saved(recorder.committed());
   progress.stop();

@@ -367,15 +367,15 @@ TEST_CASE("slow: a sweep killed with SIGKILL midway, then resumed, equals the un
   CHECK_FALSE(fs::exists(out.string() + ".next"));
 }
 
-TEST_CASE("sweep: stop() ends it early with the finished runs saved; resume completes it",
+TEST_CASE("sweep: stop() ends it early with the finished runs saved, and resume completes it",
           "[sweep]") {
   const Sweep s = parse_sweep(test::tiny_sweep(), "s.toml");
   const auto out = test::sweep_folder() / "stopped.h5";
   SweepOptions o;
   o.output = out;
   o.overwrite = true;
-  // One thread: two runs in flight (the pipeline's tokens), the next asked for once the first
-  // has reached the recorder.
+  // One thread: at most two runs in flight (the pipeline's tokens) when the first has reached
+  // the recorder and the next is asked for.
   tbb::global_control one(tbb::global_control::max_allowed_parallelism, 1);
   std::vector<std::uint64_t> ran;  // the output stage's reports
   std::atomic<std::size_t> reports{0};
@@ -389,9 +389,11 @@ TEST_CASE("sweep: stop() ends it early with the finished runs saved; resume comp
   const SweepResult first = run_sweep(s, o);
   CHECK(first.stopped);
   CHECK(to_run == 6);
-  CHECK(ran == std::vector<std::uint64_t>{0, 1, 2});
-  CHECK(first.ran == 2);
-  CHECK(test::recorded_rows(out) == 2);
+  CHECK(first.ran >= 1);
+  CHECK(first.ran <= 2);  // at most the runs in flight when it stopped
+  CHECK(ran.size() == first.ran + 1);
+  CHECK(ran.back() == first.ran);
+  CHECK(test::recorded_rows(out) == static_cast<long long>(first.ran));
 
   o.stop = {};
   o.resume = true;
