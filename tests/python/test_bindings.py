@@ -225,12 +225,19 @@ def test_state_before_the_first_year_says_so():
         m.state("stake")
 
 
-def test_record_false_keeps_no_history_but_shows_the_state():
-    m = icsim.Model(SCENARIO, seed=5, years=2, threads=1, record=False)
+def test_record_false_keeps_only_the_state_and_the_reporters():
+    recorded = icsim.Model(SCENARIO, seed=5, years=2, threads=1)
+    m = icsim.Model(SCENARIO, seed=5, years=2, threads=1, record=False,
+                    reporters={"mean_trust": lambda model: model.state("national/mean_trust"),
+                               "system/surplus": lambda model: model.state("system/surplus", copy=True)})
+    recorded.run()
     m.run()
-    assert m.state("stake_fraction").shape == (len(m.organisations),)
-    with pytest.raises(RuntimeError, match="record=False"):
-        m.metrics()
+    assert equal(m.state("stake_fraction"), recorded.state("stake_fraction"))
+    ours, theirs = m.metrics("national"), recorded.metrics("national")
+    assert list(ours.data_vars) == ["mean_trust"]
+    assert equal(ours["mean_trust"].to_numpy(), theirs["mean_trust"].to_numpy())
+    assert list(m.metrics()["year"].values) == [2020, 2021]
+    assert equal(m.metrics()["system/surplus"].to_numpy(), recorded.metrics("system")["surplus"].to_numpy())
     with pytest.raises(RuntimeError, match="record=False"):
         m.save("never.h5")
 

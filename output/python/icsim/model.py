@@ -36,7 +36,8 @@ class Model:
     ``seed`` and ``years`` are run.seed and run.years; ``model`` is a classic model
     ("public_goods", "threshold_cascade") instead of the health model. ``threads`` caps the
     threads the model uses (default: all cores); results do not depend on it. ``record=False``
-    keeps no history (``metrics()`` and ``save()`` then have nothing), for speed. ``reporters``
+    keeps no history, for speed (``metrics()`` then holds the reporters alone; ``save()`` has
+    nothing to write). ``reporters``
     ({name: fn}) are called with the model after every step, as ``run(reporters=...)`` does.
     A bad scenario or setting raises ScenarioError with the message `icsim run` prints.
 
@@ -109,7 +110,10 @@ class Model:
             self._core.run(count)
             return
         for _ in range(count):
+            before = self.steps
             self._core.run(1)
+            if self.steps == before:  # a classic model at its end
+                break
             for name, reporter in active.items():
                 self._report(name, reporter(self))
 
@@ -213,10 +217,10 @@ class Model:
         """Every metric recorded so far with the reporters' values, labelled as the file that
         ``save()`` writes is (coordinates, units, descriptions): one level ("organisation",
         "system", "national") as ``icsim.open_run(file).timeseries(level)`` reads it, or every
-        level in one Dataset whose variables are named "level/metric" as in /timeseries."""
+        level in one Dataset whose variables are named "level/metric" as in /timeseries. With
+        record=False: the reporters' values alone."""
         if not self._core.record:
-            raise RuntimeError("the model does not record (record=False): metrics() has nothing; "
-                               "state() shows the current year")
+            return self._reported_only(level)
         output = self.output
         if level is not None:
             return self._with_reporters(output.timeseries(level), level)
@@ -230,6 +234,21 @@ class Model:
                             scenario_source=output.scenario_source)
         return merged
 
+    def _reported_only(self, level: str | None) -> xr.Dataset:
+        """Without recording (record=False): the reporters' values alone."""
+        times = sorted({t for _, values in self._reported.values() for t in values})
+        time = "year" if self.year is not None else "step"
+        parts = []
+        for name in [level] if level else sorted({lv for lv, _ in self._reported.values()}):
+            dataset = xr.Dataset(coords={time: np.asarray(times)})
+            if name in ("organisation", "system"):
+                table = self.organisations if name == "organisation" else self.systems
+                dataset = dataset.assign_coords({name: table.index.to_numpy()})
+            dataset = self._with_reporters(dataset, name)
+            parts.append(dataset if level else
+                         dataset.rename({v: f"{name}/{v}" for v in dataset.data_vars}))
+        return xr.merge(parts) if parts else xr.Dataset()
+
     @staticmethod
     def _levels(output: Run) -> list[str]:
         with files.open_h5(output.path) as handle:
@@ -238,7 +257,8 @@ class Model:
 
     def _with_reporters(self, dataset: xr.Dataset, level: str) -> xr.Dataset:
         first = next(iter(dataset.data_vars.values()), None)
-        time = "year" if "year" in dataset.dims or first is None else first.dims[0]
+        time = next(iter(d for d in ("year", "step") if d in dataset.dims),
+                    first.dims[0] if first is not None else "year")
         for name, (reported_level, values) in self._reported.items():
             if reported_level != level:
                 continue
