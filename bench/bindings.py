@@ -1,21 +1,24 @@
-"""Speed of the Python bindings (issue 16) against the same work without them, timed in
-alternation so that other load on the machine skews both sides alike; medians of per-round
-ratios. Not a test (speed never is): bench/README.md keeps the latest figures.
+"""Speed of the Python bindings (issue 16) against the same work without them. The two sides of
+each measure are timed in alternation (their order swapped every round), so that other load on
+the machine skews both alike; the figures are medians of per-round ratios or differences. Not a
+test (speed never is): bench/README.md keeps the latest figures.
 
     ICSIM_CORE_DIR=build/release/python/icsim PYTHONPATH=output/python \\
-        /usr/bin/python3 bench/bindings.py [--rounds 15] [--binary build/release/icsim]
+        /usr/bin/python3 bench/bindings.py [--rounds 31] [--binary build/release/icsim]
 
-1. Model alone: `Model(record=False).run(10)` against `simulate` on the same world in C++ (what
-   `icsim run` and icsim-bench item 1 run), England default, 1 thread.
-2. Recording: `Model(...); run(10); save(path)` against `icsim run -o path` (a process: parsing
-   the scenario, building the world, simulating, recording, writing), 1 thread; and the same
-   with 1 year taken off both sides, which leaves 9 years of simulation and recording.
-3. step() overhead: 10 x `step()` against `run(10)` (one call), with and without recording, per
-   year; and 10 x `step()` against C++ `simulate` of 10 years, per year.
+1. Model alone: `Model(record=False).run(10)` against `simulate` of the same world in C++ (what
+   `icsim run` runs; icsim-bench item 1). England default, 1 thread, world built beforehand (not
+   timed); and the same over 100 years, where the first years' colder caches (Model() writes
+   the static tables to memory after building the world) weigh less.
+2. Recording against recording: `Model(...); run(10); save(path)` against `run_scenario` with an
+   output (what `icsim run -o path` does after reading its arguments: build the world, simulate,
+   record, write), in the same process; and against the `icsim run` process itself.
+3. step() overhead: on two models of the same seed, blocks of 10 x `step()` on one against
+   `run(10)` (one call) on the other, block by block (the same years each time), recording off
+   and on; and 100 x `step()` on a fresh model against C++ `simulate` of the same 100 years.
 """
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -27,116 +30,131 @@ import icsim
 from icsim import _loader
 
 SCENARIO = "england-2019"
+median = statistics.median
 
 
-def wall(fn):
+def wall(fn) -> float:
     start = time.perf_counter()
     fn()
     return time.perf_counter() - start
 
 
-def model_run(seed, years, record, threads=1):
-    m = icsim.Model(SCENARIO, seed=seed, years=years, threads=threads, record=record)
-    return m, wall(lambda: m.run(years))
-
-
-def model_steps(seed, years, record, threads=1):
-    m = icsim.Model(SCENARIO, seed=seed, years=years, threads=threads, record=record)
-
-    def steps():
-        for _ in range(years):
-            m.step()
-
-    return wall(steps)
+def in_turn(round_, **sides):
+    """Times each side (a function returning its seconds) in an order swapped every round."""
+    names = list(sides) if round_ % 2 == 0 else list(reversed(list(sides)))
+    return {name: sides[name]() for name in names}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--rounds", type=int, default=31)
+    parser.add_argument("--pairs", type=int, default=8, help="10-year pairs a round (item 1)")
+    parser.add_argument("--blocks", type=int, default=10, help="step/run blocks a round (item 3)")
     parser.add_argument("--binary", default=None)
     arguments = parser.parse_args()
     core = _loader.core()
     binary = arguments.binary or icsim.find_binary()
     scratch = Path(tempfile.mkdtemp(prefix="icsim-bench-bindings-"))
-    settings = lambda seed, years: [("seed", f"run.seed={seed}"), ("years", f"run.years={years}")]
-    print(f"icsim bindings bench: {core.__file__}\n  binary {binary}, {arguments.rounds} rounds",
-          file=sys.stderr)
-    # Warm-up: England's structure is built once per process; the first world pays for it.
-    model_run(1, 1, False)
-    core._simulate_seconds(SCENARIO, settings(1, 1), 1)
+    print(f"{core.__file__}\n{binary}, {arguments.rounds} rounds", file=sys.stderr)
 
-    alone, recording, recording9 = [], [], []
-    step_overhead = {True: [], False: []}
-    beyond_native = []
-    times = {k: [] for k in ("native", "model", "cli", "python", "cli1", "python1")}
+    def settings(seed, years=10):
+        return [("seed", f"run.seed={seed}"), ("years", f"run.years={years}")]
+
+    def fresh(seed, record, years=10):
+        return icsim.Model(SCENARIO, seed=seed, years=years, threads=1, record=record)
+
+    # Warm-up: England's structure is built once a process and copied after that.
+    fresh(1, True).run()
+    core._reference_seconds(SCENARIO, settings(1), 1, "")
+
+    results = {k: [] for k in ("alone", "alone100", "recording", "process", "step_off", "step_on",
+                               "native")}
+    seconds = {k: [] for k in ("model", "simulate", "python", "run_scenario", "cli")}
     for round_ in range(arguments.rounds):
         seed = 100 + round_
-        # 1: model alone, the two sides in turn (order alternating between rounds).
-        pair = []
-        for side in (("native", "model") if round_ % 2 == 0 else ("model", "native")):
-            if side == "native":
-                t = core._simulate_seconds(SCENARIO, settings(seed, 10), 1)
-            else:
-                t = model_run(seed, 10, False)[1]
-            times[side].append(t)
-            pair.append((side, t))
-        d = dict(pair)
-        alone.append(d["model"] / d["native"])
+        # 1. The model alone (10-year runs take 3 ms: several pairs a round).
+        for pair in range(arguments.pairs):
+            model = fresh(seed + 1000 * pair, False)
+            t = in_turn(round_ + pair,
+                        simulate=lambda: core._reference_seconds(
+                            SCENARIO, settings(seed + 1000 * pair), 1, ""),
+                        model=lambda: wall(lambda: model.run(10)))
+            results["alone"].append(t["model"] / t["simulate"])
+            for k in ("model", "simulate"):
+                seconds[k].append(t[k])
+        model = fresh(seed, False, 100)
+        t = in_turn(round_,
+                    simulate=lambda: core._reference_seconds(SCENARIO, settings(seed, 100), 1, ""),
+                    model=lambda: wall(lambda: model.run(100)))
+        results["alone100"].append(t["model"] / t["simulate"])
 
-        # 2: recording, a process against the module in this process.
-        def cli(years, path):
-            command = [binary, "run", SCENARIO, "--seed", str(seed), "--years", str(years),
-                       "--threads", "1", "-q", "-o", str(path)]
-            return wall(lambda: subprocess.run(command, check=True))
-
-        def python(years, path):
+        # 2. Recording: build, simulate 10 years, record, write the file.
+        def python():
             def work():
-                m = icsim.Model(SCENARIO, seed=seed, years=years, threads=1)
+                m = fresh(seed, True)
                 m.run()
-                m.save(path)
-
+                m.save(scratch / "python.h5")
             return wall(work)
 
-        d = {}
-        order = ("cli", "python") if round_ % 2 == 0 else ("python", "cli")
-        for side in order:
-            for years, key in ((10, side), (1, side + "1")):
-                d[key] = (cli if side == "cli" else python)(years, scratch / f"{key}.h5")
-                times[key].append(d[key])
-        recording.append(d["python"] / d["cli"])
-        recording9.append((d["python"] - d["python1"]) / (d["cli"] - d["cli1"]))
+        t = in_turn(round_, python=python,
+                    run_scenario=lambda: core._reference_seconds(SCENARIO, settings(seed), 1,
+                                                                 str(scratch / "cpp.h5")),
+                    cli=lambda: wall(lambda: subprocess.run(
+                        [binary, "run", SCENARIO, "--seed", str(seed), "--years", "10",
+                         "--threads", "1", "-q", "-o", str(scratch / "cli.h5")], check=True)))
+        results["recording"].append(t["python"] / t["run_scenario"])
+        results["process"].append(t["python"] / t["cli"])
+        for k in ("python", "run_scenario", "cli"):
+            seconds[k].append(t[k])
 
-        # 3: step() overhead per year.
-        for record in (False, True):
-            stepped = model_steps(seed, 10, record)
-            ran = model_run(seed, 10, record)[1]
-            step_overhead[record].append((stepped - ran) / 10)
-        stepped = model_steps(seed, 10, False)
-        native = core._simulate_seconds(SCENARIO, settings(seed, 10), 1)
-        beyond_native.append((stepped - native) / 10)
-        print(f"  round {round_ + 1}: alone {alone[-1]:.3f}, recording {recording[-1]:.3f} "
-              f"(9 years {recording9[-1]:.3f}), step overhead {step_overhead[False][-1] * 1e6:.1f} us",
+        # 3. step() against run(): the same years on two models of one seed, block by block.
+        for record, key in ((False, "step_off"), (True, "step_on")):
+            stepped, ran = fresh(seed, record, 1000), fresh(seed, record, 1000)
+
+            def steps():
+                return wall(lambda: [stepped.step() for _ in range(10)])
+
+            for block in range(arguments.blocks):
+                t = in_turn(round_ + block, steps=steps, run=lambda: wall(lambda: ran.run(10)))
+                results[key].append((t["steps"] - t["run"]) / 10)
+        stepped = fresh(seed, False, 100)
+        t = in_turn(round_, steps=lambda: wall(lambda: [stepped.step() for _ in range(100)]),
+                    simulate=lambda: core._reference_seconds(SCENARIO, settings(seed, 100), 1, ""))
+        results["native"].append((t["steps"] - t["simulate"]) / 100)
+        print(f"  round {round_ + 1}: alone {results['alone'][-1]:.3f}, recording "
+              f"{results['recording'][-1]:.3f}, step-run {median(results['step_off'][-10:]) * 1e6:.1f} us",
               file=sys.stderr)
 
-    med = statistics.median
-    ms = lambda key: f"{med(times[key]) * 1e3:.2f} ms"
-    print("| # | measure | value | target | met |")
-    print("|---|---|---|---|---|")
-    print(f"| 1 | England 10 years, model alone, 1 thread: Model.run / C++ simulate | "
-          f"{med(alone):.3f} ({ms('model')} vs {ms('native')}) | <= 1.05 | "
-          f"{'yes' if med(alone) <= 1.05 else 'no'} |")
-    print(f"| 2 | England 10 years recorded, 1 thread: Model(); run(10); save() / `icsim run -o` | "
-          f"{med(recording):.3f} ({ms('python')} vs {ms('cli')}) | <= 1.05 | "
-          f"{'yes' if med(recording) <= 1.05 else 'no'} |")
-    print(f"| 2 | the same, 9 years' simulation and recording (10 years less 1 on both sides) | "
-          f"{med(recording9):.3f} | <= 1.05 | {'yes' if med(recording9) <= 1.05 else 'no'} |")
-    for record in (False, True):
-        value = med(step_overhead[record]) * 1e6
-        print(f"| 3 | step() overhead per year over run(10), recording {'on' if record else 'off'} | "
-              f"{value:.1f} us | < 50 us | {'yes' if value < 50 else 'no'} |")
-    value = med(beyond_native) * 1e6
-    print(f"| 3 | step() x 10 over C++ simulate of 10 years, per year (recording off) | "
-          f"{value:.1f} us | < 50 us | {'yes' if value < 50 else 'no'} |")
+    ms = lambda key: f"{median(seconds[key]) * 1e3:.2f} ms"
+    decile = lambda key: statistics.quantiles(seconds[key], n=10)[0]  # a run not preempted
+    quartiles = lambda key: "[{:.3f}, {:.3f}]".format(*statistics.quantiles(results[key], n=4)[::2])
+    us = lambda key: median(results[key]) * 1e6
+    met = lambda ok: "yes" if ok else "**no**"
+    rows = [
+        ("England 10 years, model alone, 1 thread: `Model.run(10)` / C++ `simulate`",
+         f"{median(results['alone']):.3f} (quartiles {quartiles('alone')}; fastest tenths "
+         f"{decile('model') / decile('simulate'):.3f}; {ms('model')} vs {ms('simulate')}; "
+         f"{len(results['alone'])} pairs)", "<= 1.05",
+         met(median(results["alone"]) <= 1.05)),
+        ("England 100 years, model alone, 1 thread: `Model.run(100)` / C++ `simulate`",
+         f"{median(results['alone100']):.3f} (quartiles {quartiles('alone100')})", "", ""),
+        ("England 10 years recorded, 1 thread: `Model(); run(10); save()` / `run_scenario` with "
+         "an output (in process)",
+         f"{median(results['recording']):.3f} (quartiles {quartiles('recording')}; {ms('python')} "
+         f"vs {ms('run_scenario')})", "<= 1.05",
+         met(median(results["recording"]) <= 1.05)),
+        ("the same / the `icsim run -o` process",
+         f"{median(results['process']):.3f} (vs {ms('cli')})", "", ""),
+        ("`step()` overhead per year over `run(10)`, recording off",
+         f"{us('step_off'):.1f} us", "< 50 us", met(us("step_off") < 50)),
+        ("`step()` overhead per year over `run(10)`, recording on",
+         f"{us('step_on'):.1f} us", "< 50 us", met(us("step_on") < 50)),
+        ("100 x `step()` over C++ `simulate` of the same 100 years, per year (recording off)",
+         f"{us('native'):.1f} us", "< 50 us", met(us("native") < 50)),
+    ]
+    print("| measure | value | target | met |\n|---|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
     return 0
 
 

@@ -10,6 +10,7 @@
 
 #include "agents/step.hpp"
 #include "bindings.hpp"
+#include "experiments/run.hpp"
 #include "experiments/scenario.hpp"
 
 namespace icsim::python {
@@ -134,18 +135,28 @@ class Model {
   mutable std::mutex busy_;
 };
 
-// The seconds `simulate` takes for the scenario's run.years, its world built beforehand and not
-// timed: the model alone as `icsim run` runs it, the reference of bench/bindings.py.
-double simulate_seconds(const std::string& scenario,
-                        const std::vector<std::pair<std::string, std::string>>& settings,
-                        int threads) {
+// The references of bench/bindings.py, the work `icsim run` does without the command line: with
+// no `output`, the seconds `simulate` takes for run.years (the model alone; the world is built
+// beforehand, not timed); with one, the seconds run_scenario takes to build the world, simulate
+// and record it there.
+double reference_seconds(const std::string& scenario,
+                         const std::vector<std::pair<std::string, std::string>>& settings,
+                         int threads, const std::string& output) {
   Scenario s = load_scenario(scenario.empty() ? std::string(default_scenario) : scenario);
   for (const auto& [origin, assignment] : settings) apply_setting(s.params, assignment, origin);
   tbb::task_arena arena(threads > 0 ? threads : tbb::task_arena::automatic);
   return arena.execute([&] {
-    World world = make_world(s.params);
+    std::optional<World> world;
+    if (output.empty()) world = make_world(s.params);
     const auto start = std::chrono::steady_clock::now();
-    simulate(world, {});
+    if (world) {
+      simulate(*world, {});
+    } else {
+      RunOptions options;
+      options.output = output;
+      options.provenance = {to_toml(s.params), s.source, "bench", "run"};
+      run_scenario(s.params, options);
+    }
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   });
 }
@@ -154,13 +165,14 @@ double simulate_seconds(const std::string& scenario,
 
 void bind_model(py::module_& module) {
   module.def(
-      "_simulate_seconds",
+      "_reference_seconds",
       [](const std::string& scenario,
-         const std::vector<std::pair<std::string, std::string>>& settings, int threads) {
+         const std::vector<std::pair<std::string, std::string>>& settings, int threads,
+         const std::string& output) {
         py::gil_scoped_release released;
-        return simulate_seconds(scenario, settings, threads);
+        return reference_seconds(scenario, settings, threads, output);
       },
-      py::arg("scenario"), py::arg("settings"), py::arg("threads"));
+      py::arg("scenario"), py::arg("settings"), py::arg("threads"), py::arg("output"));
 
   py::class_<StateColumn>(module, "StateColumn")
       .def_readonly("level", &StateColumn::level)
