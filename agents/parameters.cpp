@@ -677,9 +677,20 @@ bool TimelineEntry::operator==(const TimelineEntry& other) const {
   return year == other.year && sorted(settings) == sorted(other.settings);
 }
 
+// Read only when the world is built: the run's own settings, the population's structure and
+// synthesised finance (costs, planned margins, traits), initial trust and beliefs. Everything
+// else is read every year, so a timeline (or icsim.Model.set) may change it.
 bool may_change_in_timeline(const ParamSpec& spec) {
-  return !spec.name.starts_with("run.") && !spec.name.starts_with("population.") &&
-         spec.name != "model" && !spec.name.starts_with("network.");
+  const std::string_view name = spec.name;
+  for (const std::string_view prefix : {"run.", "population.", "network.", "game.", "cascade.",
+                                        "finance.margin_mean.", "finance.margin_sd."})
+    if (name.starts_with(prefix)) return false;
+  for (const std::string_view fixed :
+       {"model", "finance.other_care_per_head", "finance.pcn_income_per_patient",
+        "finance.council_budget_per_resident", "collaboratives.capacity", "behaviour.risk_aversion",
+        "behaviour.threshold", "behaviour.initial_belief", "trust.initial", "trust.initial_spread"})
+    if (name == fixed) return false;
+  return true;
 }
 
 bool apply_timeline(Params& params, std::int64_t year, bool and_before) {

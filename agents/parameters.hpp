@@ -165,8 +165,9 @@ std::string to_toml(const Params& params);
 // Applies the timeline's settings for calendar year `year` (those of earlier years too when
 // `and_before`); returns whether any applied.
 bool apply_timeline(Params& params, std::int64_t year, bool and_before = false);
-// Whether a parameter may change in a timeline: not the run's own settings or the population's
-// structure, which are fixed for a run.
+// Whether a parameter may change during a run (a timeline entry, icsim.Model.set): not those read
+// only when the world is built (the run's settings, the population's structure and synthesised
+// finance, initial trust and beliefs).
 bool may_change_in_timeline(const ParamSpec& spec);
 
 std::string_view name_of(Rule rule);

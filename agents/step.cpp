@@ -5,6 +5,11 @@
 namespace icsim {
 
 void step(World& world, const RecordFn& record) {
+  run_year(world, record);
+  end_year(world);
+}
+
+void run_year(World& world, const RecordFn& record) {
   plan(world);
   decide(world);
   realise(world);
@@ -12,6 +17,9 @@ void step(World& world, const RecordFn& record) {
   settle(world);
   learn(world);
   if (record) record(world);
+}
+
+void end_year(World& world) {
   std::swap(world.previous, world.current);
   ++world.year;
 }

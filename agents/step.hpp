@@ -19,6 +19,11 @@ using RecordFn = std::function<void(const World&)>;
 
 // One planning year; `record` sees the world at the year's end.
 void step(World& world, const RecordFn& record);
+// step() in two halves, for an embedder that looks at the world between years (the Python
+// bindings): run_year leaves the world as `record` saw it, end_year then makes it the next
+// year's start. step() is run_year then end_year.
+void run_year(World& world, const RecordFn& record);
+void end_year(World& world);
 // All run.years years.
 void simulate(World& world, const RecordFn& record, const std::function<void(int)>& progress = {});
 

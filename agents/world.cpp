@@ -81,6 +81,19 @@ double leader_skill(const World& w, std::size_t system) {
       1.0);
 }
 
+namespace {
+// Attractions only where the learning rule will read them (25 doubles an organisation).
+void prepare_rule_state(World& w) {
+  bool learning = false;
+  for (int k = 0; k < kind_count; ++k)
+    learning = learning || w.params.rule_for(static_cast<Kind>(k)) == Rule::learning;
+  if (learning && w.rules.attraction.empty()) {
+    w.rules.attraction.assign(w.size() * action_count, 0.0);
+    w.rules.experience.assign(w.size(), 1.0);
+  }
+}
+}  // namespace
+
 World make_world(const Params& params, Structure structure, std::uint64_t run) {
   World w;
   w.params = params;
@@ -246,15 +259,16 @@ World make_world(const Params& params, Structure structure, std::uint64_t run) {
                      q.collaborative_form == CollaborativeForm::formal ? 1 : 0);
   }
   w.rules.belief.assign(n, q.initial_belief);
-  // Attractions only where the learning rule will read them (25 doubles an organisation).
-  bool learning = false;
-  for (int k = 0; k < kind_count; ++k)
-    learning = learning || q.rule_for(static_cast<Kind>(k)) == Rule::learning;
-  if (learning) {
-    w.rules.attraction.assign(n * action_count, 0.0);
-    w.rules.experience.assign(n, 1.0);
-  }
+  prepare_rule_state(w);
   return w;
+}
+
+void apply_setting(World& w, const ParamSpec& spec, const Value& value) {
+  if (!may_change_in_timeline(spec))
+    throw ParamError("key '" + spec.name +
+                     "': read only when the world is built, so it cannot change during a run");
+  spec.set(w.params, validate(spec, value));
+  prepare_rule_state(w);  // a rule switched to learning starts from fresh attractions
 }
 
 }  // namespace icsim

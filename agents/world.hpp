@@ -261,4 +261,11 @@ double leader_skill(const World& w, std::size_t system);
 // first year, initial trust and state. Throws std::runtime_error on an inconsistent structure.
 World make_world(const Params& params, Structure structure, std::uint64_t run = 0);
 
+// Changes a parameter of a running world from its next year on, as a change of policy between
+// years does (the Python bindings' Model.set; a scenario's timeline at a year's start). Throws
+// ParamError naming the key for a value out of range, or for a parameter read only when the
+// world is built (population, finance, seed, first year, initial state): changing one mid-run
+// would change nothing.
+void apply_setting(World& world, const ParamSpec& spec, const Value& value);
+
 }  // namespace icsim

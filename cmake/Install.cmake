@@ -32,3 +32,6 @@ set(ICSIM_PYTHON_INSTALL_DIR ${ICSIM_PYTHON_INSTALL_DIR} CACHE PATH
   "where cmake --install puts the icsim Python package (relative: under the prefix)")
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/output/python/icsim DESTINATION ${ICSIM_PYTHON_INSTALL_DIR}
   PATTERN __pycache__ EXCLUDE PATTERN "*.pyc" EXCLUDE)
+if(ICSIM_PYTHON_MODULE)  # the compiled module icsim._core, beside the package
+  install(TARGETS icsim_python LIBRARY DESTINATION ${ICSIM_PYTHON_INSTALL_DIR}/icsim)
+endif()

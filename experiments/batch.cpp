@@ -244,6 +244,11 @@ void BatchRunner::run(const Next& next, const Simulate& simulate, const Receive&
       tokens,
       tbb::make_filter<void, std::uint64_t>(tbb::filter_mode::serial_in_order,
                                             [&](tbb::flow_control& control) -> std::uint64_t {
+                                              if (options_.stop && options_.stop()) {
+                                                stopped_ = true;
+                                                control.stop();
+                                                return 0;
+                                              }
                                               std::uint64_t run = 0;
                                               while (next(run))
                                                 if (!is_recorded(run)) return run;

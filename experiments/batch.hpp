@@ -52,6 +52,9 @@ struct BatchOptions {
   ProgressStyle progress = ProgressStyle::quiet;
   double log_interval = 5.0;  // seconds between log lines
   std::ostream* progress_out = nullptr;
+  // Asked before each run starts: once it answers true no further run starts; the runs under
+  // way finish and are saved, so the file can be resumed (Ctrl-C in the Python bindings).
+  std::function<bool()> stop;
 };
 
 // A hash of everything that decides a batch's results, as 32 hexadecimal digits.
@@ -99,6 +102,7 @@ class BatchRunner {
   void finish();
 
   BatchCounts counts() const;
+  bool stopped() const { return stopped_; }  // options.stop ended run() early
   // Prints a line now, above the progress bar if there is one.
   void note(const std::string& line);
 
@@ -112,6 +116,7 @@ class BatchRunner {
   std::unique_ptr<SweepRecorder> recorder_;
   std::unique_ptr<Display> display_;
   std::atomic<std::uint64_t> saved_{0}, ran_{0}, failed_{0};
+  bool stopped_ = false;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 

@@ -4,6 +4,7 @@
 #include <tbb/parallel_for.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cmath>
 #include <iomanip>
 #include <limits>
@@ -48,13 +49,21 @@ std::uint64_t classic_key(const Params& p) {
 
 // An output file written under a temporary name and renamed into place by finish(), so a failed
 // run never leaves a half-written file under the requested name.
+// An empty path keeps the file in memory (image()).
 class OutputFile {
  public:
   OutputFile(const std::filesystem::path& path, const Provenance& provenance, const Params& p)
       : path_(path), temporary_(path) {
-    temporary_ += ".partial-" + std::to_string(::getpid());
     h5::quiet();
-    file_ = h5::create_file(temporary_.string());
+    if (path.empty()) {
+      static std::atomic<std::uint64_t> files{0};
+      file_ = h5::create_memory_file("icsim-classic-" + std::to_string(::getpid()) + "-" +
+                                     std::to_string(files++));
+      finished_ = true;  // nothing on disk to remove
+    } else {
+      temporary_ += ".partial-" + std::to_string(::getpid());
+      file_ = h5::create_file(temporary_.string());
+    }
     write_provenance(file_, provenance, p.seed);
     write_parameter_registry(file_);
     h5::set_attribute(file_, "model", registry_text(p, "model"));
@@ -90,6 +99,8 @@ class OutputFile {
     h5::set_attribute(group, "description",
                       std::string("the graph the classic model ran on (network.* parameters)"));
   }
+
+  std::vector<char> image() const { return h5::file_image(file_); }
 
   void finish() {
     h5::check(H5Fflush(file_, H5F_SCOPE_GLOBAL), "cannot write " + temporary_.string());
@@ -211,74 +222,120 @@ RelationshipGraph generate_network(const Params& p, std::uint64_t key, std::uint
 }
 
 PublicGoodsRun run_public_goods(const Params& p, const StepObserver& observer) {
+  PublicGoodsSimulation game(p, observer);
+  while (!game.finished()) game.step();
+  return game.result();
+}
+
+PublicGoodsSimulation::PublicGoodsSimulation(const Params& p, StepObserver observer)
+    : params_(p), observer_(std::move(observer)) {
   const std::uint64_t key = classic_key(p);
-  const RelationshipGraph graph = make_network(p, key, 0);
-  PublicGoodsGame game(graph, {p.game_r, p.game_cost, p.game_noise}, key,
-                       p.game_initial_cooperators);
-  PublicGoodsRun run;
-  run.nodes = game.size();
-  run.edges = graph.edge_count();
-  const auto record = [&](std::int64_t t) {
-    run.step.push_back(t);
-    run.cooperator_fraction.push_back(game.cooperator_fraction());
-    if (observer) observer(t, game.cooperator_fraction());
-  };
-  record(0);
-  const std::int64_t steps = p.steps, half = p.steps / 2;
-  double tail = 0;  // sum of the fraction after each step in (half, steps]
-  std::int64_t t = 0;
-  while (t < steps && !game.absorbed()) {
-    game.monte_carlo_step(static_cast<std::uint32_t>(++t));
-    if (t > half) tail += game.cooperator_fraction();
-    if (t % p.record_every == 0 || t == steps || game.absorbed()) record(t);
+  graph_ = std::make_unique<const RelationshipGraph>(make_network(p, key, 0));
+  game_ = std::make_unique<PublicGoodsGame>(*graph_, GameRules{p.game_r, p.game_cost, p.game_noise},
+                                            key, p.game_initial_cooperators);
+  run_.nodes = game_->size();
+  run_.edges = graph_->edge_count();
+  record();
+}
+
+void PublicGoodsSimulation::record() {
+  run_.step.push_back(t_);
+  run_.cooperator_fraction.push_back(game_->cooperator_fraction());
+  if (observer_) observer_(t_, game_->cooperator_fraction());
+}
+
+bool PublicGoodsSimulation::finished() const {
+  return t_ >= params_.steps || game_->absorbed();
+}
+
+void PublicGoodsSimulation::step() {
+  if (finished()) return;
+  game_->monte_carlo_step(static_cast<std::uint32_t>(++t_));
+  if (t_ > params_.steps / 2) tail_ += game_->cooperator_fraction();
+  if (t_ % params_.record_every == 0 || t_ == params_.steps || game_->absorbed()) record();
+}
+
+PublicGoodsRun PublicGoodsSimulation::result() const {
+  const std::int64_t steps = params_.steps, half = params_.steps / 2;
+  PublicGoodsRun run = run_;
+  run.steps_run = t_;
+  double tail = tail_;
+  if (game_->absorbed()) {
+    run.absorbed_at_step = t_;
+    run.absorbing_state = game_->cooperators() ? "all_cooperators" : "all_defectors";
+    tail += game_->cooperator_fraction() * static_cast<double>(steps - std::max(t_, half));
   }
-  run.steps_run = t;
-  if (game.absorbed()) {
-    run.absorbed_at_step = t;
-    run.absorbing_state = game.cooperators() ? "all_cooperators" : "all_defectors";
-    tail += game.cooperator_fraction() * static_cast<double>(steps - std::max(t, half));
-  }
-  run.mean_cooperator_fraction = tail / static_cast<double>(steps - half);
+  run.mean_cooperator_fraction = finished() ? tail / static_cast<double>(steps - half)
+                                            : std::numeric_limits<double>::quiet_NaN();
   return run;
 }
 
 CascadeRun run_threshold_cascade(const Params& p) {
-  const std::uint64_t key = classic_key(p);
+  CascadeSimulation cascades(p);
+  cascades.run(static_cast<std::uint32_t>(p.cascade_realisations));
+  return cascades.result();
+}
+
+CascadeSimulation::CascadeSimulation(const Params& p) : params_(p), key_(classic_key(p)) {
   const auto realisations = static_cast<std::uint32_t>(p.cascade_realisations);
   // A fixed graph (lattice, file, England) is built once; random kinds draw one per realisation.
-  std::optional<RelationshipGraph> fixed;
-  if (!network_is_random(p.network_kind)) fixed = make_network(p, key, 0);
-  CascadeRun run;
-  run.final_active_share.resize(realisations);
-  run.edges.resize(realisations);
-  std::vector<std::uint32_t> nodes(realisations);
+  if (!network_is_random(p.network_kind)) fixed_ = make_network(p, key_, 0);
+  run_.final_active_share.resize(realisations);
+  run_.edges.resize(realisations);
+  nodes_.resize(realisations);
+}
+
+void CascadeSimulation::run(std::uint32_t count) {
+  count = std::min<std::uint32_t>(count, static_cast<std::uint32_t>(nodes_.size()) - done_);
   detail::for_each_index(
-      realisations,
+      count,
       [&](std::size_t index) {
-        const auto r = static_cast<std::uint32_t>(index);
+        const auto r = done_ + static_cast<std::uint32_t>(index);
         std::optional<RelationshipGraph> drawn;
-        if (!fixed) drawn = make_network(p, key, r);
-        const RelationshipGraph& graph = fixed ? *fixed : *drawn;
+        if (!fixed_) drawn = make_network(params_, key_, r);
+        const RelationshipGraph& graph = fixed_ ? *fixed_ : *drawn;
         const auto n = static_cast<std::uint32_t>(graph.node_count());
-        ThresholdCascade cascade(graph, p.cascade_threshold);
-        cascade.activate(draw_seeds(n, static_cast<std::uint32_t>(p.cascade_seeds), key, r));
-        run.final_active_share[r] = cascade.active_share();
-        run.edges[r] = graph.edge_count();
-        nodes[r] = n;
+        ThresholdCascade cascade(graph, params_.cascade_threshold);
+        cascade.activate(draw_seeds(n, static_cast<std::uint32_t>(params_.cascade_seeds), key_, r));
+        run_.final_active_share[r] = cascade.active_share();
+        run_.edges[r] = graph.edge_count();
+        nodes_[r] = n;
       },
       1);
-  run.nodes = realisations ? nodes[0] : 0;
+  done_ += count;
+}
+
+CascadeRun CascadeSimulation::result() const {
+  CascadeRun run;
+  run.final_active_share.assign(run_.final_active_share.begin(),
+                                run_.final_active_share.begin() + done_);
+  run.edges.assign(run_.edges.begin(), run_.edges.begin() + done_);
+  run.nodes = done_ ? nodes_[0] : 0;
   std::size_t global = 0;
   double size = 0;
   for (const double share : run.final_active_share)
-    if (share > p.cascade_global_share) {
+    if (share > params_.cascade_global_share) {
       ++global;
       size += share;
     }
-  run.global_cascade_frequency = realisations ? static_cast<double>(global) / realisations : 0.0;
+  run.global_cascade_frequency = done_ ? static_cast<double>(global) / done_ : 0.0;
   run.mean_global_cascade_size =
       global ? size / static_cast<double>(global) : std::numeric_limits<double>::quiet_NaN();
   return run;
+}
+
+std::vector<char> classic_image(const Params& p, const Provenance& provenance,
+                                const PublicGoodsRun& run) {
+  OutputFile file({}, provenance, p);
+  write_public_goods(file, p, run);
+  return file.image();
+}
+
+std::vector<char> classic_image(const Params& p, const Provenance& provenance,
+                                const CascadeRun& run) {
+  OutputFile file({}, provenance, p);
+  write_cascade(file, p, run);
+  return file.image();
 }
 
 namespace {

@@ -6,10 +6,13 @@
 #include <filesystem>
 #include <functional>
 #include <iosfwd>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "agents/parameters.hpp"
+#include "agents/public_goods.hpp"
 #include "network/graph.hpp"
 #include "output/tables.hpp"
 
@@ -51,6 +54,59 @@ PublicGoodsRun run_public_goods(const Params& params, const StepObserver& observ
 // Realisations run in parallel (oneTBB); each draws from (seed, realisation) only, so the
 // result does not depend on the number of threads.
 CascadeRun run_threshold_cascade(const Params& params);
+
+// The public goods game a Monte Carlo step at a time (run_public_goods runs one to its end).
+class PublicGoodsSimulation {
+ public:
+  explicit PublicGoodsSimulation(const Params& params, StepObserver observer = {});
+  PublicGoodsSimulation(const PublicGoodsSimulation&) = delete;
+  PublicGoodsSimulation& operator=(const PublicGoodsSimulation&) = delete;
+
+  bool finished() const;  // run.steps done, or an absorbing state reached
+  void step();            // one Monte Carlo step; nothing once finished
+  std::int64_t steps_run() const { return t_; }
+  const PublicGoodsGame& game() const { return *game_; }
+  // The run so far as run_public_goods reports it; the mean over the second half of run.steps
+  // is NaN until the run has finished.
+  PublicGoodsRun result() const;
+
+ private:
+  void record();
+  Params params_;
+  StepObserver observer_;
+  std::unique_ptr<const RelationshipGraph> graph_;  // the game points into it
+  std::unique_ptr<PublicGoodsGame> game_;
+  PublicGoodsRun run_;
+  double tail_ = 0;  // sum of the fraction after each step in (run.steps / 2, run.steps]
+  std::int64_t t_ = 0;
+};
+
+// Threshold cascades a batch of realisations at a time (run_threshold_cascade runs them all).
+class CascadeSimulation {
+ public:
+  explicit CascadeSimulation(const Params& params);
+  std::uint32_t realisations_run() const { return done_; }
+  bool finished() const { return done_ == run_.final_active_share.size(); }
+  void run(std::uint32_t count);  // the next `count` realisations, in parallel
+  // The realisations run so far, summarised.
+  CascadeRun result() const;
+  // Final active share of each realisation (those past realisations_run() are not run yet).
+  const std::vector<double>& final_active_share() const { return run_.final_active_share; }
+
+ private:
+  Params params_;
+  std::uint64_t key_;
+  std::optional<RelationshipGraph> fixed_;  // a graph that is not random, built once
+  CascadeRun run_;                          // sized for every realisation
+  std::vector<std::uint32_t> nodes_;
+  std::uint32_t done_ = 0;
+};
+
+// The files run_classic writes, as bytes (the Python bindings save and read them).
+std::vector<char> classic_image(const Params& params, const Provenance& provenance,
+                                const PublicGoodsRun& run);
+std::vector<char> classic_image(const Params& params, const Provenance& provenance,
+                                const CascadeRun& run);
 
 // Runs params.model, prints progress and a summary to `out` (none: silent) and writes `output`
 // (via a temporary file renamed at the end). Returns the process exit code.

@@ -1,6 +1,7 @@
 #include "experiments/run.hpp"
 
-#include <memory>
+#include <stdexcept>
+#include <utility>
 
 #include "agents/metrics.hpp"
 #include "agents/step.hpp"
@@ -27,16 +28,61 @@ YearSummary summarise(const World& w) {
 }
 
 World run_scenario(const Params& params, const RunOptions& options) {
-  World world = make_world(params);
-  std::unique_ptr<RunRecorder> recorder;
-  if (options.output)
-    recorder = std::make_unique<RunRecorder>(*options.output, world, options.provenance);
-  simulate(world, [&](const World& w) {
-    if (recorder) recorder->record(w);
-    if (options.on_year) options.on_year(summarise(w));
+  Simulation run(params, options.output ? Simulation::Recording::file : Simulation::Recording::none,
+                 options.provenance, options.output.value_or(std::filesystem::path()));
+  for (std::int64_t y = 0; y < params.years; ++y) {
+    run.step();
+    if (options.on_year) options.on_year(summarise(run.world()));
+  }
+  return run.finish();
+}
+
+Simulation::Simulation(const Params& params, Recording recording, const Provenance& provenance,
+                       const std::filesystem::path& output)
+    : world_(make_world(params)), recording_(recording) {
+  if (recording == Recording::file)
+    recorder_ = std::make_unique<RunRecorder>(output, world_, provenance);
+  else if (recording == Recording::memory)
+    recorder_ = std::make_unique<RunRecorder>(world_, provenance);
+}
+
+Simulation::~Simulation() = default;
+
+void Simulation::step() {
+  if (year_open_) end_year(world_);
+  year_open_ = false;
+  run_year(world_, [this](const World& w) {
+    if (recorder_) recorder_->record(w);
   });
-  if (recorder) recorder->finish();
-  return world;
+  year_open_ = true;
+  ++years_run_;
+}
+
+void Simulation::set(const ParamSpec& spec, const Value& value) {
+  apply_setting(world_, spec, value);
+  const std::string line = std::to_string(world_.params.first_year + years_run_) + ": " +
+                           spec.name + " = " + format_value(spec.get(world_.params)) + "\n";
+  changes_ += line;
+  if (recorder_) recorder_->note("changes", changes_);
+}
+
+std::vector<char> Simulation::image() {
+  if (recording_ != Recording::memory)
+    throw std::logic_error("Simulation::image: the run is not recorded in memory");
+  return recorder_->image();
+}
+
+void Simulation::save(const std::filesystem::path& path) {
+  if (recording_ != Recording::memory)
+    throw std::logic_error("Simulation::save: the run is not recorded in memory");
+  recorder_->save(path);
+}
+
+World Simulation::finish() {
+  if (year_open_) end_year(world_);
+  year_open_ = false;
+  if (recording_ == Recording::file) recorder_->finish();
+  return std::move(world_);
 }
 
 }  // namespace icsim

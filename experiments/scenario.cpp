@@ -100,8 +100,8 @@ void timeline_settings(const toml::table& table, const std::string& prefix,
     }
     if (!may_change_in_timeline(*spec))
       throw InputError(where + "timeline: key '" + key +
-                       "' is fixed for a run (run, population and network settings cannot "
-                       "change by year)");
+                       "' is fixed for a run: it is read only when the world is built (run, "
+                       "population and network settings, synthesised finance, initial trust)");
     try {
       entry.settings.emplace_back(spec, validate(*spec, to_value(node, label, key)));
     } catch (const ParamError& e) {
@@ -200,6 +200,11 @@ Scenario load_scenario(const std::string& path_or_name) {
 }
 
 void apply_setting(Params& params, std::string_view assignment, const std::string& origin) {
+  const Setting setting = parse_setting(assignment, origin);
+  setting.spec->set(params, setting.value);
+}
+
+Setting parse_setting(std::string_view assignment, const std::string& origin) {
   const auto eq = assignment.find('=');
   if (eq == std::string_view::npos)
     throw InputError(origin + " '" + std::string(assignment) + "': expected key=value");
@@ -210,7 +215,7 @@ void apply_setting(Params& params, std::string_view assignment, const std::strin
   const ParamSpec* spec = find_param(key);
   if (!spec) throw InputError(origin + ": unknown key '" + key + "'" + suggestion(key));
   try {
-    spec->set(params, validate(*spec, parse_value(*spec, text)));
+    return {spec, validate(*spec, parse_value(*spec, text))};
   } catch (const ParamError& e) {
     throw InputError(origin + ": " + e.what());
   }

@@ -38,4 +38,12 @@ Scenario parse_scenario(std::string_view text, const std::string& label,
 // Applies "key=value" (from --set); errors name `origin` ("--set").
 void apply_setting(Params& params, std::string_view assignment, const std::string& origin);
 
+// A registry parameter and a value for it, read from "key=value" as --set reads it (checked
+// against its type and range); errors are InputError naming `origin`.
+struct Setting {
+  const ParamSpec* spec = nullptr;
+  Value value;
+};
+Setting parse_setting(std::string_view assignment, const std::string& origin);
+
 }  // namespace icsim

@@ -619,16 +619,25 @@ SweepResult run_sweep(const Sweep& sweep, const SweepOptions& options) {
   const std::uint64_t total = result.shard_runs;
   runner.open(info, schema, base,
               [total](const BatchCounts& c, bool bar) { return progress_line(c, total, bar); });
+  if (options.on_progress) options.on_progress(result);
   runner.run(
       options.next_run ? BatchRunner::Next(options.next_run) : runner.shard_runs(sweep.runs()),
       [&](std::uint64_t run, SeriesPool* pool) {
         return simulate_run(sweep, schema, widths, options, run, pool);
+      },
+      [&](const RunRow&) {
+        if (!options.on_progress) return;
+        const BatchCounts counts = runner.counts();
+        result.ran = counts.ran;
+        result.failed = counts.failed;
+        options.on_progress(result);
       });
   runner.finish();
   const BatchCounts counts = runner.counts();
   result.ran = counts.ran;
   result.failed = counts.failed;
   result.seconds = counts.seconds;
+  result.stopped = runner.stopped();
   return result;
 }
 

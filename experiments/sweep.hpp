@@ -103,6 +103,8 @@ std::optional<Shard> shard_from_environment(
 // axis by name.
 void write_design_csv(const Sweep& sweep, const Shard& shard, std::ostream& out);
 
+struct SweepResult;
+
 // The output, shard, resume or overwrite, commits and progress (experiments/batch.hpp), and:
 struct SweepOptions : BatchOptions {
   std::string command_line;
@@ -112,12 +114,16 @@ struct SweepOptions : BatchOptions {
   // When set, runs come from here instead of the shard (false: no more); called from one thread
   // at a time. MPI workers (experiments/mpi_sweep.cpp) ask rank 0 for batches through it.
   std::function<bool(std::uint64_t&)> next_run;
+  // Called once the runs to do are known and after each run reaches the recorder, from one
+  // thread at a time, with the counts so far (the Python bindings' progress bar).
+  std::function<void(const SweepResult&)> on_progress;
 };
 
 struct SweepResult {
   std::uint64_t shard_runs = 0;  // runs of the shard
   std::uint64_t resumed = 0;     // already in the file
   std::uint64_t ran = 0, failed = 0;
+  bool stopped = false;  // SweepOptions::stop ended it early
   double seconds = 0;
 };
 

@@ -1,8 +1,16 @@
 #include "output/hdf5.hpp"
 
 #include <hdf5_hl.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <fstream>
+
+// Jenkins' lookup3 hash as HDF5 checksums its metadata with: exported by libhdf5 (H5checksum.c)
+// but declared only in its private headers.
+extern "C" std::uint32_t H5_checksum_metadata(const void* data, std::size_t length,
+                                              std::uint32_t initial);
 
 namespace icsim::h5 {
 
@@ -83,12 +91,56 @@ Handle string_type() {
   return t;
 }
 
-Handle create_file(const std::string& path) {
+namespace {
+Handle file_access() {
   Handle fapl = property(H5P_FILE_ACCESS);
   // The 1.8 object format: readable by every h5py and netCDF-4 in use.
   check(H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST), "file format");
+  return fapl;
+}
+}  // namespace
+
+Handle create_file(const std::string& path) {
+  Handle fapl = file_access();
   return Handle(check(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl),
                       "cannot create '" + path + "'"));
+}
+
+Handle create_memory_file(const std::string& name) {
+  Handle fapl = file_access();
+  check(H5Pset_fapl_core(fapl, std::size_t{1} << 20, 0), "memory file " + name);
+  return Handle(check(H5Fcreate(name.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl),
+                      "cannot create memory file " + name));
+}
+
+std::vector<char> file_image(hid_t file) {
+  check(H5Fflush(file, H5F_SCOPE_GLOBAL), "cannot flush the file");
+  const ssize_t size = H5Fget_file_image(file, nullptr, 0);
+  check(static_cast<hid_t>(size), "file image");
+  std::vector<char> image(static_cast<std::size_t>(size));
+  check(static_cast<hid_t>(H5Fget_file_image(file, image.data(), image.size())), "file image");
+  // H5Fget_file_image clears the superblock's "open for writing" flags but, before HDF5 1.14.7
+  // (HDFGroup/hdf5#1915, fixed by #5489), leaves its checksum as it was, so that the image does
+  // not open. A version 2 or 3 superblock (the 1.8 format and later) with 8-byte addresses is
+  // 44 bytes and its checksum; recomputing it is harmless where the library got it right.
+  constexpr std::size_t superblock = 44;
+  if (image.size() >= superblock + 4 && (image[8] == 2 || image[8] == 3) && image[9] == 8) {
+    const std::uint32_t sum = H5_checksum_metadata(image.data(), superblock, 0);
+    for (std::size_t k = 0; k < 4; ++k)
+      image[superblock + k] = static_cast<char>((sum >> (8 * k)) & 0xFF);
+  }
+  return image;
+}
+
+void save_image(const std::vector<char>& image, const std::string& path) {
+  const std::string temporary = path + ".partial-" + std::to_string(::getpid());
+  std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+  out.write(image.data(), static_cast<std::streamsize>(image.size()));
+  out.close();
+  if (!out || std::rename(temporary.c_str(), path.c_str()) != 0) {
+    std::remove(temporary.c_str());
+    throw Error("cannot write " + path);
+  }
 }
 
 Handle open_file(const std::string& path, bool write) {

@@ -78,6 +78,12 @@ inline hid_t type_of<std::uint8_t>() {
 Handle string_type();  // variable-length UTF-8
 
 Handle create_file(const std::string& path);  // truncates
+// A file held in memory only (no file on disk); `name` must be unique among open files.
+Handle create_memory_file(const std::string& name);
+// The bytes of an open file as they would stand on disk after a flush (H5Fget_file_image).
+std::vector<char> file_image(hid_t file);
+// Writes a file image to `path` under a temporary name (`path`.partial-<pid>) renamed at the end.
+void save_image(const std::vector<char>& image, const std::string& path);
 Handle open_file(const std::string& path, bool write);
 Handle create_group(hid_t parent, const std::string& name);  // makes intermediate groups
 Handle open_group(hid_t parent, const std::string& name);

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <map>
 #include <numeric>
 
@@ -39,6 +40,12 @@ SeriesGroup series_group(hid_t file, const char* name) {
   return g;
 }
 
+std::filesystem::path partial_name(const std::filesystem::path& path) {
+  std::filesystem::path temporary = path;
+  temporary += ".partial-" + std::to_string(::getpid());
+  return temporary;
+}
+
 }  // namespace
 
 struct RunRecorder::State {
@@ -59,10 +66,15 @@ RunRecorder::RunRecorder(const std::filesystem::path& path, const World& w,
     : state_(std::make_unique<State>(queue_capacity)) {
   auto& s = *state_;
   s.path = path;
-  s.temporary = path;
-  s.temporary += ".partial-" + std::to_string(::getpid());
   h5::quiet();
-  s.file = h5::create_file(s.temporary.string());
+  if (path.empty()) {  // in memory
+    static std::atomic<std::uint64_t> files{0};
+    s.file = h5::create_memory_file("icsim-run-" + std::to_string(::getpid()) + "-" +
+                                    std::to_string(files++));
+  } else {
+    s.temporary = partial_name(path);
+    s.file = h5::create_file(s.temporary.string());
+  }
   try {
     write_provenance(s.file, provenance, w.params.seed);
     write_parameter_registry(s.file);
@@ -133,13 +145,16 @@ RunRecorder::RunRecorder(const std::filesystem::path& path, const World& w,
     H5Fflush(s.file, H5F_SCOPE_GLOBAL);
   } catch (...) {
     s.file.reset();
-    std::filesystem::remove(s.temporary);
+    if (!s.temporary.empty()) std::filesystem::remove(s.temporary);
     throw;
   }
 }
 
+RunRecorder::RunRecorder(const World& w, const Provenance& provenance, std::size_t queue_capacity)
+    : RunRecorder(std::filesystem::path(), w, provenance, queue_capacity) {}
+
 RunRecorder::~RunRecorder() {
-  if (!state_ || state_->finished) return;
+  if (!state_ || state_->finished || state_->temporary.empty()) return;  // in memory: members close
   try {
     state_->writer.finish();
   } catch (...) {  // already failing: the temporary file goes
@@ -201,6 +216,7 @@ void RunRecorder::record(const World& w) {
 
 void RunRecorder::finish() {
   auto& s = *state_;
+  if (s.temporary.empty()) throw std::logic_error("RunRecorder::finish: the file is in memory");
   s.writer.finish();
   s.groups = {};
   s.edges = {};
@@ -214,6 +230,20 @@ void RunRecorder::finish() {
   if (closed < 0) throw h5::Error("cannot close " + s.temporary.string() + ": " + h5::last_error());
   std::filesystem::rename(s.temporary, s.path);
   s.finished = true;
+}
+
+void RunRecorder::note(const std::string& name, const std::string& text) {
+  State* s = state_.get();
+  s->writer.submit([s, name, text] { h5::set_attribute(s->file, name, text); });
+}
+
+std::vector<char> RunRecorder::image() {
+  state_->writer.drain();
+  return h5::file_image(state_->file);
+}
+
+void RunRecorder::save(const std::filesystem::path& path) {
+  h5::save_image(image(), path.string());
 }
 
 }  // namespace icsim

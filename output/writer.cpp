@@ -26,13 +26,20 @@ void AsyncWriter::run() {
       std::lock_guard lock(mutex_);
       failed = error_ != nullptr;
     }
-    if (failed) continue;  // after an error, drain without writing
-    try {
-      task();
-    } catch (...) {
-      std::lock_guard lock(mutex_);
-      error_ = std::current_exception();
+    std::exception_ptr error;
+    if (!failed) {  // after an error, drain without writing
+      try {
+        task();
+      } catch (...) {
+        error = std::current_exception();
+      }
     }
+    {
+      std::lock_guard lock(mutex_);
+      if (error) error_ = error;
+      ++completed_;
+    }
+    done_.notify_all();
   }
 }
 
@@ -43,7 +50,20 @@ void AsyncWriter::check() {
 
 void AsyncWriter::submit(std::function<void()> task) {
   check();
+  {
+    std::lock_guard lock(mutex_);
+    ++submitted_;
+  }
   queue_.push(std::move(task));
+}
+
+void AsyncWriter::drain() {
+  {
+    std::unique_lock lock(mutex_);
+    const std::uint64_t target = submitted_;
+    done_.wait(lock, [&] { return completed_ >= target; });
+  }
+  check();
 }
 
 void AsyncWriter::finish() {

@@ -4,6 +4,8 @@
 
 #include <tbb/concurrent_queue.h>
 
+#include <condition_variable>
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <mutex>
@@ -20,6 +22,8 @@ class AsyncWriter {
 
   // Queues work for the writer thread; rethrows the writer's first error, if any.
   void submit(std::function<void()> task);
+  // Waits until everything queued so far has run (the thread goes on); rethrows as check().
+  void drain();
   // Runs everything queued, stops the thread and rethrows the writer's first error.
   void finish();
   // Rethrows the writer's first error, if any.
@@ -32,6 +36,8 @@ class AsyncWriter {
   std::thread thread_;
   std::mutex mutex_;
   std::exception_ptr error_;
+  std::condition_variable done_;
+  std::uint64_t submitted_ = 0, completed_ = 0;  // tasks, counted for drain()
   bool finished_ = false;
 };
 

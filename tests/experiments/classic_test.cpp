@@ -135,3 +135,52 @@ TEST_CASE("make_network builds what network.kind names", "[generators]") {
   CHECK(network_is_random(NetworkKind::erdos_renyi));
   CHECK_FALSE(network_is_random(NetworkKind::lattice));
 }
+
+TEST_CASE("A public goods game stepped one step at a time is the whole run", "[classic]") {
+  const Params p = game({"game.r=4.5", "run.steps=30", "run.record_every=7"});
+  const PublicGoodsRun whole = run_public_goods(p);
+  PublicGoodsSimulation stepped(p);
+  CHECK(std::isnan(stepped.result().mean_cooperator_fraction));  // not finished
+  std::int64_t steps = 0;
+  while (!stepped.finished()) {
+    stepped.step();
+    CHECK(stepped.steps_run() == ++steps);
+  }
+  stepped.step();  // nothing once finished
+  const PublicGoodsRun run = stepped.result();
+  CHECK(run.steps_run == 30);
+  CHECK(run.step == whole.step);
+  CHECK(run.cooperator_fraction == whole.cooperator_fraction);
+  CHECK(run.mean_cooperator_fraction == whole.mean_cooperator_fraction);
+}
+
+TEST_CASE("threaded: threshold cascades run in batches are the whole run", "[classic]") {
+  const Params p = test::params({"model=threshold_cascade", "network.kind=erdos_renyi",
+                                 "network.size=300", "cascade.realisations=50"});
+  const CascadeRun whole = run_threshold_cascade(p);
+  CascadeSimulation batches(p);
+  for (const std::uint32_t count : {1u, 7u, 30u, 100u}) batches.run(count);
+  CHECK(batches.finished());
+  const CascadeRun run = batches.result();
+  CHECK(run.final_active_share == whole.final_active_share);
+  CHECK(run.edges == whole.edges);
+  CHECK(run.global_cascade_frequency == whole.global_cascade_frequency);
+}
+
+TEST_CASE("classic_image is the file run_classic writes", "[classic]") {
+  const Params p = game({"game.r=4.5", "run.steps=20"});
+  const Provenance provenance{to_toml(p), "test", "icsim run", "run"};
+  const auto written = temp("written.h5"), saved = temp("image.h5");
+  CHECK(run_classic(p, written, provenance, nullptr) == 0);
+  h5::save_image(classic_image(p, provenance, run_public_goods(p)), saved.string());
+  h5::quiet();
+  const h5::Handle a = h5::open_file(written.string(), false),
+                   b = h5::open_file(saved.string(), false);
+  CHECK(h5::read_all<double>(a, "timeseries/national/cooperator_fraction") ==
+        h5::read_all<double>(b, "timeseries/national/cooperator_fraction"));
+  CHECK(h5::read_all<double>(a, "summary/mean_cooperator_fraction") ==
+        h5::read_all<double>(b, "summary/mean_cooperator_fraction"));
+  CHECK(h5::string_attribute(a, "model") == h5::string_attribute(b, "model"));
+  std::filesystem::remove(written);
+  std::filesystem::remove(saved);
+}

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "agents/step.hpp"
 #include "experiments/england.hpp"
 #include "support.hpp"
 
@@ -83,4 +84,30 @@ TEST_CASE("a world over a kept England structure equals one over a fresh structu
   const Params margins = test::params({"finance.margin_mean.acute=-0.05"});
   CHECK(same_structure(p, margins));
   CHECK(make_world(margins).orgs.margin != kept.orgs.margin);
+}
+
+TEST_CASE("apply_setting changes a running world's policy and refuses what only the start reads",
+          "[world]") {
+  World w = make_world(test::params({"run.years=2"}));
+  apply_setting(w, *find_param("policy.bailout"), Value{500.0});
+  CHECK(w.params.bailout == 500.0);
+  CHECK_THROWS_WITH(apply_setting(w, *find_param("policy.system_tied_share"), Value{2.0}),
+                    Catch::Contains("expected a number in [0, 1]"));
+  for (const char* name :
+       {"trust.initial", "behaviour.initial_belief", "run.seed", "run.first_year", "model",
+        "finance.margin_mean.acute", "population.provider_cost_total", "behaviour.risk_aversion"}) {
+    INFO(name);
+    const ParamSpec& spec = *find_param(name);
+    const auto value = another_value(spec, spec.get(w.params));
+    REQUIRE(value);
+    CHECK_THROWS_WITH(apply_setting(w, spec, *value),
+                      Catch::Contains("cannot change during a run"));
+  }
+  CHECK(w.params.bailout == 500.0);
+
+  // A rule switched to learning finds the attractions it reads.
+  REQUIRE(w.rules.attraction.empty());
+  apply_setting(w, *find_param("behaviour.rule"), Value{std::string("learning")});
+  CHECK(w.rules.attraction.size() == w.size() * action_count);
+  simulate(w, {});
 }

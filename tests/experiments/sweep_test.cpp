@@ -2,6 +2,7 @@
 
 #include <tbb/global_control.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <map>
@@ -555,4 +556,43 @@ TEST_CASE("sweep: icsim run --posterior --draws writes an ensemble, a run per dr
                                 (test::sweep_folder() / "never.h5").string()});
   CHECK(wrong.code == 2);
   CHECK(wrong.err.find("not an icsim calibration file") != std::string::npos);
+}
+
+TEST_CASE("sweep: stop() ends it early with the finished runs saved, and resume completes it",
+          "[sweep]") {
+  const Sweep s = parse_sweep(test::tiny_sweep(), "s.toml");
+  const auto out = test::sweep_folder() / "stopped.h5";
+  SweepOptions o;
+  o.output = out;
+  o.overwrite = true;
+  // One thread: at most two runs in flight (the pipeline's tokens) when the first has reached
+  // the recorder and the next is asked for.
+  tbb::global_control one(tbb::global_control::max_allowed_parallelism, 1);
+  std::vector<std::uint64_t> ran;  // the output stage's reports
+  std::atomic<std::size_t> reports{0};
+  std::uint64_t to_run = 0;
+  o.on_progress = [&](const SweepResult& r) {
+    to_run = r.shard_runs - r.resumed;
+    ran.push_back(r.ran);
+    ++reports;
+  };
+  o.stop = [&] { return reports.load() > 1; };  // once a run has reached the recorder
+  const SweepResult first = run_sweep(s, o);
+  CHECK(first.stopped);
+  CHECK(to_run == 6);
+  CHECK(first.ran >= 1);
+  CHECK(first.ran <= 2);  // at most the runs in flight when it stopped
+  CHECK(ran.size() == first.ran + 1);
+  CHECK(ran.back() == first.ran);
+  CHECK(test::recorded_rows(out) == static_cast<long long>(first.ran));
+
+  o.stop = {};
+  o.resume = true;
+  ran.clear();
+  const SweepResult second = run_sweep(s, o);
+  CHECK_FALSE(second.stopped);
+  CHECK(to_run == 6 - first.ran);
+  CHECK(second.resumed == first.ran);
+  CHECK(second.resumed + second.ran == 6);
+  CHECK(ran.back() == second.ran);
 }

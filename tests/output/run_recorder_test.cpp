@@ -108,3 +108,24 @@ TEST_CASE("a run that fails part-way leaves no file under the requested name", "
   CHECK_FALSE(std::filesystem::exists(path));
   CHECK_FALSE(std::filesystem::exists(temporary));
 }
+
+TEST_CASE("a recorder in memory gives the file as it stands, every year so far", "[output]") {
+  const Params p = test::params({"run.years=3"});
+  World w = make_world(p);
+  RunRecorder recorder(w, {to_toml(p), "test", "test", "run"});
+  const auto saved = temp_file("memory.h5");
+  for (int year = 1; year <= 3; ++year) {
+    step(w, [&](const World& y) { recorder.record(y); });
+    recorder.note("note", "after year " + std::to_string(year));
+    recorder.save(saved);  // mid-run: a file HDF5 opens as it is (the image's checksum fixed)
+    h5::quiet();
+    const h5::Handle file = h5::open_file(saved.string(), false);
+    CHECK(h5::shape(file, "timeseries/system/surplus") ==
+          std::vector<hsize_t>{hsize_t(year), w.systems.size()});
+    CHECK(h5::read_all<std::int32_t>(file, "timeseries/national/year").back() ==
+          p.first_year + year - 1);
+    CHECK(h5::string_attribute(file, "note") == "after year " + std::to_string(year));
+  }
+  CHECK_THROWS_AS(recorder.finish(), std::logic_error);
+  std::filesystem::remove(saved);
+}

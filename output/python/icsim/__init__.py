@@ -7,6 +7,12 @@
     sweep.sobol("final_mean_trust")       # Sobol indices with bootstrap intervals
     cal = icsim.open_calibration("post.h5")  # posterior, fit table, plots against the priors
 
+With the compiled module (icsim._core) built, the model runs in this process:
+
+    m = icsim.Model("england-2020", seed=7)   # m.step(), m.run(10), m.state("stake_fraction")
+    m.metrics("system"); m.save("run.h5")     # labelled as the files are; the CLI's file
+    icsim.sweep("sweep.toml", threads=2)      # a sweep with a progress bar; Ctrl-C resumable
+
 `python3 -m icsim report FILE.h5 -o report.html` writes a one-page report of a run or sweep.
 """
 
@@ -16,8 +22,11 @@ import os
 
 from . import plots, sensitivity
 from .calibration import Calibration, open_calibration
+from ._loader import available as core_available
 from .binary import find_binary, run_sweep, sample_design, simulate, write_sweep_file
+from .errors import ScenarioError
 from .files import SUPPORTED_SCHEMA_VERSIONS, IcsimFileError, UnsupportedSchemaError, file_kind
+from .model import Model, sweep
 from .run import Run
 from .sweep import Sweep
 
@@ -26,7 +35,8 @@ __version__ = "0.1.0"
 __all__ = [
     "open", "open_run", "open_sweep", "Run", "Sweep", "IcsimFileError", "UnsupportedSchemaError",
     "SUPPORTED_SCHEMA_VERSIONS", "find_binary", "simulate", "run_sweep", "sample_design",
-    "write_sweep_file", "plots", "sensitivity", "Calibration", "open_calibration",
+    "write_sweep_file", "plots", "sensitivity", "Calibration", "open_calibration", "Model",
+    "sweep", "ScenarioError", "core_available",
 ]
 
 

@@ -74,16 +74,23 @@ def simulate(output: str | os.PathLike, scenario: str | None = None,
 def run_sweep(sweep_file: str | os.PathLike, output: str | os.PathLike, threads: int | None = None,
               progress: bool = True, resume: bool = False, overwrite: bool = False,
               binary: str | None = None):
-    """`icsim sweep SWEEP.toml -o OUTPUT`; returns the Sweep.
+    """`icsim sweep SWEEP.toml -o OUTPUT`; returns the Sweep. In this process (icsim.sweep)
+    when the compiled module is built and no binary is named.
 
     ``progress``: a progress bar of the runs saved (tqdm: a widget in a notebook with ipywidgets,
-    else text), fed by icsim's progress log. An existing ``output`` is an error unless
-    ``resume`` (run only the runs the file lacks: re-running a notebook cell costs nothing once
-    the sweep is complete; a changed sweep file is refused) or ``overwrite`` (start again)."""
+    else text). An existing ``output`` is an error unless ``resume`` (run only the runs the file
+    lacks: re-running a notebook cell costs nothing once the sweep is complete; a changed sweep
+    file is refused) or ``overwrite`` (start again)."""
+    from . import _loader
     from .sweep import Sweep
 
     if resume and overwrite:
         raise ValueError("resume and overwrite exclude each other")
+    if binary is None and _loader.available():
+        from .model import sweep
+
+        return sweep(sweep_file, output, threads=threads, progress=progress, resume=resume,
+                     overwrite=overwrite)
     arguments = ["sweep", os.fspath(sweep_file), "-o", os.fspath(output)]
     if threads is not None:
         arguments += ["--threads", str(threads)]

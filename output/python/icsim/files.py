@@ -3,6 +3,7 @@ we understand?) and the conversion of HDF5 groups into pandas and xarray objects
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import tomllib
@@ -47,11 +48,25 @@ def _reason(error: BaseException) -> str:
     return text
 
 
+class FileImage(str):
+    """An icsim file held in memory (icsim.Model's recording), used where a path is: its text
+    names it, ``image`` holds its bytes."""
+
+    def __new__(cls, name: str, image: bytes):
+        named = super().__new__(cls, name)
+        named.image = image
+        return named
+
+
 def open_h5(path: str | os.PathLike, expected_kind: str | None = None) -> h5py.File:
     """Opens ``path`` read-only after checking that it is an icsim output of a known schema
     (and of ``expected_kind``, "run" or "sweep", if given). The caller closes the file. A file
     that is missing, not HDF5, truncated or damaged raises one line naming it (IcsimFileError,
     or FileNotFoundError)."""
+    if isinstance(path, FileImage):
+        handle = h5py.File(io.BytesIO(path.image), "r")
+        check_icsim(handle, path, expected_kind)
+        return handle
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path}: no such file")

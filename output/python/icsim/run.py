@@ -46,13 +46,18 @@ class Run(Output):
     # Time series --------------------------------------------------------------------------
     def timeseries(self, level: str, metrics=None) -> xr.Dataset:
         """The metrics of one level ("organisation", "system" or "national") as a Dataset
-        [year] or [year, <level>], with the entities' names, kinds and systems as coordinates."""
-        if level not in LEVELS:
-            raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
+        [year] or [year, <level>], with the entities' names, kinds and systems as coordinates;
+        "edge": trust on each edge by year, where the run recorded it (run.record_edge_trust)."""
+        if level not in LEVELS + ("edge",):
+            raise ValueError(f"level must be one of {', '.join(LEVELS)} or edge, not {level!r}")
         with files.open_h5(self.path) as handle:
+            if f"timeseries/{level}" not in handle:
+                raise files.IcsimFileError(f"{self.path}: no /timeseries/{level} (edge trust is "
+                                           "recorded by runs with run.record_edge_trust = true)")
             dataset = files.read_series_group(handle[f"timeseries/{level}"], metrics,
                                               ("year", level))
-        dataset = self._label(dataset, level)
+        if level != "edge":
+            dataset = self._label(dataset, level)
         dataset.attrs.update(source=self.path, seed=self.seed, scenario_source=self.scenario_source)
         return dataset
 
