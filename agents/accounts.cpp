@@ -84,7 +84,7 @@ OrganisationFlows operating_flows(const World& w, std::size_t i) {
   }
   if (kind == Kind::local_authority) {
     f.outside_in += l.planned_income[i];
-    f.outside_out += l.planned_cost[i] * (1.0 + p.council_cost_pressure) + shock - savings;
+    f.outside_out += l.planned_cost[i] + shock - savings;
     const Pool& own = pool(w, i);
     for_each_pool_partner(w, i, [&](std::uint32_t c, std::uint32_t e) {
       with(c, -pool_transfer(w, static_cast<std::uint32_t>(i), c, e, own));

@@ -28,9 +28,7 @@ void update_rules(World& w) {
     const auto sys = w.orgs.system[i];
     r.belief[i] += p.belief_weight * ((s.met[sys] ? 1.0 : 0.0) - r.belief[i]);
     const double stake = w.current.stake[i], effort = w.current.effort[i];
-    w.ledger.utility[i] =
-        payoff(w, i, stake, effort) +
-        (w.ledger.bonus[i] - w.ledger.penalty[i]) / std::max(w.ledger.planned_cost[i], 1e-9);
+    w.ledger.utility[i] = payoff(w, i, stake, effort);  // bonus and penalty included
     if (p.rule_for(w.orgs.kind[i]) != Rule::learning) return;
     // EWA: N(t) = rho N(t-1) + 1; A_j(t) = (phi N(t-1) A_j(t-1) + [delta + (1-delta) I_j] pi_j) /
     // N(t)

@@ -224,7 +224,8 @@ std::vector<ParamSpec> build_registry() {
                    "council adult social care budget per resident (2019/20: about 16.5bn)"));
   r.push_back(real("finance.council_cost_pressure", &Params::council_cost_pressure,
                    "fraction of budget", 0.01, 0, 0.5,
-                   "councils' social care cost growth above their funding each year"));
+                   "councils' social care cost growth above their funding, which they must cut "
+                   "elsewhere to set balanced budgets: it weighs on their pooling"));
   r.push_back(real("finance.growth", &Params::growth, "fraction per year", 0.035, -0.5, 0.5,
                    "nominal growth of allocations, contracts and costs per year (2019/20 money "
                    "is the base; 2016/17 to 2019/20 grew about 3.5% a year)"));
@@ -321,7 +322,10 @@ std::vector<ParamSpec> build_registry() {
   // behaviour
   r.push_back(choice("behaviour.rule", &Params::rule, rule_names, "expected_utility",
                      "decision rule of every organisation"));
+  // Per kind for the organisations that choose stakes and efforts (councils choose how much to
+  // pool, by their own rule; primary care networks do not decide).
   for (int k = 0; k < kind_count; ++k) {
+    if (!holds_control_total(static_cast<Kind>(k))) continue;
     auto names = rule_names;
     names.emplace_back("inherit");
     r.push_back(choice_with<Rule>("behaviour." + std::string(kind_names[k]) + ".rule", names,
@@ -331,14 +335,15 @@ std::vector<ParamSpec> build_registry() {
                                       "behaviour.rule)",
                                   [k](Params& p) -> Rule& { return p.kind_rule[k]; }));
   }
-  // Break-even duties: statutory for NHS trusts and commissioners (NHS Act 2006 s.223, FT
-  // licence); councils must set balanced budgets; PCNs are networks of practices with none.
-  static constexpr std::array<double, kind_count> duty{1, 1, 1, 1, 1, 1, 0.3, 0.8};
+  // Break-even duties of the NHS bodies: statutory for trusts and commissioners (NHS Act 2006
+  // s.223, the foundation trust licence; CCGs' duty under the 2012 Act).
+  static constexpr std::array<double, kind_count> duty{1, 1, 1, 1, 1, 1, 0, 0};
   for (int k = 0; k < kind_count; ++k)
-    r.push_back(per_kind("behaviour.duty.", &Params::duty, k, "weight", duty[k], 0, 5,
-                         "weight a " + std::string(kind_names[k]) +
-                             " organisation puts on its own financial balance (its break-even "
-                             "duty)"));
+    if (holds_control_total(static_cast<Kind>(k)))
+      r.push_back(per_kind("behaviour.duty.", &Params::duty, k, "weight", duty[k], 0, 5,
+                           "weight a " + std::string(kind_names[k]) +
+                               " organisation puts on its own financial balance (its break-even "
+                               "duty)"));
   r.push_back(real("behaviour.statutory_duty_shift", &Params::statutory_duty_shift, "fraction", 0.5,
                    0, 1,
                    "share of the break-even duty's weight that moves to the system's balance "
@@ -691,6 +696,13 @@ bool may_change_in_timeline(const ParamSpec& spec) {
         "behaviour.threshold", "behaviour.initial_belief", "trust.initial", "trust.initial_spread"})
     if (name == fixed) return false;
   return true;
+}
+
+void set_for_run(Params& params, const ParamSpec& spec, const Value& value) {
+  spec.set(params, value);
+  for (auto& entry : params.timeline)
+    std::erase_if(entry.settings, [&](const auto& s) { return s.first == &spec; });
+  std::erase_if(params.timeline, [](const TimelineEntry& e) { return e.settings.empty(); });
 }
 
 bool apply_timeline(Params& params, std::int64_t year, bool and_before) {

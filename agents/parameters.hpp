@@ -87,7 +87,9 @@ struct Params {
   bool statutory_collaboration = false;
   // behaviour
   Rule rule{};
-  std::array<Rule, kind_count> kind_rule{};
+  std::array<Rule, kind_count> kind_rule{Rule::inherit, Rule::inherit, Rule::inherit,
+                                         Rule::inherit, Rule::inherit, Rule::inherit,
+                                         Rule::inherit, Rule::inherit};
   std::array<double, kind_count> duty{};  // break-even duty by kind
   double logit_noise = 0, risk_aversion = 0, imitation_noise = 0, exploration = 0;
   double ewa_phi = 0, ewa_delta = 0, ewa_rho = 0, ewa_lambda = 0;
@@ -162,6 +164,11 @@ Value parse_value(const ParamSpec& spec, std::string_view text);
 std::string format_value(const Value& value);
 // The resolved scenario: every parameter, grouped in TOML tables.
 std::string to_toml(const Params& params);
+// Sets a parameter for the whole run: the timeline's entries for it are dropped, so the value
+// holds from the first year to the last. What --set, a sweep's [set] and axes, calibration
+// priors and the lever table's ends mean (a scenario's own top-level settings are the values
+// before its timeline instead).
+void set_for_run(Params& params, const ParamSpec& spec, const Value& value);
 // Applies the timeline's settings for calendar year `year` (those of earlier years too when
 // `and_before`); returns whether any applied.
 bool apply_timeline(Params& params, std::int64_t year, bool and_before = false);

@@ -79,7 +79,12 @@ Outlook outlook(const World& w, std::size_t i) {
   const double beta = variable_share(p), sd2 = p.demand_volatility * p.demand_volatility;
   double demand = 0;
   if (kind == Kind::commissioner) {
-    const double exposed = beta * l.contracts[i] + cost;
+    // Its contracts with trusts move with demand as the payment mechanism says; networks' do not.
+    double with_trusts = 0;
+    for_each_contract(w, i, [&](std::uint32_t j, std::uint32_t e) {
+      if (is_trust(w.orgs.kind[j])) with_trusts += contract_rate(w, j) * w.graph.flows()[e];
+    });
+    const double exposed = beta * with_trusts + cost;
     demand = -p.demand_drift * exposed;
     var += sd2 * exposed * exposed;
   } else if (is_trust(kind)) {
@@ -194,9 +199,11 @@ Choice choose_expected_utility(const DecideContext& ctx, std::size_t i, Random& 
                                                        : 1.0);
     double own = value * p.cip_max * e * cost - p.effort_cost * e * e * cost - failure * (1 - pm) +
                  care * weight * (pm - p_prev) * others;
+    // The duty-to-collaborate penalty falls on a member that met its own total with less than
+    // its system's mean effort while the system missed.
     if (accepted && p.collaboration_penalty > 0 && e < ctx.system_effort[sys])
-      own -= p.collaboration_penalty * a * (1 - belief);
-    if (accepted && p.psf_incentive > 0) {
+      own -= p.collaboration_penalty * a * (1 - belief) * pm;
+    if (accepted && is_trust(kind) && p.psf_incentive > 0) {
       const double z = (out.margin0 + out.slope * e) / out.sigma;
       own += p.psf_incentive * out.sigma * (z * normal_cdf(z) + normal_pdf(z));
     }
@@ -209,7 +216,8 @@ Choice choose_expected_utility(const DecideContext& ctx, std::size_t i, Random& 
     for (int si = 0; si < stake_levels; ++si) {
       const int action = si * effort_levels + ei;
       const double s = stake_level(action, floor, top);
-      const double mean = a * ((1 - s) * pm + s * b) + (a > 0 ? s * cover : 0.0);
+      // Any staked member's shortfall is covered, whatever its stake.
+      const double mean = a * ((1 - s) * pm + s * b) + (a > 0 && s > 0 ? cover : 0.0);
       const double var =
           a * a * (own_weight[si] * vo + system_weight[si] * vs + cross_weight[si] * spread);
       u[action] = mean - (a > 0 ? ra * var / (2 * a) : 0.0) + own;
@@ -283,7 +291,10 @@ Choice choose_threshold(const DecideContext& ctx, std::size_t i, Random&) {
   }
   const double floor = stake_floor(w, i), top = stake_top(w, i);
   const bool act = total > 0 && pooled / total >= o.threshold[i];
-  return {act ? top : floor, act ? p.threshold_effort_high : p.threshold_effort_low};
+  double effort = act ? p.threshold_effort_high : p.threshold_effort_low;
+  // Under a duty-to-collaborate penalty it does not fall below its system's mean effort.
+  if (p.collaboration_penalty > 0) effort = std::max(effort, ctx.system_effort[o.system[i]]);
+  return {act ? top : floor, effort};
 }
 
 // Councils weigh the pooled budget's saving (which grows with trust on their edges to the
@@ -343,7 +354,21 @@ double payoff(const World& w, std::size_t i, double stake, double effort) {
   const double paid = w.current.accepted[i]
                           ? (1 - stake) * a * (met ? 1 : 0) + stake * a * (system_met ? ratio : 0)
                           : 0.0;
-  return (paid + p.cip_max * effort * cost - p.effort_cost * effort * effort * cost) / cost;
+  // The penalty and the bonus this action would have drawn, so that learning anticipates them.
+  const bool accepted = w.current.accepted[i];
+  const double penalty = accepted && met && !system_met && effort < s.mean_effort[sys]
+                             ? p.collaboration_penalty * a
+                             : 0.0;
+  const double bonus =
+      accepted && met && is_trust(w.orgs.kind[i])
+          ? p.psf_incentive * (l.surplus[i] + delta - l.control_total[i]) *
+                (l.bonus[i] > 0 && l.surplus[i] > l.control_total[i]
+                     ? l.bonus[i] / (p.psf_incentive * (l.surplus[i] - l.control_total[i]))
+                     : 1.0)
+          : 0.0;
+  return (paid + bonus - penalty + p.cip_max * effort * cost -
+          p.effort_cost * effort * effort * cost) /
+         cost;
 }
 
 }  // namespace icsim

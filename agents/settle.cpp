@@ -157,10 +157,10 @@ void settle(World& w) {
   auto& nat = w.national;
   for (std::size_t sys = 0; sys < w.systems.size(); ++sys) nat.support_returned += s.returned[sys];
   for (std::size_t i = 0; i < n; ++i) {
+    nat.penalties += l.penalty[i];
     if (pay[i] <= 0) continue;
     for (int f = 0; f < fund_count; ++f)
       nat.paid[f] += pay[i] * fund_allocation(w, Fund(f), i) / l.allocation[i];
-    nat.penalties += l.penalty[i];
   }
 
   // 2016/17 to 2018/19: unearned sustainability funding went as a bonus to trusts that beat

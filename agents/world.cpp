@@ -226,6 +226,22 @@ World make_world(const Params& params, Structure structure, std::uint64_t run) {
   }
 
   size_ledger(w);
+  // Mean trust inside each system at the start (the collaborate stage reads last year's).
+  {
+    const std::size_t ns = w.systems.size();
+    std::vector<double> sum(ns, 0.0), count(ns, 0.0);
+    for (std::uint32_t i = 0; i < n; ++i) {
+      const Incidence at = w.graph.incidence(i);
+      const auto higher = at.higher();
+      for (std::size_t k = 0; k < higher.size(); ++k)
+        if (w.orgs.system[higher[k]] == w.orgs.system[i]) {
+          sum[w.orgs.system[i]] += w.trust[at.first_higher_edge + k];
+          count[w.orgs.system[i]] += 1;
+        }
+    }
+    for (std::size_t s = 0; s < ns; ++s)
+      w.system_ledger.mean_trust[s] = count[s] > 0 ? sum[s] / count[s] : 0.0;
+  }
   w.pool_index.assign(n, 0);
   std::uint32_t councils = 0;
   for (std::size_t i = 0; i < n; ++i)

@@ -589,7 +589,8 @@ Params IcsimModel::params(std::span<const double> theta, std::int64_t seed) cons
   Params p = calibration_.base;
   for (std::size_t j = 0; j < calibration_.parameters.size(); ++j) {
     const ParamSpec& spec = *calibration_.parameters[j];
-    spec.set(p, spec.type == ParamType::integer ? Value{std::llround(theta[j])} : Value{theta[j]});
+    set_for_run(p, spec,
+                spec.type == ParamType::integer ? Value{std::llround(theta[j])} : Value{theta[j]});
   }
   find_param("run.seed")->set(p, Value{seed});
   return p;

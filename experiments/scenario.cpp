@@ -201,7 +201,7 @@ Scenario load_scenario(const std::string& path_or_name) {
 
 void apply_setting(Params& params, std::string_view assignment, const std::string& origin) {
   const Setting setting = parse_setting(assignment, origin);
-  setting.spec->set(params, setting.value);
+  set_for_run(params, *setting.spec, setting.value);
 }
 
 Setting parse_setting(std::string_view assignment, const std::string& origin) {

@@ -198,7 +198,7 @@ void check_population(const Sweep& sweep, const World& base) {
     for (const auto& value : trial) {
       if (value == axis.spec->get(sweep.base)) continue;
       Params p = sweep.base;
-      axis.spec->set(p, value);
+      set_for_run(p, *axis.spec, value);
       World w;
       try {
         w = make_world(p);
@@ -486,10 +486,11 @@ RunSpec run_spec(const Sweep& sweep, std::uint64_t run) {
 
 Params run_params(const Sweep& sweep, const RunSpec& run) {
   Params p = sweep.base;
-  for (std::size_t j = 0; j < sweep.axes.size(); ++j) sweep.axes[j].spec->set(p, run.values[j]);
+  for (std::size_t j = 0; j < sweep.axes.size(); ++j)
+    set_for_run(p, *sweep.axes[j].spec, run.values[j]);
   if (sweep.posterior)
     for (std::size_t j = 0; j < sweep.posterior->parameters.size(); ++j)
-      sweep.posterior->parameters[j]->set(p, run.values[sweep.axes.size() + j]);
+      set_for_run(p, *sweep.posterior->parameters[j], run.values[sweep.axes.size() + j]);
   find_param("run.seed")->set(p, Value{run.seed});
   return p;
 }

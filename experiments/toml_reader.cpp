@@ -129,7 +129,7 @@ Scenario read_base(const TomlReader& r, const toml::table& table,
     each_parameter(r, *set, "set", "",
                    [&](const std::string& name, const ParamSpec& spec, const toml::node& n) {
                      once("set." + name, n);
-                     spec.set(base.params, r.checked(spec, n, "set." + name));
+                     set_for_run(base.params, spec, r.checked(spec, n, "set." + name));
                    });
   }
   if (const auto* node = table.get("years")) {

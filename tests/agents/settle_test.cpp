@@ -119,6 +119,7 @@ TEST_CASE(
       CHECK(w.current.effort[i] < w.system_ledger.mean_effort[sys]);
       CHECK(w.ledger.penalty[i] == Approx(0.5 * w.ledger.allocation[i]));
     }
+    CHECK(w.national.penalties == Approx(sum(w.ledger.penalty)).margin(1e-9));
   });
   CHECK(penalties > 0);
 }

@@ -53,9 +53,10 @@ TEST_CASE("england-2016 changes its regime year by year as it happened", "[scena
 
 TEST_CASE("a scenario's timeline adds to its base's; bad entries name file, line and key",
           "[scenario]") {
-  const auto path = write_temp("timeline.toml",
-                               "base = \"england-2020\"\n[[timeline]]\nyear = 2023\n"
-                               "policy.bailout = 500.0\n[timeline.behaviour]\nrisk_aversion = 3\n");
+  const auto path =
+      write_temp("timeline.toml",
+                 "base = \"england-2020\"\n[[timeline]]\nyear = 2023\n"
+                 "policy.bailout = 500.0\n[timeline.behaviour]\nlogit_noise = 0.05\n");
   const Params p = load_scenario(path.string()).params;
   REQUIRE(p.timeline.size() == 2);  // england-2020's 2021 entry, then this one
   CHECK(p.timeline[0].year == 2021);
@@ -113,4 +114,28 @@ TEST_CASE("the --set option parses values as the parameter's type", "[scenario]"
   CHECK_THROWS_WITH(apply_setting(p, "run.years=three", "--set"),
                     Catch::Contains("--set") && Catch::Contains("run.years"));
   CHECK_THROWS_WITH(apply_setting(p, "run.years", "--set"), Catch::Contains("key=value"));
+}
+
+TEST_CASE("--set holds for the whole run: it replaces the timeline's entries for its key",
+          "[scenario]") {
+  Params p = load_scenario("england-2016").params;
+  apply_setting(p, "policy.psf=3000", "--set");
+  CHECK(p.psf == 3000.0);
+  for (const auto& entry : p.timeline)
+    for (const auto& [spec, value] : entry.settings) CHECK(spec->name != "policy.psf");
+  Params y = p;
+  apply_timeline(y, 2019, true);
+  CHECK(y.psf == 3000.0);
+  CHECK(y.frf == 1050.0);  // other keys keep their timeline
+}
+
+TEST_CASE("a timeline cannot change what only the world's build reads", "[scenario]") {
+  for (const char* key : {"finance.margin_mean.acute", "trust.initial", "behaviour.risk_aversion",
+                          "population.provider_cost_total"}) {
+    INFO(key);
+    const auto path =
+        write_temp("built.toml", std::string("[[timeline]]\nyear = 2020\n\"") + key + "\" = 0.1\n");
+    CHECK_THROWS_WITH(load_scenario(path.string()), Catch::Contains("is fixed for a run"));
+    std::filesystem::remove(path);
+  }
 }
