@@ -2,7 +2,6 @@
 
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <iomanip>
@@ -18,6 +17,7 @@
 #include "icsim/version.hpp"
 #include "network/generators.hpp"
 #include "output/hdf5.hpp"
+#include "output/temporary.hpp"
 
 namespace icsim {
 namespace {
@@ -38,21 +38,12 @@ std::uint64_t classic_key(const Params& p) {
 class OutputFile {
  public:
   OutputFile(const std::filesystem::path& path, const Provenance& provenance, const Params& p)
-      : path_(path), temporary_(path) {
-    temporary_ += ".partial-" + std::to_string(::getpid());
+      : temporary_(path) {
     h5::quiet();
-    file_ = h5::create_file(temporary_.string());
+    file_ = h5::create_file(temporary_.path().string());
     write_provenance(file_, provenance, p.seed);
     write_parameter_registry(file_);
     h5::set_attribute(file_, "model", registry_text(p, "model"));
-  }
-  OutputFile(const OutputFile&) = delete;
-  OutputFile& operator=(const OutputFile&) = delete;
-  ~OutputFile() {
-    if (finished_) return;
-    file_.reset();
-    std::error_code ignored;
-    std::filesystem::remove(temporary_, ignored);
   }
   hid_t get() const { return file_; }
 
@@ -79,19 +70,14 @@ class OutputFile {
   }
 
   void finish() {
-    h5::check(H5Fflush(file_, H5F_SCOPE_GLOBAL), "cannot write " + temporary_.string());
-    const herr_t closed = H5Fclose(file_.get());
-    file_ = h5::Handle();
-    if (closed < 0)
-      throw h5::Error("cannot close " + temporary_.string() + ": " + h5::last_error());
-    std::filesystem::rename(temporary_, path_);
-    finished_ = true;
+    h5::check(H5Fflush(file_, H5F_SCOPE_GLOBAL), "cannot write");
+    h5::close_file(file_);
+    temporary_.commit();
   }
 
  private:
-  std::filesystem::path path_, temporary_;
+  TemporaryFile temporary_;  // declared first: it goes after the file is closed
   h5::Handle file_;
-  bool finished_ = false;
 };
 
 void write_public_goods(OutputFile& out, const Params& p, const PublicGoodsRun& run) {
@@ -292,11 +278,7 @@ int run_and_record(const Params& p, const std::filesystem::path& output,
 
 int run_classic(const Params& p, const std::filesystem::path& output, const Provenance& provenance,
                 std::ostream* out) {
-  try {
-    return run_and_record(p, output, provenance, out);
-  } catch (const ParamError& e) {  // a graph the parameters cannot make: the user's input
-    throw InputError(e.what());
-  }
+  return run_and_record(p, output, provenance, out);
 }
 
 }  // namespace icsim

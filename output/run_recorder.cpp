@@ -1,12 +1,11 @@
 #include "output/run_recorder.hpp"
 
-#include <unistd.h>
-
 #include <map>
 #include <numeric>
 
 #include "agents/metrics.hpp"
 #include "output/hdf5.hpp"
+#include "output/temporary.hpp"
 #include "output/writer.hpp"
 
 namespace icsim {
@@ -32,7 +31,7 @@ const void* data_of(const Column& column) {
 }  // namespace
 
 struct RunRecorder::State {
-  std::filesystem::path path, temporary;
+  TemporaryFile output;
   h5::Handle file;
   std::array<SeriesGroup, 3> groups;
   std::unique_ptr<h5::Appendable> member_row, member_year, member_collaborative,
@@ -40,18 +39,15 @@ struct RunRecorder::State {
   AsyncWriter writer;
   bool finished = false;
 
-  explicit State(std::size_t capacity) : writer(capacity) {}
+  State(const std::filesystem::path& path, std::size_t capacity) : output(path), writer(capacity) {}
 };
 
 RunRecorder::RunRecorder(const std::filesystem::path& path, const World& w,
                          const Provenance& provenance, std::size_t queue_capacity)
-    : state_(std::make_unique<State>(queue_capacity)) {
+    : state_(std::make_unique<State>(path, queue_capacity)) {
   auto& s = *state_;
-  s.path = path;
-  s.temporary = path;
-  s.temporary += ".partial-" + std::to_string(::getpid());
   h5::quiet();
-  s.file = h5::create_file(s.temporary.string());
+  s.file = h5::create_file(s.output.path().string());
   try {
     write_provenance(s.file, provenance, w.params.seed);
     write_parameter_registry(s.file);
@@ -103,10 +99,9 @@ RunRecorder::RunRecorder(const std::filesystem::path& path, const World& w,
     h5::make_scale(s.member_row->id(), "membership");
     for (const auto* set : {&s.member_year, &s.member_collaborative, &s.member_organisation})
       h5::attach_scale((*set)->id(), s.member_row->id(), 0);
-    H5Fflush(s.file, H5F_SCOPE_GLOBAL);
+    h5::check(H5Fflush(s.file, H5F_SCOPE_GLOBAL), "cannot write");
   } catch (...) {
-    s.file.reset();
-    std::filesystem::remove(s.temporary);
+    s.file.reset();  // before State's end removes the temporary
     throw;
   }
 }
@@ -122,13 +117,11 @@ RunRecorder::~RunRecorder() {
   state_->member_year.reset();
   state_->member_collaborative.reset();
   state_->member_organisation.reset();
-  state_->file.reset();
-  std::error_code ignored;
-  std::filesystem::remove(state_->temporary, ignored);
+  state_->file.reset();  // the temporary goes with State
 }
 
 const std::filesystem::path& RunRecorder::temporary_path() const {
-  return state_->temporary;
+  return state_->output.path();
 }
 
 void RunRecorder::record(const World& w) {
@@ -161,7 +154,7 @@ void RunRecorder::record(const World& w) {
     s->member_year->append(std::span<const std::int32_t>(years));
     s->member_collaborative->append(std::span<const std::int32_t>(frame->collaborative));
     s->member_organisation->append(std::span<const std::int32_t>(frame->organisation));
-    h5::check(H5Fflush(s->file, H5F_SCOPE_GLOBAL), "cannot flush " + s->temporary.string());
+    h5::check(H5Fflush(s->file, H5F_SCOPE_GLOBAL), "cannot write");
   });
 }
 
@@ -173,11 +166,9 @@ void RunRecorder::finish() {
   s.member_year.reset();
   s.member_collaborative.reset();
   s.member_organisation.reset();
-  h5::check(H5Fflush(s.file, H5F_SCOPE_GLOBAL), "cannot write " + s.temporary.string());
-  const herr_t closed = H5Fclose(s.file.get());
-  s.file = h5::Handle();
-  if (closed < 0) throw h5::Error("cannot close " + s.temporary.string() + ": " + h5::last_error());
-  std::filesystem::rename(s.temporary, s.path);
+  h5::check(H5Fflush(s.file, H5F_SCOPE_GLOBAL), "cannot write");
+  h5::close_file(s.file);
+  s.output.commit();
   s.finished = true;
 }
 

@@ -654,8 +654,16 @@ struct SweepRecorder::State {
 
   explicit State(const Options& o)
       : options(o), writer(std::max<std::size_t>(o.queue_capacity, 1)) {}
+  // The working files go with the lock, also when the recorder could not start (a full disk):
+  // OUT.h5 alone is the truth, and it holds every run committed.
   ~State() {
-    if (lock_fd >= 0) ::close(lock_fd);
+    if (lock_fd < 0) return;  // another icsim's files, or none
+    std::error_code ignored;
+    fs::remove(working, ignored);
+    fs::remove(spare, ignored);
+    fs::remove(with_suffix(path, ".new"), ignored);
+    fs::remove(lock_path, ignored);
+    ::close(lock_fd);
   }
 
   void open_working() {
@@ -700,9 +708,7 @@ struct SweepRecorder::State {
   void close_working() {
     sets.clear();
     if (file.get() < 0) return;
-    const herr_t closed = H5Fclose(file.get());
-    file = h5::Handle();  // its id is closed already; resetting it is harmless
-    if (closed < 0) throw h5::Error("cannot close " + working.string() + ": " + h5::last_error());
+    h5::close_file(file);
   }
 
   void write(const std::vector<std::shared_ptr<RunRow>>& rows) {
@@ -914,9 +920,7 @@ void create_skeleton(const fs::path& target, const std::vector<Entry>& entries,
   sets.clear();
   scales.clear();
   groups.clear();
-  const herr_t closed = H5Fclose(file.get());
-  file = h5::Handle();
-  if (closed < 0) throw h5::Error("cannot close " + target.string() + ": " + h5::last_error());
+  h5::close_file(file);
 }
 
 }  // namespace
@@ -969,8 +973,6 @@ SweepRecorder::SweepRecorder(const fs::path& path, const SweepFileInfo& info,
   s.committed = s.written;
   s.open_working();
   s.start_chunks(resume);
-  // HDF5 keeps its error printing per thread: the writer thread's errors are exceptions too.
-  s.writer.submit([] { h5::quiet(); });
   s.timer = std::thread([&s] { s.run_timer(); });
 }
 
@@ -995,10 +997,6 @@ SweepRecorder::~SweepRecorder() {
     s.close_working();
   } catch (...) {
   }
-  std::error_code ignored;
-  fs::remove(s.working, ignored);
-  fs::remove(s.spare, ignored);
-  if (s.lock_fd >= 0) fs::remove(s.lock_path, ignored);  // unlocked when State closes it
 }
 
 void SweepRecorder::add(std::shared_ptr<RunRow> row) {

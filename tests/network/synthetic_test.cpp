@@ -66,7 +66,7 @@ TEST_CASE("synthetic: kinds come in the mix's proportions in every system", "[sy
 TEST_CASE("synthetic: a mix without weight is refused", "[synthetic]") {
   Params p = synthetic();
   p.synthetic_mix.fill(0.0);
-  CHECK_THROWS_AS(make_synthetic(p), std::invalid_argument);
+  CHECK_THROWS_AS(make_synthetic(p), ParamError);
 }
 
 TEST_CASE("synthetic: a population's size in memory grows linearly", "[synthetic]") {
