@@ -190,9 +190,9 @@ void collect(hid_t file, const std::string& label, const std::string& group, int
   }
   // The run scale and every dataset whose first dimension it labels; not year or system.
   if (!run_group) return;
-  const std::string run = group == "/" ? "/run" : group + "/run";
+  const std::string prefix = group == "/" ? "/" : group + "/", run = prefix + "run";
   for (auto& d : out)
-    if (d.path.rfind(group, 0) == 0 && d.path.find('/', group.size() + 1) == std::string::npos) {
+    if (d.path.starts_with(prefix) && d.path.find('/', prefix.size()) == std::string::npos) {
       h5::Handle set(h5::check(H5Dopen2(file, d.path.c_str(), H5P_DEFAULT), d.path));
       d.per_run = d.path == run || attached_scale(set, 0) == run;
     }

@@ -85,3 +85,13 @@ TEST_CASE("synthetic: a world over a synthetic population runs", "[synthetic]") 
   for (const double x : w.ledger.support_paid) paid += x;
   CHECK(std::isfinite(paid));
 }
+
+// Issue 15, item 17: the graph's size is checked before the organisations are allocated.
+TEST_CASE("synthetic: a graph too large to index is refused before anything is allocated",
+          "[synthetic]") {
+  // 400 M organisations' tables would need about 120 GB before the edges were counted.
+  CHECK_THROWS_WITH(make_synthetic(synthetic(
+                        {"population.organisations=400000000", "population.mean_degree=20"})),
+                    Catch::StartsWith("key 'population.mean_degree': 20.0 with 400000000 "
+                                      "organisations makes more edges than the graph indexes"));
+}
