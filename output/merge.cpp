@@ -213,6 +213,11 @@ Layout layout_of(hid_t file, const std::string& label, const std::string& path) 
   if (!plain_type(l.file_type))
     throw MergeError(what + ": a dataset of a type icsim does not write");
   l.memory_type = native_type(l.file_type, what);
+  // icsim chunks every dataset; HDF5 reads a compact or contiguous one of a corrupted size past
+  // its own buffers.
+  h5::Handle plist(h5::check(H5Dget_create_plist(set), what));
+  if (H5Pget_layout(plist) != H5D_CHUNKED)
+    throw MergeError(what + ": a dataset not chunked as icsim writes them");
   h5::Handle space(h5::check(H5Dget_space(set), what));
   l.dims = h5::extent(space, what);
   l.row_bytes = H5Tget_size(l.memory_type);

@@ -34,8 +34,7 @@ if ((${#names[@]} == 0)); then
   for harness in "$bin"/*_fuzzer; do names+=("$(basename "$harness" _fuzzer)"); done
 fi
 
-# Full stacks for leaks: libhdf5 has no frame pointers, and the suppressions name its functions.
-export ASAN_OPTIONS="detect_leaks=1:fast_unwind_on_malloc=0"
+export ASAN_OPTIONS="detect_leaks=1"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 export LSAN_OPTIONS="suppressions=$root/tests/fuzz/lsan.supp"
 # merge writes a file an input; memory is faster than disk.
@@ -48,7 +47,7 @@ fuzz() {  # one harness for $seconds; crashes, leaks, timeouts and OOMs are kept
   [ "$name" = merge ] && max_len=0  # HDF5 files: as large as the corpus's
   (cd "$found" && "$bin/${name}_fuzzer" "$corpus" "$root/tests/fuzz/corpus/$name" \
     -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 -max_total_time="$seconds" \
-    -timeout=3 -rss_limit_mb=2048 -max_len="$max_len" -artifact_prefix="$found/" \
+    -timeout=5 -rss_limit_mb=2048 -max_len="$max_len" -artifact_prefix="$found/" \
     >"$found/log.txt" 2>&1)
   echo "fuzz: $name: $(grep -o 'DONE.*' "$found/log.txt" | tail -1 || true)$(
     grep -Eo '#[0-9]+: cov: [0-9]+ ft: [0-9]+ corp: [0-9]+' "$found/log.txt" | tail -1)"
@@ -56,17 +55,12 @@ fuzz() {  # one harness for $seconds; crashes, leaks, timeouts and OOMs are kept
 
 # A report is libhdf5's when the first frame that is neither the sanitizers' nor the allocator's
 # lies in libhdf5, and, for a buffer ASan can name, when libhdf5 allocated it; else icsim's.
-# A leak of memory that HDF5 allocated for icsim (variable-length data, freed by H5Dvlen_reclaim)
-# is icsim's.
 classify() {
   local report=$1 skip='in (malloc|calloc|realloc|free|operator new|operator delete|__interceptor_|__asan|__sanitizer|__lsan|__ubsan|fuzzer::|std::__terminate|abort|raise)|/libc[.]so'
   grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:' "$report" || {
     echo none
     return
   }
-  if grep -q 'LeakSanitizer' "$report"; then
-    grep -qE 'in H5T(_|__conv)' "$report" && { echo icsim; return; }
-  fi
   local frame
   frame=$(awk '/(allocated by thread|allocated from:)/{f=1; next} f && /#[0-9]+ /{print} f && /^$/{exit}' \
     "$report" | grep -vE "$skip" | head -1)
@@ -95,7 +89,7 @@ for name in "${names[@]}"; do
   for artifact in "$found"/crash-* "$found"/leak-* "$found"/timeout-* "$found"/oom-*; do
     [ -e "$artifact" ] || continue
     report=$artifact.txt
-    "$bin/${name}_fuzzer" -timeout=3 -rss_limit_mb=2048 "$artifact" >"$report" 2>&1
+    "$bin/${name}_fuzzer" -timeout=5 -rss_limit_mb=2048 "$artifact" >"$report" 2>&1
     kind=$(classify "$report")
     what=$(grep -m1 -E 'SUMMARY|ERROR: libFuzzer' "$report" | cut -c1-160)
     case $kind in

@@ -112,12 +112,13 @@ std::string dataset_of_rank(hid_t file, const std::string& group, int rank) {
   return {};
 }
 
-// Replaces `path` by a dataset of `type` and extent `dims`, filled with zeros.
+// Replaces `path` by a chunked dataset of `type` and extent `dims`, filled with zeros.
 void replace(hid_t file, const std::string& path, hid_t type, std::vector<hsize_t> dims) {
   H5Ldelete(file, path.c_str(), H5P_DEFAULT);
   h5::Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr));
-  h5::Handle set(
-      H5Dcreate2(file, path.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  h5::Handle chunked(H5Pcreate(H5P_DATASET_CREATE));
+  H5Pset_chunk(chunked, static_cast<int>(dims.size()), dims.data());
+  h5::Handle set(H5Dcreate2(file, path.c_str(), type, space, H5P_DEFAULT, chunked, H5P_DEFAULT));
   hsize_t n = 1;
   for (const auto d : dims) n *= d;
   std::vector<double> zeros(n * 2);
@@ -130,6 +131,7 @@ test::CliResult merge(const fs::path& a, const fs::path& b, const std::string& o
 }
 
 void check_refused(const test::CliResult& r, const std::string& out, const std::string& words) {
+  INFO(r.err);
   CHECK(r.code == 2);
   CHECK(test::line_count(r.err) == 1);
   CHECK(r.err.find(words) != std::string::npos);
@@ -171,6 +173,16 @@ TEST_CASE("merge: a shard whose dataset has another type or too few rows is refu
   });
   check_refused(merge(first, short_rows, "short-merged.h5"), "short-merged.h5",
                 "a row per run of its /runs/run");
+  // HDF5 reads a compact or contiguous dataset whose stored size is corrupted past its buffers.
+  const auto contiguous = mutated(second, "contiguous.h5", [&](hid_t file) {
+    const auto dims = h5::shape(file, path);
+    H5Ldelete(file, path.c_str(), H5P_DEFAULT);
+    h5::Handle space(H5Screate_simple(1, dims.data(), nullptr));
+    h5::Handle set(H5Dcreate2(file, path.c_str(), H5T_NATIVE_DOUBLE, space, H5P_DEFAULT,
+                              H5P_DEFAULT, H5P_DEFAULT));
+  });
+  check_refused(merge(first, contiguous, "contiguous-merged.h5"), "contiguous-merged.h5",
+                "not chunked");
 }
 
 TEST_CASE("merge: a group linked into itself is refused at once, not walked forever", "[merge]") {
