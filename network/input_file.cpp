@@ -26,7 +26,7 @@ std::string kind_of(std::filesystem::file_type type) {
 }
 
 std::string size_text(std::uintmax_t bytes) {
-  if (bytes < (1u << 20)) return std::to_string(bytes) + " bytes";
+  if (bytes == 0 || bytes % (1u << 20)) return std::to_string(bytes) + " bytes";
   return std::to_string(bytes >> 20) + " MiB";
 }
 

@@ -78,6 +78,21 @@ TEST_CASE("hdf5: a run whose file cannot be written fails with an error, closed 
   CHECK_FALSE(fs::exists(temporary));
 }
 
+TEST_CASE("hdf5: a file that cannot even be created leaves no empty temporary", "[hdf5]") {
+  // Before: H5Fcreate made a 0-byte OUT.partial-PID, then failed, and nothing removed it.
+  const auto path = temp("empty.h5");
+  h5::quiet();
+  const World w = make_world(test::params({"run.years=1"}));
+  fs::path temporary = path;
+  temporary += ".partial-" + std::to_string(::getpid());
+  {
+    const FileSizeLimit limit(0);
+    CHECK_THROWS_AS(RunRecorder(path, w, {}), h5::Error);
+  }
+  CHECK_FALSE(fs::exists(temporary));
+  CHECK_FALSE(fs::exists(path));
+}
+
 TEST_CASE("hdf5: a close whose writes fail says why in the system's words, and closes once",
           "[hdf5]") {
   const auto path = temp("close.h5");
