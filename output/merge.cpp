@@ -3,6 +3,7 @@
 #include <hdf5_hl.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <ctime>
 #include <iomanip>
@@ -24,11 +25,13 @@ namespace {
 // Attributes HDF5's dimension-scale API keeps; they hold object addresses, so they are rebuilt.
 const std::set<std::string> scale_bookkeeping{"CLASS", "NAME", "REFERENCE_LIST", "DIMENSION_LIST"};
 
-// Bounds on what a shard may ask of memory before anything is read. A sweep holds a run's row
-// whole in memory, so a row beyond 1 GiB is not from a file icsim wrote; groups nest 3 deep.
+// Bounds on what a shard may ask of memory and time before anything is read. A sweep holds each
+// run's rows whole in memory (the memory check keeps them far below 256 MiB), merge holds every
+// shard's run numbers (8 bytes each), and icsim's groups nest 3 deep.
 constexpr std::size_t block_bytes = 8u << 20;
-constexpr std::size_t max_row_bytes = 1u << 30;
-constexpr std::size_t max_attribute_values = 1u << 20;
+constexpr std::size_t max_row_bytes = 256u << 20;
+constexpr std::size_t max_shard_runs = std::size_t{1} << 27;
+constexpr std::size_t max_attribute_bytes = 64u << 20;
 constexpr int max_group_depth = 16;
 
 bool variable_length(hid_t type) {
@@ -66,9 +69,11 @@ class Values {
   }
   void read_attribute(hid_t attribute, hid_t space, const std::string& what) {
     clear();
-    const std::size_t n = h5::points(space, what);
-    if (n > max_attribute_values) throw MergeError(what + ": " + std::to_string(n) + " values");
-    bytes_.resize(n * H5Tget_size(type_));
+    const std::size_t n = h5::points(space, what), size = H5Tget_size(type_);
+    if (size == 0 || n > max_attribute_bytes / size)
+      throw MergeError(what + ": more than " + std::to_string(max_attribute_bytes >> 20) +
+                       " MiB (not a sweep file written by icsim)");
+    bytes_.resize(n * size);
     h5::check(H5Aread(attribute, type_, bytes_.data()), what);
     space_ = h5::Handle(h5::check(H5Scopy(space), what));
   }
@@ -226,6 +231,23 @@ Layout layout_of(hid_t file, const std::string& label, const std::string& path) 
       throw MergeError(what + ": rows of more than " + std::to_string(max_row_bytes >> 20) +
                        " MiB (not a sweep file written by icsim)");
     l.row_bytes *= static_cast<std::size_t>(l.dims[i]);
+  }
+  // icsim writes every row: a dataset whose extent has chunks that were never written would be
+  // read as fill values, however large it claims to be.
+  std::vector<hsize_t> chunk(l.dims.size());
+  if (H5Pget_chunk(plist, static_cast<int>(chunk.size()), chunk.data()) !=
+      static_cast<int>(chunk.size()))
+    throw MergeError(what + ": a chunk of another rank than its dataset");
+  long double expected = 1;
+  for (std::size_t i = 0; i < chunk.size(); ++i)
+    expected *= chunk[i] ? std::ceil(static_cast<long double>(l.dims[i]) / chunk[i]) : 0;
+  hsize_t stored = 0;
+  h5::check(H5Dget_num_chunks(set, space, &stored), what);
+  if (expected != static_cast<long double>(stored)) {
+    std::ostringstream needed;
+    needed << static_cast<double>(expected);
+    throw MergeError(what + ": " + std::to_string(stored) + " chunks stored of the " +
+                     needed.str() + " its extent needs (not a sweep file written by icsim)");
   }
   return l;
 }
@@ -395,6 +417,9 @@ MergeResult merge_sweeps(const std::vector<fs::path>& paths, const fs::path& out
       const Layout runs = layout_of(s.file, path.string(), "/runs/run");
       if (runs.dims.size() != 1 || H5Tget_class(runs.file_type) != H5T_INTEGER)
         throw MergeError(path.string() + ":/runs/run: not a list of run numbers");
+      if (runs.dims[0] > max_shard_runs)
+        throw MergeError(path.string() + ": more than " + std::to_string(max_shard_runs) +
+                         " runs in one shard (merge holds every run number in memory)");
       s.runs = h5::read_all<std::int64_t>(s.file, "runs/run");
     } catch (const h5::Error& e) {
       throw MergeError(path.string() + ": " + e.what());

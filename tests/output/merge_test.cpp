@@ -112,13 +112,16 @@ std::string dataset_of_rank(hid_t file, const std::string& group, int rank) {
   return {};
 }
 
-// Replaces `path` by a chunked dataset of `type` and extent `dims`, filled with zeros.
-void replace(hid_t file, const std::string& path, hid_t type, std::vector<hsize_t> dims) {
+// Replaces `path` by a chunked dataset of `type` and extent `dims`, filled with zeros (or, with
+// `write` false, with no chunk written at all).
+void replace(hid_t file, const std::string& path, hid_t type, std::vector<hsize_t> dims,
+             bool write = true) {
   H5Ldelete(file, path.c_str(), H5P_DEFAULT);
   h5::Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr));
   h5::Handle chunked(H5Pcreate(H5P_DATASET_CREATE));
   H5Pset_chunk(chunked, static_cast<int>(dims.size()), dims.data());
   h5::Handle set(H5Dcreate2(file, path.c_str(), type, space, H5P_DEFAULT, chunked, H5P_DEFAULT));
+  if (!write) return;
   hsize_t n = 1;
   for (const auto d : dims) n *= d;
   std::vector<double> zeros(n * 2);
@@ -183,6 +186,12 @@ TEST_CASE("merge: a shard whose dataset has another type or too few rows is refu
   });
   check_refused(merge(first, contiguous, "contiguous-merged.h5"), "contiguous-merged.h5",
                 "not chunked");
+  // A dataset whose rows were never written reads as fill values, however many it claims.
+  const auto unwritten = mutated(second, "unwritten.h5", [&](hid_t file) {
+    replace(file, path, H5T_NATIVE_DOUBLE, h5::shape(file, path), false);
+  });
+  check_refused(merge(first, unwritten, "unwritten-merged.h5"), "unwritten-merged.h5",
+                "0 chunks stored of the 1 its extent needs");
 }
 
 TEST_CASE("merge: a group linked into itself is refused at once, not walked forever", "[merge]") {
