@@ -280,7 +280,7 @@ void check_model_settings(const Scenario& scenario) {
     for (const Model m : {Model::health, Model::public_goods, Model::threshold_cascade})
       if (model_uses(m, s.key)) users += (users.empty() ? "" : " and ") + model_name(m);
     throw InputError(s.origin + ": key '" + s.key + "': not used by model " + model_name(model) +
-                     " (a parameter of " + users + "); remove it or choose that model");
+                     " (it is for " + users + "); remove it or choose that model");
   }
 }
 

@@ -758,12 +758,20 @@ SweepResult run_sweep(const Sweep& sweep, const SweepOptions& options) {
   // instrumented): a mutex released by the simulating thread and taken by the recording stage
   // shows it the order that TBB guarantees.
   std::mutex handover;
+  // The recorder's first error (a full disk) stops the input and is rethrown once the runs in
+  // flight are drained: an exception out of a filter would leave them undestroyed in oneTBB.
+  std::exception_ptr record_error;
+  std::atomic<bool> recording_failed{false};
   const std::size_t tokens = 2 * static_cast<std::size_t>(tbb::this_task_arena::max_concurrency());
   tbb::parallel_pipeline(
       tokens,
       tbb::make_filter<void, std::uint64_t>(
           tbb::filter_mode::serial_in_order,
           [&](tbb::flow_control& control) -> std::uint64_t {
+            if (recording_failed.load()) {
+              control.stop();
+              return 0;
+            }
             if (options.next_run) {
               std::uint64_t run = 0;
               while (options.next_run(run))
@@ -788,14 +796,20 @@ SweepResult run_sweep(const Sweep& sweep, const SweepOptions& options) {
                 { std::lock_guard publish(handover); }
                 return row;
               }) &
-          tbb::make_filter<std::shared_ptr<RunRow>, void>(tbb::filter_mode::serial_in_order,
-                                                          [&](std::shared_ptr<RunRow> row) {
-                                                            { std::lock_guard receive(handover); }
-                                                            ++result.ran;
-                                                            if (!row->error.empty())
-                                                              progress.failed = ++failed;
-                                                            recorder.add(std::move(row));
-                                                          }));
+          tbb::make_filter<std::shared_ptr<RunRow>, void>(
+              tbb::filter_mode::serial_in_order, [&](std::shared_ptr<RunRow> row) {
+                { std::lock_guard receive(handover); }
+                if (record_error) return;
+                ++result.ran;
+                if (!row->error.empty()) progress.failed = ++failed;
+                try {
+                  recorder.add(std::move(row));
+                } catch (...) {
+                  record_error = std::current_exception();
+                  recording_failed.store(true);
+                }
+              }));
+  if (record_error) std::rethrow_exception(record_error);  // the recorder keeps what it committed
   recorder.finish();
   progress.saved(recorder.committed());
   progress.stop();
