@@ -936,6 +936,9 @@ SweepRecorder::SweepRecorder(const fs::path& path, const SweepFileInfo& info,
                              const SweepSchema& schema, const World& base, Options options,
                              bool resume)
     : state_(std::make_unique<State>(options)) {
+  // NaN compares false with every elapsed time: runs would never be committed.
+  if (!(options.commit_interval >= 0) || !std::isfinite(options.commit_interval))
+    throw std::invalid_argument("sweep recorder: commit_interval must be seconds, 0 or more");
   auto& s = *state_;
   h5::quiet();
   s.path = path;
