@@ -54,7 +54,8 @@ fuzz() {  # one harness for $seconds; crashes, leaks, timeouts and OOMs are kept
 }
 
 # A report is libhdf5's when the first frame that is neither the sanitizers' nor the allocator's
-# lies in libhdf5, and, for a buffer ASan can name, when libhdf5 allocated it; else icsim's.
+# (nor libc's) lies in libhdf5 or in the zlib it inflates chunks with, and, for a buffer ASan can
+# name, when libhdf5 allocated it; else icsim's.
 classify() {
   local report=$1 skip='in (malloc|calloc|realloc|free|operator new|operator delete|__interceptor_|__asan|__sanitizer|__lsan|__ubsan|fuzzer::|std::__terminate|abort|raise)|/libc[.]so'
   grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:' "$report" || {
@@ -66,7 +67,7 @@ classify() {
     "$report" | grep -vE "$skip" | head -1)
   [ -n "$frame" ] || frame=$(grep -E '^ +#[0-9]+ ' "$report" | grep -vE "$skip" | head -1)
   case $frame in
-    *libhdf5* | *" in H5"*) echo libhdf5 ;;
+    *libhdf5* | *" in H5"* | *libz.so*) echo libhdf5 ;;  # zlib: HDF5's deflate filter
     *) echo icsim ;;
   esac
 }
