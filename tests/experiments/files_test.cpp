@@ -2,6 +2,7 @@
 #include "experiments/files.hpp"
 
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <catch2/catch.hpp>
 
@@ -34,11 +35,23 @@ TEST_CASE("an output that is a FIFO, a directory or a device is refused, left as
   CHECK(test::cli({"run", "--years", "1", "-q", "-o", directory.string()}).code == 2);
   CHECK(fs::is_directory(directory));
 
-  // /dev/null is a character device on every Linux; as root it would have been deleted.
-  const auto device = test::cli({"run", "--years", "1", "-q", "-o", "/dev/null"});
-  CHECK(device.code == 2);
-  CHECK(device.err.find("/dev/null: cannot write the output: it is a device") != std::string::npos);
-  CHECK(fs::is_character_file("/dev/null"));
+  // A device: never /dev/null itself, which a regression would replace when run as root. A link
+  // to it is followed to the device and refused (the old code replaced the link, not the device),
+  // and where the tests may make device nodes (root), a node of our own.
+  const auto link = fresh("null-link.h5");
+  fs::create_symlink("/dev/null", link);
+  const auto through_link = test::cli({"run", "--years", "1", "-q", "-o", link.string()});
+  CHECK(through_link.code == 2);
+  CHECK(through_link.err.find(link.string() + ": cannot write the output: it is a device") !=
+        std::string::npos);
+  CHECK(fs::is_symlink(link));
+  const auto node = fresh("null-node.h5");
+  if (::mknod(node.c_str(), S_IFCHR | 0666, ::makedev(1, 3)) == 0) {
+    const auto device = test::cli({"run", "--years", "1", "-q", "-o", node.string()});
+    CHECK(device.code == 2);
+    CHECK(device.err.find("it is a device") != std::string::npos);
+    CHECK(fs::is_character_file(node));
+  }
 
   const auto sweep = test::write_file("fifo-sweep.toml", test::tiny_sweep("[\"summary\"]", 2));
   CHECK(test::cli({"sweep", sweep.string(), "-q", "--overwrite", "-o", fifo.string()}).code == 2);
