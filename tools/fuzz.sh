@@ -85,20 +85,34 @@ for name in "${names[@]}"; do
 done
 wait
 
+# Every finding run again alone, two at a time (a hang is known after 2 s: an input takes well
+# under one), and sorted.
+triage() {  # $1 harness, $2 artifact; prints one line
+  local report=$2.txt kind what
+  "$bin/${1}_fuzzer" -timeout=2 -rss_limit_mb=2048 "$2" >"$report" 2>&1
+  kind=$(classify "$report")
+  what=$(grep -m1 -E 'SUMMARY|ERROR: libFuzzer' "$report" | cut -c1-160)
+  case $kind in
+    icsim) echo "fuzz: FINDING in icsim: $2: $what" ;;
+    libhdf5) echo "fuzz: inside libhdf5 (not icsim's; see tests/fuzz/README.md): $2: $what" ;;
+    none) echo "fuzz: does not happen again alone: $2" ;;
+  esac
+}
+sorted=$root/build/fuzz/findings/sorted.txt
+: >"$sorted"
+running=0
 for name in "${names[@]}"; do
-  found=$root/build/fuzz/findings/$name
-  for artifact in "$found"/crash-* "$found"/leak-* "$found"/timeout-* "$found"/oom-*; do
-    [ -e "$artifact" ] || continue
-    report=$artifact.txt
-    "$bin/${name}_fuzzer" -timeout=5 -rss_limit_mb=2048 "$artifact" >"$report" 2>&1
-    kind=$(classify "$report")
-    what=$(grep -m1 -E 'SUMMARY|ERROR: libFuzzer' "$report" | cut -c1-160)
-    case $kind in
-      icsim) echo "fuzz: FINDING in icsim: $artifact: $what"; status=1 ;;
-      libhdf5) echo "fuzz: inside libhdf5 (not icsim's; see tests/fuzz/README.md): $artifact: $what" ;;
-      none) echo "fuzz: does not happen again alone: $artifact" ;;
-    esac
+  for artifact in "$root/build/fuzz/findings/$name"/{crash,leak,timeout,oom}-*; do
+    [[ -e $artifact && $artifact != *.txt ]] || continue
+    triage "$name" "$artifact" >>"$sorted" &
+    if ((++running >= jobs)); then
+      wait -n
+      ((running--))
+    fi
   done
 done
+wait
+sort "$sorted"
+grep -q 'FINDING in icsim' "$sorted" && status=1
 ((status == 0)) && echo "fuzz: no finding in icsim (${#names[@]} harnesses, $seconds s each)"
 exit $status
