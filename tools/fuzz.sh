@@ -37,8 +37,10 @@ fi
 export ASAN_OPTIONS="detect_leaks=1"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 export LSAN_OPTIONS="suppressions=$root/tests/fuzz/lsan.supp"
-# merge writes a file an input; memory is faster than disk.
-[ -d /dev/shm ] && export TMPDIR=/dev/shm
+# merge writes a file an input (each fuzzing process its own folder): in memory, removed at the end.
+scratch=$(mktemp -d "$( [ -d /dev/shm ] && echo /dev/shm || echo "${TMPDIR:-/tmp}")/icsim-fuzz.XXXXXX")
+trap 'rm -rf "$scratch"' EXIT
+export TMPDIR=$scratch
 
 fuzz() {  # one harness for $seconds; crashes, leaks, timeouts and OOMs are kept, not fatal
   local name=$1 found=$root/build/fuzz/findings/$1 corpus=$root/build/fuzz/corpus/$1
