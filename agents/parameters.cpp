@@ -487,6 +487,7 @@ std::vector<ParamSpec> build_registry() {
                    "Watts-Strogatz rewiring probability"));
   r.push_back(text("network.file", &Params::network_file, "",
                    "edge list (CSV source,target) for network.kind = edge_list"));
+  r.back().unit = "path";  // a file named in a scenario is found beside the scenario
   r.push_back(real("game.r", &Params::game_r, "multiple", 4.0, 0, 1000,
                    "public goods: factor multiplying each group's contributions"));
   r.push_back(real("game.cost", &Params::game_cost, "payoff", 1.0, 0, 1e6,
@@ -593,7 +594,14 @@ Value validate(const ParamSpec& spec, const Value& value) {
         throw refuse(format_value(value));
       if (!std::isfinite(x) || x < spec.min || x > spec.max) throw refuse(format_value(value));
       if (spec.type == ParamType::real) return x;
-      if (const auto* i = std::get_if<std::int64_t>(&value)) return *i;
+      if (const auto* i = std::get_if<std::int64_t>(&value)) {
+        // 9200000000000000001 is 9.2e18 as a double; long double holds every int64 exactly.
+        const auto exact = static_cast<long double>(*i);
+        if (exact < static_cast<long double>(spec.min) ||
+            exact > static_cast<long double>(spec.max))
+          throw refuse(format_value(value));
+        return *i;
+      }
       if (!integral_value(x)) throw refuse(format_value(value));
       return static_cast<std::int64_t>(x);
     }

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -51,6 +52,11 @@ int main(int argc, char** argv) {
       usage();
       return arg == "--help" || arg == "-h" ? 0 : 2;
     }
+  }
+  // Checked before item 1's minute of work, and named: item 2 would fail on its lock file.
+  if (std::error_code error; !std::filesystem::is_directory(options.scratch, error)) {
+    std::fprintf(stderr, "icsim-bench: --scratch %s: no such directory\n", options.scratch.c_str());
+    return 2;
   }
   std::printf("icsim-bench %s%s: %s, %zu cores (TBB), %u hardware threads\n\n", icsim::version,
               options.quick ? " --quick" : "", cpu_model().c_str(), all_cores(),

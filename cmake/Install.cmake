@@ -7,7 +7,8 @@ install(TARGETS icsim RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 foreach(dir agents network experiments output)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${dir}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/icsim/${dir}
     FILES_MATCHING PATTERN "*.hpp" PATTERN "python" EXCLUDE PATTERN "notebooks" EXCLUDE
-    PATTERN "scenarios" EXCLUDE PATTERN "cluster" EXCLUDE)
+    PATTERN "scenarios" EXCLUDE PATTERN "cluster" EXCLUDE
+    PATTERN "toml_input.hpp" EXCLUDE)  # needs toml++, which icsim::core links privately
 endforeach()
 install(FILES ${PROJECT_BINARY_DIR}/generated/icsim/version.hpp DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/icsim/icsim)
 install(EXPORT icsimTargets NAMESPACE icsim:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/icsim)

@@ -19,3 +19,6 @@ if(ICSIM_SANITIZE)
     -fno-sanitize-recover=all)
   target_link_options(icsim_options INTERFACE -fsanitize=${ICSIM_SANITIZE})
 endif()
+if(ICSIM_FUZZ)  # coverage for libFuzzer in everything icsim builds; the harnesses add its main
+  target_compile_options(icsim_options INTERFACE -fsanitize=fuzzer-no-link)
+endif()

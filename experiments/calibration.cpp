@@ -470,7 +470,7 @@ double TargetRule::of_year(const World& w) const {
 Calibration parse_calibration(std::string_view text, const std::string& label,
                               const fs::path& directory) {
   const Reader r{label};
-  const toml::table table = detail::parse_toml(text, label);
+  const toml::table table = parse_toml(text, label);
   check_keys(r, table, "", top_level_keys);
   Calibration c;
   CalibrationProblem& p = c.problem;
@@ -580,7 +580,7 @@ Calibration parse_calibration(std::string_view text, const std::string& label,
 
 Calibration load_calibration(const fs::path& path) {
   if (!fs::is_regular_file(path)) throw InputError(path.string() + ": no such calibration file");
-  return parse_calibration(detail::read_text(path), path.string(), path.parent_path());
+  return parse_calibration(read_toml_file(path), path.string(), path.parent_path());
 }
 
 // --- the model -------------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <cmath>
@@ -21,12 +20,13 @@
 #include "network/generators.hpp"
 #include "network/random.hpp"
 #include "output/hdf5.hpp"
+#include "output/temporary.hpp"
 
 namespace icsim {
 namespace {
 
 [[noreturn]] void refuse(const std::string& key, const std::string& message) {
-  throw ParamError(key + ": " + message);
+  throw ParamError("key '" + key + "': " + message);
 }
 
 std::uint32_t node_count(const Params& p, std::uint64_t minimum, const std::string& why) {
@@ -52,29 +52,19 @@ std::uint64_t classic_key(const Params& p) {
 // An empty path keeps the file in memory (image()).
 class OutputFile {
  public:
-  OutputFile(const std::filesystem::path& path, const Provenance& provenance, const Params& p)
-      : path_(path), temporary_(path) {
+  OutputFile(const std::filesystem::path& path, const Provenance& provenance, const Params& p) {
     h5::quiet();
     if (path.empty()) {
       static std::atomic<std::uint64_t> files{0};
       file_ = h5::create_memory_file("icsim-classic-" + std::to_string(::getpid()) + "-" +
                                      std::to_string(files++));
-      finished_ = true;  // nothing on disk to remove
     } else {
-      temporary_ += ".partial-" + std::to_string(::getpid());
-      file_ = h5::create_file(temporary_.string());
+      temporary_.emplace(path);
+      file_ = h5::create_file(temporary_->path().string());
     }
     write_provenance(file_, provenance, p.seed);
     write_parameter_registry(file_);
     h5::set_attribute(file_, "model", registry_text(p, "model"));
-  }
-  OutputFile(const OutputFile&) = delete;
-  OutputFile& operator=(const OutputFile&) = delete;
-  ~OutputFile() {
-    if (finished_) return;
-    file_.reset();
-    std::error_code ignored;
-    std::filesystem::remove(temporary_, ignored);
   }
   hid_t get() const { return file_; }
 
@@ -103,19 +93,15 @@ class OutputFile {
   std::vector<char> image() const { return h5::file_image(file_); }
 
   void finish() {
-    h5::check(H5Fflush(file_, H5F_SCOPE_GLOBAL), "cannot write " + temporary_.string());
-    const herr_t closed = H5Fclose(file_.get());
-    file_ = h5::Handle();
-    if (closed < 0)
-      throw h5::Error("cannot close " + temporary_.string() + ": " + h5::last_error());
-    std::filesystem::rename(temporary_, path_);
-    finished_ = true;
+    h5::check(H5Fflush(file_, H5F_SCOPE_GLOBAL), "cannot write");
+    if (!temporary_) return;  // in memory: image() holds it
+    h5::close_file(file_);
+    temporary_->commit();
   }
 
  private:
-  std::filesystem::path path_, temporary_;
+  std::optional<TemporaryFile> temporary_;  // none in memory; declared first: goes after the file
   h5::Handle file_;
-  bool finished_ = false;
 };
 
 void write_public_goods(OutputFile& out, const Params& p, const PublicGoodsRun& run) {
@@ -402,11 +388,7 @@ int run_and_record(const Params& p, const std::filesystem::path& output,
 
 int run_classic(const Params& p, const std::filesystem::path& output, const Provenance& provenance,
                 std::ostream* out) {
-  try {
-    return run_and_record(p, output, provenance, out);
-  } catch (const ParamError& e) {  // a graph the parameters cannot make: the user's input
-    throw InputError(e.what());
-  }
+  return run_and_record(p, output, provenance, out);
 }
 
 }  // namespace icsim

@@ -109,7 +109,8 @@ std::vector<char> classic_image(const Params& params, const Provenance& provenan
                                 const CascadeRun& run);
 
 // Runs params.model, prints progress and a summary to `out` (none: silent) and writes `output`
-// (via a temporary file renamed at the end). Returns the process exit code.
+// (via a temporary file renamed at the end). Returns the process exit code; throws ParamError for
+// a graph the parameters cannot make.
 int run_classic(const Params& params, const std::filesystem::path& output,
                 const Provenance& provenance, std::ostream* out);
 

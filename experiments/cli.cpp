@@ -2,9 +2,10 @@
 
 #include <tbb/global_control.h>
 #include <tbb/info.h>
-#include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <iomanip>
@@ -14,13 +15,17 @@
 #include "agents/metrics.hpp"
 #include "experiments/calibration.hpp"
 #include "experiments/classic.hpp"
+#include "experiments/files.hpp"
 #include "experiments/levers.hpp"
+#include "experiments/memory.hpp"
 #include "experiments/run.hpp"
 #include "experiments/scenario.hpp"
 #include "experiments/sweep.hpp"
 #include "icsim/version.hpp"
 #include "network/csv.hpp"
+#include "network/generators.hpp"
 #include "output/hdf5.hpp"
+#include "output/temporary.hpp"
 
 namespace icsim {
 namespace {
@@ -28,36 +33,41 @@ namespace {
 struct Common {
   std::string scenario;
   std::vector<std::string> settings;
-  std::optional<std::int64_t> seed, years;
+  // As typed, and read as the registry reads the parameter: errors quote them as given.
+  std::optional<std::string> seed, years;
   int threads = 0;
+  std::string max_memory;
   bool quiet = false;
 };
 
 Scenario resolve(const Common& c) {
   Scenario s = load_scenario(c.scenario.empty() ? std::string(default_scenario) : c.scenario);
-  for (const auto& setting : c.settings) apply_setting(s.params, setting, "--set");
-  if (c.seed) apply_setting(s.params, "run.seed=" + std::to_string(*c.seed), "--seed");
-  if (c.years) apply_setting(s.params, "run.years=" + std::to_string(*c.years), "--years");
+  for (const auto& setting : c.settings) apply_setting(s, setting, "--set");
+  if (c.seed) apply_setting(s, "run.seed=" + *c.seed, "--seed");
+  if (c.years) apply_setting(s, "run.years=" + *c.years, "--years");
+  check_model_settings(s);
   return s;
+}
+
+// Where the scenario sets `key`: the last setting's origin, or the scenario itself.
+std::string origin_of(const Scenario& s, const std::string& key) {
+  for (auto it = s.settings.rbegin(); it != s.settings.rend(); ++it)
+    if (it->key == key) return it->origin;
+  return s.source;
+}
+
+// A ParamError from building the world ("key 'K': ..."), as an input error naming where K is set.
+InputError located(const Scenario& s, const ParamError& e) {
+  const std::string_view what = e.what();
+  std::string key;
+  if (what.starts_with("key '")) key = what.substr(5, what.find('\'', 5) - 5);
+  return InputError(origin_of(s, key) + ": " + std::string(what));
 }
 
 std::string join_args(const std::vector<std::string>& args) {
   std::string line = "icsim";
   for (const auto& a : args) line += " " + a;
   return line;
-}
-
-// Refuses an output path that cannot be written, before any simulation runs.
-void check_output(const std::filesystem::path& path) {
-  const auto parent = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
-  if (!std::filesystem::is_directory(parent))
-    throw InputError(path.string() + ": cannot write the output: directory '" + parent.string() +
-                     "' does not exist");
-  if (std::filesystem::is_directory(path))
-    throw InputError(path.string() + ": cannot write the output: it is a directory");
-  if (::access(parent.c_str(), W_OK) != 0)
-    throw InputError(path.string() + ": cannot write the output: directory '" + parent.string() +
-                     "' is not writable");
 }
 
 void print_summary_header(std::ostream& out) {
@@ -82,22 +92,37 @@ struct Draws {
 int command_run(const Common& c, const Draws& d, const std::string& output,
                 const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   const Scenario s = resolve(c);
-  const std::filesystem::path path(output);
-  check_output(path);
+  const std::filesystem::path path = check_output(output, input_files(s));
+  const MemoryLimit limit = memory_limit(c.max_memory);
+  // Threshold cascades on random graphs draw one graph a thread at once.
+  const bool graph_a_thread =
+      s.params.model == Model::threshold_cascade && network_is_random(s.params.network_kind);
+  const auto threads = static_cast<unsigned>(
+      tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
+  if (const auto refusal =
+          memory_refusal(s.params, graph_a_thread ? threads : 1, 0, limit.bytes, limit.origin))
+    throw InputError(origin_of(s, world_footprint(s.params).key) + ": " + *refusal);
+  if (s.params.model == Model::public_goods && c.threads > 1)
+    err << "icsim: warning: --threads " << c.threads
+        << ": model public_goods updates one player at a time, on one thread\n";
   if (!d.posterior.empty() || d.draws)
     return command_run_posterior(s, d.posterior, d.draws, path, c.quiet, join_args(args), out, err);
   RunOptions options;
   options.output = path;
   options.provenance = {to_toml(s.params), s.source, join_args(args), "run"};
-  if (s.params.model != Model::health)  // public goods game or threshold cascades
-    return run_classic(s.params, path, options.provenance, c.quiet ? nullptr : &out);
-  if (!c.quiet) {
-    out << "icsim " << version << ": " << s.source << ", " << s.params.years << " years, seed "
-        << s.params.seed << "\n";
-    print_summary_header(out);
-    options.on_year = [&](const YearSummary& y) { print_summary(out, y); };
+  try {
+    if (s.params.model != Model::health)  // public goods game or threshold cascades
+      return run_classic(s.params, path, options.provenance, c.quiet ? nullptr : &out);
+    if (!c.quiet) {
+      out << "icsim " << version << ": " << s.source << ", " << s.params.years << " years, seed "
+          << s.params.seed << "\n";
+      print_summary_header(out);
+      options.on_year = [&](const YearSummary& y) { print_summary(out, y); };
+    }
+    run_scenario(s.params, options);
+  } catch (const ParamError& e) {  // a world the parameters cannot make
+    throw located(s, e);
   }
-  run_scenario(s.params, options);
   if (!c.quiet) out << "wrote " << path.string() << "\n";
   return 0;
 }
@@ -111,8 +136,11 @@ int command_describe(const Common& c, bool list_metrics, std::ostream& out) {
     return 0;
   }
   const Scenario s = resolve(c);
-  out << "# parameters of " << s.source << ": name = value  [unit; allowed]  meaning\n";
+  out << "# parameters of " << s.source << " that model "
+      << std::get<std::string>(find_param("model")->get(s.params))
+      << " uses: name = value  [unit; allowed]  meaning\n";
   for (const auto& spec : registry()) {
+    if (!model_uses(s.params.model, spec.name)) continue;
     out << spec.name << " = " << format_value(spec.get(s.params)) << "  [" << spec.unit << "; "
         << spec.allowed() << "]  " << spec.meaning;
     if (spec.get(s.params) != spec.default_value)
@@ -126,12 +154,18 @@ int command_check(const Common& c, std::ostream& out) {
   const Scenario s = resolve(c);
   const Params defaults = default_params();
   int changed = 0;
-  for (const auto& spec : registry()) changed += spec.get(s.params) != spec.get(defaults);
+  for (const auto& spec : registry())
+    changed += model_uses(s.params.model, spec.name) && spec.get(s.params) != spec.get(defaults);
   out << s.source << ": ok (" << changed << " parameters differ from the defaults)\n";
   return 0;
 }
 
 }  // namespace
+
+void prepare_process() {
+  h5::skip_cleanup_at_exit();
+  install_signal_cleanup();
+}
 
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   CLI::App app{
@@ -153,6 +187,19 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     sub->add_option("--seed", common.seed, "random seed (run.seed)");
     sub->add_option("--years", common.years, "planning years to simulate (run.years)");
   };
+  const auto add_max_memory = [&](CLI::App* sub, std::string& into) {
+    sub->add_option("--max-memory", into,
+                    "refuse sizes needing more memory than this (e.g. 8G; default: the memory "
+                    "available)");
+  };
+  // NaN passes CLI11's NonNegativeNumber (NaN < 0 is false): finite and above 0 here.
+  const auto positive_seconds = [](const std::string& text) -> std::string {
+    double x = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), x);
+    if (ec != std::errc{} || end != text.data() + text.size() || !std::isfinite(x) || x <= 0)
+      return "'" + text + "' is not a number of seconds above 0";
+    return {};
+  };
   auto* run = app.add_subcommand("run", "simulate a scenario and write HDF5");
   add_common(run, false);
   run->add_option("-o,--output", output, "output file (HDF5)")->capture_default_str();
@@ -164,6 +211,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
                   "posterior file of icsim calibrate: run once per draw from it (with --draws)");
   run->add_option("--draws", drawing.draws, "parameter sets to draw from --posterior")
       ->check(CLI::PositiveNumber);
+  add_max_memory(run, common.max_memory);
   auto* describe = app.add_subcommand("describe", "every parameter: value, unit, range, meaning");
   add_common(describe, false);
   describe->add_flag("--metrics", list_metrics, "list the recorded metrics instead");
@@ -189,7 +237,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       ->add_option("--commit-interval", sweeping.commit_interval,
                    "seconds between commits of finished runs to the output")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(positive_seconds);
+  add_max_memory(sweep, sweeping.max_memory);
   sweep->add_flag("-q,--quiet", sweeping.quiet, "no progress, print nothing but errors");
   auto* sample = app.add_subcommand("sample", "the sweep's design as CSV, one row per run");
   sample->add_option("sweep_file", sweeping.sweep_file, "sweep file (TOML)")->required();
@@ -260,6 +309,9 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     err << "icsim: error: " << e.what() << "\n";
     return 2;
   } catch (const DataError& e) {
+    err << "icsim: error: " << e.what() << "\n";
+    return 2;
+  } catch (const ParamError& e) {
     err << "icsim: error: " << e.what() << "\n";
     return 2;
   } catch (const h5::Error& e) {

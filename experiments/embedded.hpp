@@ -13,6 +13,8 @@ struct EmbeddedFile {
 };
 
 std::span<const EmbeddedFile> files();
+// The first 16 hex digits of the SHA-256 of every embedded file's name and text.
+std::string_view hash();
 
 inline const EmbeddedFile* find(std::string_view path) {
   for (const auto& f : files())

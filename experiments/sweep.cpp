@@ -3,6 +3,7 @@
 #include "experiments/mpi_sweep.hpp"
 #endif
 
+#include <tbb/global_control.h>
 #include <tbb/task_arena.h>
 #include <toml++/toml.h>
 #include <unistd.h>
@@ -18,10 +19,15 @@
 #include <sstream>
 
 #include "agents/step.hpp"
+#include "experiments/embedded.hpp"
+#include "experiments/files.hpp"
+#include "experiments/memory.hpp"
 #include "experiments/population.hpp"
 #include "experiments/scenario.hpp"
+#include "experiments/toml_input.hpp"
 #include "experiments/toml_reader.hpp"
 #include "icsim/version.hpp"
+#include "network/input_file.hpp"
 #include "network/random.hpp"
 #include "output/hdf5.hpp"
 #include "output/merge.hpp"
@@ -41,7 +47,6 @@ constexpr std::array<std::string_view, 4> record_names{"summary", "national", "s
 using detail::each_parameter;
 using detail::listed;
 using detail::number_text;
-using detail::read_text;
 using Reader = detail::TomlReader;
 
 // An inline table that describes an axis, not a level of dotted parameter names.
@@ -266,7 +271,9 @@ Value Axis::at(double u) const {
 
 std::string Sweep::canonical() const {
   std::ostringstream out;
+  // Shards of two versions of icsim, or of two editions of its data, are never merged.
   out << "icsim sweep schema " << schema_version << "\n"
+      << "program = icsim " << version << "\ndata = " << embedded::hash() << "\n"
       << "design = " << name_of(design.kind) << "\n";
   if (design.kind != DesignKind::full_factorial) out << "samples = " << design.samples << "\n";
   if (design.kind == DesignKind::morris) out << "levels = " << design.morris_levels << "\n";
@@ -305,7 +312,7 @@ std::string Sweep::fingerprint() const {
 
 Sweep parse_sweep(std::string_view text, const std::string& label, const fs::path& directory) {
   const Reader r{label};
-  const toml::table table = detail::parse_toml(text, label);
+  const toml::table table = parse_toml(text, label);
   for (const auto& [k, node] : table)
     if (std::find(top_level_keys.begin(), top_level_keys.end(), k.str()) == top_level_keys.end())
       r.fail(node, "unknown key '" + std::string(k.str()) + "'; a sweep file has " +
@@ -318,8 +325,10 @@ Sweep parse_sweep(std::string_view text, const std::string& label, const fs::pat
   // before any file is touched, rather than one of the two kept silently.
   detail::NamedOnce once(r);
   const Scenario base = detail::read_base(r, table, directory, once);
+  check_model_settings(base);
   sweep.base = base.params;
   sweep.scenario = base.source;
+  sweep.files = input_files(base);
   if (const auto* node = table.get("description")) sweep.description = r.text(*node, "description");
   if (const auto* node = table.get("replications"))
     sweep.replications =
@@ -425,6 +434,8 @@ Sweep parse_sweep(std::string_view text, const std::string& label, const fs::pat
       if (std::find(drawn.begin(), drawn.end(), a.spec) != drawn.end())
         axis_error(a, "drawn from the posterior, so it cannot be an axis too");
     }
+    if (!model_uses(Model::health, a.name))
+      axis_error(a, "not used by the health model, which sweeps run");
   }
   if (sweep.base.model != Model::health)
     throw InputError(label + ": key 'scenario': sweeps run the health model, not model = " +
@@ -440,13 +451,14 @@ Sweep parse_sweep(std::string_view text, const std::string& label, const fs::pat
   const long double runs = static_cast<long double>(sweep.points()) * sweep.replications;
   if (runs > 4e18L || (kind == DesignKind::full_factorial && runs > 1e15L))
     throw InputError(label + ": the sweep has too many runs (" +
-                     std::to_string(static_cast<double>(runs)) + ")");
+                     number_text(static_cast<double>(runs)) + ")");
   return sweep;
 }
 
 Sweep load_sweep(const fs::path& path) {
-  if (!fs::exists(path)) throw InputError(path.string() + ": no such sweep file");
-  return parse_sweep(read_text(path), path.string(), path.parent_path());
+  Sweep sweep = parse_sweep(read_toml_file(path), path.string(), path.parent_path());
+  sweep.files.insert(sweep.files.begin(), path);
+  return sweep;
 }
 
 std::int64_t run_seed(std::uint64_t sweep_seed, std::uint64_t point, std::uint64_t replication) {
@@ -520,10 +532,12 @@ Shard parse_shard(std::string_view text, const std::string& origin) {
     const auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), out);
     return ec == std::errc{} && end == part.data() + part.size() && !part.empty();
   };
+  // N is stored as a 64-bit signed attribute of the sweep file.
+  constexpr std::uint64_t most = std::numeric_limits<std::int64_t>::max();
   if (slash == std::string_view::npos || !parse(text.substr(0, slash), index) ||
-      !parse(text.substr(slash + 1), count) || index < 1 || index > count)
-    throw InputError(origin + " '" + std::string(text) +
-                     "': expected I/N with 1 <= I <= N (the I-th of N shards), e.g. 2/8");
+      !parse(text.substr(slash + 1), count) || index < 1 || index > count || count > most)
+    throw InputError(origin + " '" + printable(text) + "': expected I/N with 1 <= I <= N <= " +
+                     std::to_string(most) + " (the I-th of N shards), e.g. 2/8");
   return {index, count, origin};
 }
 
@@ -644,17 +658,6 @@ SweepResult run_sweep(const Sweep& sweep, const SweepOptions& options) {
 
 // --- the command line ------------------------------------------------------------------------
 
-namespace {
-void check_writable(const fs::path& path) {
-  const fs::path parent = path.has_parent_path() ? path.parent_path() : fs::path(".");
-  if (!fs::is_directory(parent))
-    throw InputError(path.string() + ": cannot write the output: directory '" + parent.string() +
-                     "' does not exist");
-  if (fs::is_directory(path))
-    throw InputError(path.string() + ": cannot write the output: it is a directory");
-}
-}  // namespace
-
 int command_sweep(const SweepCommand& c, std::ostream& out, std::ostream& err) {
   if (c.resume && c.overwrite) throw InputError("--resume and --overwrite exclude each other");
 #ifdef ICSIM_WITH_MPI
@@ -662,8 +665,12 @@ int command_sweep(const SweepCommand& c, std::ostream& out, std::ostream& err) {
 #endif
   const Sweep sweep = load_sweep(c.sweep_file);
   SweepOptions o;
-  o.output = c.output;
-  check_writable(o.output);
+  o.output = check_output(c.output, sweep.files);
+  const auto threads = static_cast<unsigned>(
+      tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism));
+  const auto [limit, limit_origin] = memory_limit(c.max_memory);
+  if (const auto refusal = sweep_memory_refusal(sweep, threads, limit, limit_origin))
+    throw InputError(sweep.source + ": " + *refusal);
   if (!c.shard.empty())
     o.shard = parse_shard(c.shard, "--shard");
   else if (auto s = shard_from_environment([](const char* n) { return std::getenv(n); }))
@@ -682,13 +689,15 @@ int command_sweep(const SweepCommand& c, std::ostream& out, std::ostream& err) {
     if (o.shard.count > 1)
       out << "; shard " << o.shard.index << "/" << o.shard.count << " (" << o.shard.origin
           << "): " << runs_in_shard(sweep.runs(), o.shard) << " runs";
-    out << "; " << tbb::this_task_arena::max_concurrency() << " threads\n" << std::flush;
+    out << "; " << threads << (threads == 1 ? " thread\n" : " threads\n") << std::flush;
   }
   SweepResult r;
   try {
     r = run_sweep(sweep, o);
   } catch (const h5::Error& e) {
     throw std::runtime_error(o.output.string() + ": " + e.what());
+  } catch (const ParamError& e) {  // a base world the parameters cannot make
+    throw InputError(sweep.source + ": " + e.what());
   }
   if (r.failed)
     err << "icsim sweep: " << r.failed << " of " << r.ran
@@ -746,11 +755,11 @@ int command_sample(const SweepCommand& c, std::ostream& out) {
 }
 
 int command_merge(const SweepCommand& c, std::ostream& out, std::ostream& err) {
-  check_writable(c.output);
   std::vector<fs::path> inputs(c.inputs.begin(), c.inputs.end());
+  const fs::path output = check_output(c.output, inputs);
   MergeResult r;
   try {
-    r = merge_sweeps(inputs, c.output, c.command_line);
+    r = merge_sweeps(inputs, output, c.command_line);
   } catch (const MergeError& e) {
     throw InputError(e.what());
   } catch (const h5::Error& e) {

@@ -48,6 +48,7 @@ struct Sweep {
   std::string text;      // the file as written
   std::string scenario;  // the scenario's source ("england-2020 (shipped)" or its path)
   std::string description;
+  std::vector<std::filesystem::path> files;  // read for it: the sweep file, the scenario's
   Params base;  // scenario, then [set], then years; run.seed = the sweep's seed
   std::uint64_t replications = 1;
   std::uint64_t seed = 1;
@@ -137,6 +138,7 @@ struct SweepCommand {
   std::vector<std::string> inputs;  // merge: the shard files
   bool resume = false, overwrite = false, quiet = false;
   double commit_interval = 2.0;
+  std::string max_memory;  // --max-memory; empty: the memory available
   std::string command_line;
 };
 int command_sweep(const SweepCommand& command, std::ostream& out, std::ostream& err);

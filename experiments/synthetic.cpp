@@ -53,7 +53,6 @@ void add_organisations(Structure& s, const Blocks& blocks, const Params& params,
                        std::uint64_t key) {
   double total = 0;
   for (const double weight : params.synthetic_mix) total += weight;
-  if (!(total > 0)) throw std::invalid_argument("population.mix: every kind has weight 0");
   std::array<double, kind_count> cumulative{};
   double acc = 0;
   for (int k = 0; k < kind_count; ++k) cumulative[k] = acc += params.synthetic_mix[k] / total;
@@ -99,9 +98,6 @@ RelationshipGraph make_graph(const Structure& s, const Blocks& blocks, const Par
   const std::size_t n = blocks.n;
   const double half = params.synthetic_mean_degree / 2.0;
   const double most = std::ceil(half) * double(n);
-  if (most >= 0x7FFFFFFF)
-    throw std::invalid_argument("synthetic population: " + std::to_string(std::int64_t(most)) +
-                                " edges are more than the graph indexes (2^31)");
   EdgeList edges;
   edges.reserve(static_cast<std::size_t>(most));
   // Partners are drawn for a batch of organisations first, then their kinds and costs read:
@@ -140,8 +136,17 @@ Structure make_synthetic(const Params& params) {
   const auto n = static_cast<std::size_t>(params.synthetic_organisations);
   const auto ns = static_cast<std::size_t>(
       std::min<std::int64_t>(params.synthetic_systems, params.synthetic_organisations));
+  // Refused before anything is allocated.
   if (n >= 0xFFFFFFFFu)
-    throw std::invalid_argument("synthetic population: at most 4294967294 organisations");
+    throw ParamError("key 'population.organisations': at most 4294967294 organisations");
+  if (std::ceil(params.synthetic_mean_degree / 2.0) * double(n) >= 0x7FFFFFFF)
+    throw ParamError(
+        "key 'population.mean_degree': " + format_value(Value{params.synthetic_mean_degree}) +
+        " with " + std::to_string(n) +
+        " organisations makes more edges than the graph indexes (2^31)");
+  if (std::none_of(params.synthetic_mix.begin(), params.synthetic_mix.end(),
+                   [](double weight) { return weight > 0; }))
+    throw ParamError("key 'population.mix': every kind has weight 0; give one a positive weight");
   const Blocks blocks{n, ns};
   const std::uint64_t key = run_key(static_cast<std::uint64_t>(params.finance_seed), 2);
   add_systems(s, ns);

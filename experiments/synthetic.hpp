@@ -11,8 +11,8 @@ namespace icsim {
 // From population.organisations, .systems, .mean_degree and .mix.<kind>: systems of equal size
 // (organisations in contiguous blocks, kinds dealt in the mix's proportions within each), five
 // places each, partners drawn nine in ten inside the own system, and one acute provider
-// collaborative per system. Throws std::invalid_argument when the mix has no weight or the graph
-// would be too large to index.
+// collaborative per system. Throws ParamError, before allocating anything, when the mix has no
+// weight or the graph would be too large to index.
 Structure make_synthetic(const Params& params);
 
 }  // namespace icsim

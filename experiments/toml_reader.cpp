@@ -10,14 +10,6 @@
 
 namespace icsim::detail {
 
-std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path.string() + ": cannot read the file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 std::string number_text(double x) {
   char buffer[32];
   const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, x);
@@ -30,16 +22,6 @@ std::optional<Value> scalar(const toml::node& node) {
   if (const auto* f = node.as_floating_point()) return Value{f->get()};
   if (const auto* s = node.as_string()) return Value{s->get()};
   return std::nullopt;
-}
-
-toml::table parse_toml(std::string_view text, const std::string& label) {
-  try {
-    return toml::parse(text, label);
-  } catch (const toml::parse_error& e) {
-    throw InputError(label + ":" + std::to_string(e.source().begin.line) + ":" +
-                     std::to_string(e.source().begin.column) +
-                     ": malformed TOML: " + std::string(e.description()));
-  }
 }
 
 void TomlReader::fail(const toml::node& node, const std::string& message) const {
@@ -114,14 +96,16 @@ void NamedOnce::operator()(const std::string& key, const toml::node& n) {
 Scenario read_base(const TomlReader& r, const toml::table& table,
                    const std::filesystem::path& directory, NamedOnce& once,
                    std::string* reference) {
-  std::string scenario(default_scenario);
+  std::string scenario(default_scenario), referrer = r.label + ": key 'scenario'";
   if (const auto* node = table.get("scenario")) {
     scenario = r.text(*node, "scenario");
-    if (shipped_scenario_text(scenario).empty() && !directory.empty() &&
-        std::filesystem::path(scenario).is_relative())
-      scenario = (directory / scenario).string();
+    referrer = r.label + ":" + std::to_string(node->source().begin.line) + ": key 'scenario'";
   }
-  Scenario base = load_scenario(scenario);
+  // A relative path is taken from the file's directory; bases are loop-checked.
+  Scenario base = load_scenario(scenario, directory, referrer);
+  if (shipped_scenario_text(scenario).empty() && !directory.empty() &&
+      std::filesystem::path(scenario).is_relative())
+    scenario = (directory / scenario).string();
   if (reference) *reference = scenario;
   if (const auto* node = table.get("set")) {
     const auto* set = node->as_table();
@@ -129,6 +113,9 @@ Scenario read_base(const TomlReader& r, const toml::table& table,
     each_parameter(r, *set, "set", "",
                    [&](const std::string& name, const ParamSpec& spec, const toml::node& n) {
                      once("set." + name, n);
+                     if (!model_uses(Model::health, name))
+                       r.fail(n, "key 'set." + name + "': not used by the health model, which " +
+                                     "sweeps and calibrations run");
                      set_for_run(base.params, spec, r.checked(spec, n, "set." + name));
                    });
   }

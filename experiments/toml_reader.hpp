@@ -1,4 +1,5 @@
-// Reading icsim's TOML inputs (sweep and calibration files): errors that name the file, the line
+// Reading icsim's TOML inputs (sweep and calibration files; the text is read and parsed within
+// bounds by experiments/toml_input.hpp): errors that name the file, the line
 // and the key, values checked against the parameter registry, and registry parameters named in a
 // table either quoted ("policy.bailout") or nested ([set.policy] bailout).
 #pragma once
@@ -14,11 +15,9 @@
 
 #include "agents/parameters.hpp"
 #include "experiments/scenario.hpp"
+#include "experiments/toml_input.hpp"
 
 namespace icsim::detail {
-
-// The whole file; InputError naming it if it cannot be read.
-std::string read_text(const std::filesystem::path& path);
 
 template <class Names>
 std::string listed(const Names& names) {
@@ -31,9 +30,6 @@ std::string listed(const Names& names) {
 std::string number_text(double x);
 
 std::optional<Value> scalar(const toml::node& node);
-
-// Parses TOML text; a syntax error is InputError "label:line:column: malformed TOML: ...".
-toml::table parse_toml(std::string_view text, const std::string& label);
 
 // Errors name the file, the line and the key: "sweep.toml:7: key 'samples': ...".
 struct TomlReader {

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "network/input_file.hpp"
+
 namespace icsim {
 namespace {
 
@@ -78,7 +80,8 @@ double CsvTable::number(std::size_t row, std::string_view column) const {
 }
 
 void CsvTable::fail(std::size_t row, const std::string& message) const {
-  throw DataError(label_ + ":" + std::to_string(lines_[row]) + ": " + message);
+  // The message quotes the data: its bytes are shown, not sent to the terminal.
+  throw DataError(label_ + ":" + std::to_string(lines_[row]) + ": " + printable(message, 400));
 }
 
 }  // namespace icsim

@@ -2,13 +2,11 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <charconv>
-#include <cstring>
-#include <fstream>
-#include <sstream>
+#include <limits>
 
 #include "network/csv.hpp"
+#include "network/input_file.hpp"
 
 namespace icsim {
 namespace {
@@ -54,7 +52,7 @@ EdgeListFile parse_edge_list(std::string_view text, const std::string& label) {
         1 + static_cast<std::size_t>(std::count(record.begin(), record.end(), ','));
     if (fields != 2)
       throw DataError(where() + "expected 2 fields 'source,target', found " +
-                      std::to_string(fields) + " in '" + std::string(record) + "'");
+                      std::to_string(fields) + " in '" + printable(record) + "'");
     const std::string_view source = trim(record.substr(0, comma)),
                            target = trim(record.substr(comma + 1));
     std::uint32_t s = 0, t = 0;
@@ -62,15 +60,14 @@ EdgeListFile parse_edge_list(std::string_view text, const std::string& label) {
     if (first && !source_ok && !target_ok) {
       if (!equals_lower(source, "source") || !equals_lower(target, "target"))
         throw DataError(where() + "the header must be 'source,target', found '" +
-                        std::string(record) + "'");
+                        printable(record) + "'");
       first = false;
       continue;
     }
     first = false;
     if (!source_ok || !target_ok)
       throw DataError(
-          where() +
-          (source_ok ? "target '" + std::string(target) : "source '" + std::string(source)) +
+          where() + (source_ok ? "target '" + printable(target) : "source '" + printable(source)) +
           "' is not a node id (a whole number from 0 to 4294967294)");
     if (s == t) throw DataError(where() + "self loop on node " + std::to_string(s));
     out.edges.add(s, t, EdgeKind::partnership, 0.0);
@@ -82,11 +79,9 @@ EdgeListFile parse_edge_list(std::string_view text, const std::string& label) {
 }
 
 EdgeListFile load_edge_list(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw DataError(path.string() + ": cannot open: " + std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_edge_list(text.str(), path.string());
+  // Its size is bounded by the memory check before the run (experiments/memory.hpp).
+  return parse_edge_list(read_input_file(path, std::numeric_limits<std::uintmax_t>::max()),
+                         path.string());
 }
 
 }  // namespace icsim

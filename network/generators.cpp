@@ -28,7 +28,7 @@ std::uint64_t pair_key(std::uint32_t a, std::uint32_t b) {
 
 RelationshipGraph make_lattice(std::uint32_t side) {
   if (side < 3 || side > 65535)
-    throw GraphError("network.size: a lattice side must be in [3, 65535] (got " +
+    throw GraphError("key 'network.size': a lattice side must be in [3, 65535] (got " +
                      std::to_string(side) + ")");
   const std::uint32_t n = side * side;
   EdgeList edges;
@@ -76,7 +76,7 @@ RelationshipGraph make_barabasi_albert(std::uint32_t nodes, double mean_degree, 
                                        std::uint32_t realisation) {
   const auto m = static_cast<std::uint32_t>(std::max(1.0, std::round(mean_degree / 2.0)));
   if (nodes <= m)
-    throw GraphError("network.size: Barabasi-Albert with " + std::to_string(m) +
+    throw GraphError("key 'network.size': Barabasi-Albert with " + std::to_string(m) +
                      " edges per new node needs more than " + std::to_string(m) + " nodes");
   EdgeList edges;
   // Every edge's two ends, so a uniform pick from it is a pick proportional to degree.
@@ -110,7 +110,7 @@ RelationshipGraph make_watts_strogatz(std::uint32_t nodes, double mean_degree, d
                                       std::uint64_t key, std::uint32_t realisation) {
   const auto half = static_cast<std::uint32_t>(std::max(1.0, std::floor(mean_degree / 2.0)));
   if (nodes <= 2 * half)
-    throw GraphError("network.size: Watts-Strogatz with degree " + std::to_string(2 * half) +
+    throw GraphError("key 'network.size': Watts-Strogatz with degree " + std::to_string(2 * half) +
                      " needs more than " + std::to_string(2 * half) + " nodes");
   EdgeList edges;
   const std::size_t count = std::size_t{nodes} * half;

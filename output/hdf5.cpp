@@ -14,40 +14,45 @@ extern "C" std::uint32_t H5_checksum_metadata(const void* data, std::size_t leng
 
 namespace icsim::h5 {
 
-void Handle::reset() {
-  if (id_ < 0) return;
-  switch (H5Iget_type(id_)) {
+herr_t Handle::close() {
+  const hid_t id = std::exchange(id_, -1);
+  if (id < 0) return 0;
+  switch (H5Iget_type(id)) {
     case H5I_FILE:
-      H5Fclose(id_);
-      break;
+      return H5Fclose(id);
     case H5I_GROUP:
-      H5Gclose(id_);
-      break;
+      return H5Gclose(id);
     case H5I_DATASET:
-      H5Dclose(id_);
-      break;
+      return H5Dclose(id);
     case H5I_DATASPACE:
-      H5Sclose(id_);
-      break;
+      return H5Sclose(id);
     case H5I_DATATYPE:
-      H5Tclose(id_);
-      break;
+      return H5Tclose(id);
     case H5I_ATTR:
-      H5Aclose(id_);
-      break;
+      return H5Aclose(id);
     case H5I_GENPROP_LST:
-      H5Pclose(id_);
-      break;
+      return H5Pclose(id);
     default:
-      break;
+      return 0;
   }
-  id_ = -1;
 }
 
 namespace {
-herr_t innermost(unsigned, const H5E_error2_t* e, void* out) {
-  auto* message = static_cast<std::string*>(out);
-  if (e->desc && *e->desc) *message = e->desc;
+// Walked from the innermost entry out: keeps the first description, and the system's message
+// that HDF5's file driver quotes ("..., error message = 'No space left on device', ...").
+struct ErrorText {
+  std::string innermost, system;
+};
+herr_t read_entry(unsigned, const H5E_error2_t* e, void* out) {
+  auto* text = static_cast<ErrorText*>(out);
+  if (!e->desc || !*e->desc) return 0;
+  const std::string_view desc(e->desc);
+  if (text->innermost.empty()) text->innermost = desc;
+  static constexpr std::string_view marker = "error message = '";
+  if (const auto at = desc.find(marker); at != std::string_view::npos && text->system.empty()) {
+    const auto begin = at + marker.size();
+    text->system = desc.substr(begin, desc.find('\'', begin) - begin);
+  }
   return 0;
 }
 
@@ -65,10 +70,11 @@ Handle chunked_compressed(int rank, const hsize_t* chunk) {
 }  // namespace
 
 std::string last_error() {
-  std::string message;
-  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost, &message);
+  ErrorText text;
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, read_entry, &text);
   // The lowest level often says only "file write failed"; errno's text is clearer.
-  return message.empty() ? "HDF5 error" : message;
+  if (!text.system.empty()) return text.system;
+  return text.innermost.empty() ? "HDF5 error" : text.innermost;
 }
 
 hid_t check(hid_t status, const std::string& what) {
@@ -80,8 +86,28 @@ hid_t check(hid_t status, const std::string& what) {
   return status;
 }
 
+std::size_t points(hid_t space, const std::string& what) {
+  const hssize_t n = H5Sget_simple_extent_npoints(space);
+  if (n < 0) check(-1, what);
+  return static_cast<std::size_t>(n);
+}
+
+std::vector<hsize_t> extent(hid_t space, const std::string& what, int max_rank) {
+  const int rank = H5Sget_simple_extent_ndims(space);
+  if (rank < 1 || rank > max_rank)
+    throw Error(what + ": " + std::to_string(rank) + " dimensions, expected 1" +
+                (max_rank > 1 ? " to " + std::to_string(max_rank) : std::string()));
+  std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
+  check(H5Sget_simple_extent_dims(space, dims.data(), nullptr), what);
+  return dims;
+}
+
 void quiet() {
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+}
+
+void skip_cleanup_at_exit() {
+  H5dont_atexit();
 }
 
 Handle string_type() {
@@ -148,6 +174,10 @@ Handle open_file(const std::string& path, bool write) {
                       "cannot open '" + path + "'"));
 }
 
+void close_file(Handle& file) {
+  if (file.close() < 0) check(-1, "cannot finish writing");
+}
+
 Handle create_group(hid_t parent, const std::string& name) {
   Handle lcpl = property(H5P_LINK_CREATE);
   check(H5Pset_create_intermediate_group(lcpl, 1), "group " + name);
@@ -171,10 +201,15 @@ bool exists(hid_t parent, const std::string& path) {
   return true;
 }
 
+void remove_attribute(hid_t object, const std::string& name) {
+  if (check(H5Aexists(object, name.c_str()), "attribute " + name) > 0)
+    check(H5Adelete(object, name.c_str()), "cannot replace attribute " + name);
+}
+
 void set_attribute(hid_t object, const std::string& name, const std::string& value) {
   Handle type = string_type();
   Handle space(check(H5Screate(H5S_SCALAR), "attribute " + name));
-  if (H5Aexists(object, name.c_str()) > 0) H5Adelete(object, name.c_str());
+  remove_attribute(object, name);
   Handle attr(check(H5Acreate2(object, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT),
                     "attribute " + name));
   const char* text = value.c_str();
@@ -184,7 +219,7 @@ void set_attribute(hid_t object, const std::string& name, const std::string& val
 template <class T>
 static void set_number(hid_t object, const std::string& name, T value) {
   Handle space(check(H5Screate(H5S_SCALAR), "attribute " + name));
-  if (H5Aexists(object, name.c_str()) > 0) H5Adelete(object, name.c_str());
+  remove_attribute(object, name);
   Handle attr(check(H5Acreate2(object, name.c_str(), type_of<T>(), space, H5P_DEFAULT, H5P_DEFAULT),
                     "attribute " + name));
   check(H5Awrite(attr, type_of<T>(), &value), "attribute " + name);
@@ -196,10 +231,24 @@ void set_attribute(hid_t object, const std::string& name, std::int64_t value) {
   set_number(object, name, value);
 }
 
-std::optional<std::string> string_attribute(hid_t object, const std::string& name) {
+namespace {
+// The attribute `name` if it exists and holds one value; its file type in `file_type`.
+std::optional<Handle> open_single(hid_t object, const std::string& name, Handle& file_type) {
   if (H5Aexists(object, name.c_str()) <= 0) return std::nullopt;
   Handle attr(check(H5Aopen(object, name.c_str(), H5P_DEFAULT), "attribute " + name));
-  Handle file_type(check(H5Aget_type(attr), "attribute " + name));
+  Handle space(check(H5Aget_space(attr), "attribute " + name));
+  if (points(space, "attribute " + name) != 1)
+    throw Error("attribute " + name + ": more than one value");
+  file_type = Handle(check(H5Aget_type(attr), "attribute " + name));
+  return attr;
+}
+}  // namespace
+
+std::optional<std::string> string_attribute(hid_t object, const std::string& name) {
+  Handle file_type;
+  const auto opened = open_single(object, name, file_type);
+  if (!opened) return std::nullopt;
+  const Handle& attr = *opened;
   if (H5Tget_class(file_type) != H5T_STRING) return std::nullopt;
   if (H5Tis_variable_str(file_type) > 0) {
     Handle type = string_type();
@@ -209,17 +258,32 @@ std::optional<std::string> string_attribute(hid_t object, const std::string& nam
     H5free_memory(text);
     return value;
   }
-  std::string value(H5Tget_size(file_type), '\0');
+  const std::size_t size = H5Tget_size(file_type);
+  if (size > (64u << 20))
+    throw Error("attribute " + name + ": a string of " + std::to_string(size) + " bytes");
+  std::string value(size, '\0');
   check(H5Aread(attr, file_type, value.data()), "attribute " + name);
   value.erase(std::find(value.begin(), value.end(), '\0'), value.end());
   return value;
 }
 
 std::optional<double> number_attribute(hid_t object, const std::string& name) {
-  if (H5Aexists(object, name.c_str()) <= 0) return std::nullopt;
-  Handle attr(check(H5Aopen(object, name.c_str(), H5P_DEFAULT), "attribute " + name));
+  Handle file_type;
+  const auto attr = open_single(object, name, file_type);
+  if (!attr) return std::nullopt;
   double value = 0;
-  check(H5Aread(attr, H5T_NATIVE_DOUBLE, &value), "attribute " + name);
+  check(H5Aread(*attr, H5T_NATIVE_DOUBLE, &value), "attribute " + name);
+  return value;
+}
+
+std::optional<std::int64_t> integer_attribute(hid_t object, const std::string& name) {
+  Handle file_type;
+  const auto attr = open_single(object, name, file_type);
+  if (!attr) return std::nullopt;
+  if (H5Tget_class(file_type) != H5T_INTEGER)
+    throw Error("attribute " + name + ": not a whole number");
+  std::int64_t value = 0;
+  check(H5Aread(*attr, H5T_NATIVE_INT64, &value), "attribute " + name);
   return value;
 }
 
@@ -285,11 +349,9 @@ Appendable::Appendable(hid_t group, const std::string& name, hid_t type, std::si
 Appendable::Appendable(hid_t group, const std::string& name) : name_(name) {
   dataset_ = Handle(check(H5Dopen2(group, name.c_str(), H5P_DEFAULT), "cannot open " + name));
   Handle space(check(H5Dget_space(dataset_), name));
-  hsize_t dims[2] = {0, 0};
-  const int rank = H5Sget_simple_extent_ndims(space);
-  H5Sget_simple_extent_dims(space, dims, nullptr);
+  const std::vector<hsize_t> dims = extent(space, name, 2);
   rows_ = dims[0];
-  width_ = rank == 2 ? dims[1] : 0;
+  width_ = dims.size() == 2 ? dims[1] : 0;
 }
 
 void Appendable::append(const void* data, std::size_t rows, hid_t memory_type) {
@@ -299,23 +361,25 @@ void Appendable::append(const void* data, std::size_t rows, hid_t memory_type) {
 RowSelection select_rows(hid_t set, hsize_t first, hsize_t count, const std::string& name) {
   RowSelection out;
   out.file_space = Handle(check(H5Dget_space(set), name));
-  const int rank = H5Sget_simple_extent_ndims(out.file_space);
-  std::vector<hsize_t> start(static_cast<std::size_t>(std::max(rank, 1)), 0), extent(start.size());
-  H5Sget_simple_extent_dims(out.file_space, extent.data(), nullptr);
+  std::vector<hsize_t> dims = extent(out.file_space, name);
+  if (first > dims[0] || count > dims[0] - first)
+    throw Error(name + ": rows " + std::to_string(first) + " to " + std::to_string(first + count) +
+                " of " + std::to_string(dims[0]));
+  std::vector<hsize_t> start(dims.size(), 0);
   start[0] = first;
-  extent[0] = count;
-  check(H5Sselect_hyperslab(out.file_space, H5S_SELECT_SET, start.data(), nullptr, extent.data(),
+  dims[0] = count;
+  check(H5Sselect_hyperslab(out.file_space, H5S_SELECT_SET, start.data(), nullptr, dims.data(),
                             nullptr),
         name);
-  out.memory_space = Handle(check(H5Screate_simple(rank, extent.data(), nullptr), name));
+  out.memory_space =
+      Handle(check(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), name));
   return out;
 }
 
 hsize_t append_rows(hid_t set, const void* data, hsize_t rows, hid_t memory_type,
                     const std::string& name, hid_t transfer) {
   Handle space(check(H5Dget_space(set), name));
-  std::vector<hsize_t> dims(static_cast<std::size_t>(H5Sget_simple_extent_ndims(space)));
-  H5Sget_simple_extent_dims(space, dims.data(), nullptr);
+  std::vector<hsize_t> dims = extent(space, name);
   if (rows == 0) return dims[0];
   const hsize_t first = dims[0];
   dims[0] += rows;
@@ -343,18 +407,14 @@ void attach_scale(hid_t dataset, hid_t scale, unsigned dim) {
 std::vector<hsize_t> shape(hid_t parent, const std::string& path) {
   Handle set(check(H5Dopen2(parent, path.c_str(), H5P_DEFAULT), "cannot open " + path));
   Handle space(check(H5Dget_space(set), path));
-  const int rank = H5Sget_simple_extent_ndims(space);
-  std::vector<hsize_t> dims(static_cast<std::size_t>(std::max(rank, 0)));
-  H5Sget_simple_extent_dims(space, dims.data(), nullptr);
-  return dims;
+  return extent(space, path);
 }
 
 template <class T>
 std::vector<T> read_all(hid_t parent, const std::string& path) {
   Handle set(check(H5Dopen2(parent, path.c_str(), H5P_DEFAULT), "cannot open " + path));
   Handle space(check(H5Dget_space(set), path));
-  const auto n = H5Sget_simple_extent_npoints(space);
-  std::vector<T> values(static_cast<std::size_t>(std::max<hssize_t>(n, 0)));
+  std::vector<T> values(points(space, path));
   if (!values.empty())
     check(H5Dread(set, type_of<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
           "cannot read " + path);
@@ -369,7 +429,7 @@ template std::vector<std::uint8_t> read_all<std::uint8_t>(hid_t, const std::stri
 std::vector<std::string> read_strings(hid_t parent, const std::string& path) {
   Handle set(check(H5Dopen2(parent, path.c_str(), H5P_DEFAULT), "cannot open " + path));
   Handle space(check(H5Dget_space(set), path));
-  const auto n = static_cast<std::size_t>(H5Sget_simple_extent_npoints(space));
+  const std::size_t n = points(space, path);
   std::vector<char*> text(n, nullptr);
   Handle type = string_type();
   if (n)

@@ -37,16 +37,24 @@ class Handle {
   ~Handle() { reset(); }
   hid_t get() const { return id_; }
   operator hid_t() const { return id_; }
-  void reset();
+  void reset() { close(); }
+  // Closes the object now and forgets its id whatever the outcome: HDF5 keeps a file whose
+  // H5Fclose failed (a full disk), and closing that id a second time crashes inside the library.
+  herr_t close();
 
  private:
   hid_t id_ = -1;
 };
 
-// The innermost message on HDF5's error stack ("No space left on device", ...).
+// The clearest message on HDF5's error stack: the system's own ("No space left on device")
+// when a read or write failed, otherwise the innermost description.
 std::string last_error();
 // Throws Error("<what>: <HDF5 message>") when status < 0; returns status otherwise.
 hid_t check(hid_t status, const std::string& what);
+// The number of elements of a dataspace; throws Error instead of returning a negative count.
+std::size_t points(hid_t space, const std::string& what);
+// The extent of a dataspace of rank 1 to `max_rank`; throws Error for any other rank.
+std::vector<hsize_t> extent(hid_t space, const std::string& what, int max_rank = H5S_MAX_RANK);
 
 template <class T>
 hid_t type_of();
@@ -85,15 +93,23 @@ std::vector<char> file_image(hid_t file);
 // Writes a file image to `path` under a temporary name (`path`.partial-<pid>) renamed at the end.
 void save_image(const std::vector<char>& image, const std::string& path);
 Handle open_file(const std::string& path, bool write);
+// Closes `file`, throwing Error("cannot finish writing: <why>") when the last writes fail.
+void close_file(Handle& file);
 Handle create_group(hid_t parent, const std::string& name);  // makes intermediate groups
 Handle open_group(hid_t parent, const std::string& name);
 bool exists(hid_t parent, const std::string& path);
 
+// Removes an attribute if present (to write it anew); checked.
+void remove_attribute(hid_t object, const std::string& name);
 void set_attribute(hid_t object, const std::string& name, const std::string& value);
 void set_attribute(hid_t object, const std::string& name, double value);
 void set_attribute(hid_t object, const std::string& name, std::int64_t value);
+// One-value attributes; none when absent (or, for a string, of another type); Error when the
+// attribute holds more than one value.
 std::optional<std::string> string_attribute(hid_t object, const std::string& name);
 std::optional<double> number_attribute(hid_t object, const std::string& name);
+// Read exactly; Error when it is not an integer.
+std::optional<std::int64_t> integer_attribute(hid_t object, const std::string& name);
 
 // Describes a dataset for a reader without our code.
 void describe(hid_t dataset, const std::string& units, const std::string& description);
@@ -152,5 +168,9 @@ std::vector<hsize_t> shape(hid_t parent, const std::string& path);
 
 // Silences HDF5's automatic error printing: errors come back as exceptions instead.
 void quiet();
+// For a program's main(), before any other HDF5 call: HDF5 will not close at exit what is still
+// open. A file whose last writes failed (a full disk) cannot be closed, and HDF5's clean-up at
+// exit would crash on it; icsim closes every file it writes itself.
+void skip_cleanup_at_exit();
 
 }  // namespace icsim::h5

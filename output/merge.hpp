@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -22,10 +23,15 @@ struct MergeResult {
   std::uint64_t expected = 0;  // runs of the whole sweep
 };
 
+// Called after each dataset is merged with (datasets done, datasets in all).
+using MergeProgress = std::function<void(std::size_t, std::size_t)>;
+
 // Writes `output` (under a temporary name, renamed at the end) from the shards, which must share
-// one sweep fingerprint and hold no run twice. Runs missing from every shard stay missing: the
-// caller compares runs with expected.
+// one sweep fingerprint, hold no run twice and agree on every dataset's type and shape; nothing
+// is read before its rank, shape and type are checked. Runs missing from every shard stay
+// missing: the caller compares runs with expected.
 MergeResult merge_sweeps(const std::vector<std::filesystem::path>& shards,
-                         const std::filesystem::path& output, const std::string& command_line);
+                         const std::filesystem::path& output, const std::string& command_line,
+                         const MergeProgress& progress = {});
 
 }  // namespace icsim

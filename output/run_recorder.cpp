@@ -5,9 +5,11 @@
 #include <atomic>
 #include <map>
 #include <numeric>
+#include <optional>
 
 #include "agents/metrics.hpp"
 #include "output/hdf5.hpp"
+#include "output/temporary.hpp"
 #include "output/writer.hpp"
 
 namespace icsim {
@@ -40,16 +42,10 @@ SeriesGroup series_group(hid_t file, const char* name) {
   return g;
 }
 
-std::filesystem::path partial_name(const std::filesystem::path& path) {
-  std::filesystem::path temporary = path;
-  temporary += ".partial-" + std::to_string(::getpid());
-  return temporary;
-}
-
 }  // namespace
 
 struct RunRecorder::State {
-  std::filesystem::path path, temporary;
+  std::optional<TemporaryFile> output;  // none: the file is in memory
   h5::Handle file;
   std::array<SeriesGroup, 3> groups;
   SeriesGroup edges;  // trust on each relationship by year (none in a world without edges)
@@ -58,22 +54,22 @@ struct RunRecorder::State {
   AsyncWriter writer;
   bool finished = false;
 
-  explicit State(std::size_t capacity) : writer(capacity) {}
+  State(const std::filesystem::path& path, std::size_t capacity) : writer(capacity) {
+    if (!path.empty()) output.emplace(path);
+  }
 };
 
 RunRecorder::RunRecorder(const std::filesystem::path& path, const World& w,
                          const Provenance& provenance, std::size_t queue_capacity)
-    : state_(std::make_unique<State>(queue_capacity)) {
+    : state_(std::make_unique<State>(path, queue_capacity)) {
   auto& s = *state_;
-  s.path = path;
   h5::quiet();
   if (path.empty()) {  // in memory
     static std::atomic<std::uint64_t> files{0};
     s.file = h5::create_memory_file("icsim-run-" + std::to_string(::getpid()) + "-" +
                                     std::to_string(files++));
   } else {
-    s.temporary = partial_name(path);
-    s.file = h5::create_file(s.temporary.string());
+    s.file = h5::create_file(s.output->path().string());
   }
   try {
     write_provenance(s.file, provenance, w.params.seed);
@@ -142,10 +138,9 @@ RunRecorder::RunRecorder(const std::filesystem::path& path, const World& w,
     h5::make_scale(s.member_row->id(), "membership");
     for (const auto* set : {&s.member_year, &s.member_collaborative, &s.member_organisation})
       h5::attach_scale((*set)->id(), s.member_row->id(), 0);
-    H5Fflush(s.file, H5F_SCOPE_GLOBAL);
+    h5::check(H5Fflush(s.file, H5F_SCOPE_GLOBAL), "cannot write");
   } catch (...) {
-    s.file.reset();
-    if (!s.temporary.empty()) std::filesystem::remove(s.temporary);
+    s.file.reset();  // before State's end removes the temporary
     throw;
   }
 }
@@ -154,7 +149,7 @@ RunRecorder::RunRecorder(const World& w, const Provenance& provenance, std::size
     : RunRecorder(std::filesystem::path(), w, provenance, queue_capacity) {}
 
 RunRecorder::~RunRecorder() {
-  if (!state_ || state_->finished || state_->temporary.empty()) return;  // in memory: members close
+  if (!state_ || state_->finished || !state_->output) return;  // in memory: members close
   try {
     state_->writer.finish();
   } catch (...) {  // already failing: the temporary file goes
@@ -165,13 +160,12 @@ RunRecorder::~RunRecorder() {
   state_->member_year.reset();
   state_->member_collaborative.reset();
   state_->member_organisation.reset();
-  state_->file.reset();
-  std::error_code ignored;
-  std::filesystem::remove(state_->temporary, ignored);
+  state_->file.reset();  // the temporary goes with State
 }
 
 const std::filesystem::path& RunRecorder::temporary_path() const {
-  return state_->temporary;
+  static const std::filesystem::path in_memory;
+  return state_->output ? state_->output->path() : in_memory;
 }
 
 void RunRecorder::record(const World& w) {
@@ -210,13 +204,13 @@ void RunRecorder::record(const World& w) {
     s->member_year->append(std::span<const std::int32_t>(years));
     s->member_collaborative->append(std::span<const std::int32_t>(frame->collaborative));
     s->member_organisation->append(std::span<const std::int32_t>(frame->organisation));
-    h5::check(H5Fflush(s->file, H5F_SCOPE_GLOBAL), "cannot flush " + s->temporary.string());
+    h5::check(H5Fflush(s->file, H5F_SCOPE_GLOBAL), "cannot write");
   });
 }
 
 void RunRecorder::finish() {
   auto& s = *state_;
-  if (s.temporary.empty()) throw std::logic_error("RunRecorder::finish: the file is in memory");
+  if (!s.output) throw std::logic_error("RunRecorder::finish: the file is in memory");
   s.writer.finish();
   s.groups = {};
   s.edges = {};
@@ -224,11 +218,9 @@ void RunRecorder::finish() {
   s.member_year.reset();
   s.member_collaborative.reset();
   s.member_organisation.reset();
-  h5::check(H5Fflush(s.file, H5F_SCOPE_GLOBAL), "cannot write " + s.temporary.string());
-  const herr_t closed = H5Fclose(s.file.get());
-  s.file = h5::Handle();
-  if (closed < 0) throw h5::Error("cannot close " + s.temporary.string() + ": " + h5::last_error());
-  std::filesystem::rename(s.temporary, s.path);
+  h5::check(H5Fflush(s.file, H5F_SCOPE_GLOBAL), "cannot write");
+  h5::close_file(s.file);
+  s.output->commit();
   s.finished = true;
 }
 

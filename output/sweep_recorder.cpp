@@ -669,6 +669,15 @@ struct SweepRecorder::State {
 
   explicit State(const Options& o)
       : options(o), writer(std::max<std::size_t>(o.queue_capacity, 1)) {}
+  // The working files go with the lock, also when the recorder could not start (a full disk):
+  // OUT.h5 alone is the truth, and it holds every run committed. Then the lock goes (a member).
+  ~State() {
+    if (!output_lock) return;  // another icsim's files, or none
+    std::error_code ignored;
+    fs::remove(working, ignored);
+    fs::remove(spare, ignored);
+    fs::remove(with_suffix(path, ".new"), ignored);
+  }
 
   void open_working() {
     file = h5::open_file(working.string(), true);
@@ -712,9 +721,7 @@ struct SweepRecorder::State {
   void close_working() {
     sets.clear();
     if (file.get() < 0) return;
-    const herr_t closed = H5Fclose(file.get());
-    file = h5::Handle();  // its id is closed already; resetting it is harmless
-    if (closed < 0) throw h5::Error("cannot close " + working.string() + ": " + h5::last_error());
+    h5::close_file(file);
   }
 
   void write(const std::vector<std::shared_ptr<RunRow>>& rows) {
@@ -929,9 +936,7 @@ void create_skeleton(const fs::path& target, const std::vector<Entry>& entries,
   sets.clear();
   scales.clear();
   groups.clear();
-  const herr_t closed = H5Fclose(file.get());
-  file = h5::Handle();
-  if (closed < 0) throw h5::Error("cannot close " + target.string() + ": " + h5::last_error());
+  h5::close_file(file);
 }
 
 // A resumed sweep's text attributes (its file's text, source and description) and command line
@@ -963,6 +968,9 @@ SweepRecorder::SweepRecorder(const fs::path& path, const SweepFileInfo& info,
                              const SweepSchema& schema, const World& base, Options options,
                              bool resume, std::optional<OutputLock> lock)
     : state_(std::make_unique<State>(options)) {
+  // NaN compares false with every elapsed time: runs would never be committed.
+  if (!(options.commit_interval >= 0) || !std::isfinite(options.commit_interval))
+    throw std::invalid_argument("sweep recorder: commit_interval must be seconds, 0 or more");
   auto& s = *state_;
   h5::quiet();
   s.path = path;
@@ -1006,8 +1014,6 @@ SweepRecorder::SweepRecorder(const fs::path& path, const SweepFileInfo& info,
   s.committed = s.written;
   s.open_working();
   s.start_chunks(resume);
-  // HDF5 keeps its error printing per thread: the writer thread's errors are exceptions too.
-  s.writer.submit([] { h5::quiet(); });
   s.timer = std::thread([&s] { s.run_timer(); });
 }
 
@@ -1032,10 +1038,6 @@ SweepRecorder::~SweepRecorder() {
     s.close_working();
   } catch (...) {
   }
-  std::error_code ignored;
-  fs::remove(s.working, ignored);
-  fs::remove(s.spare, ignored);
-  s.output_lock.reset();  // removes the lock file, then unlocks
 }
 
 void SweepRecorder::add(std::shared_ptr<RunRow> row) {

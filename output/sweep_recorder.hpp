@@ -113,9 +113,9 @@ struct SweepFileInfo {
 class SweepRecorder {
  public:
   struct Options {
-    double commit_interval = 2.0;                  // seconds between commits, at most
-    std::size_t carry_limit = 64u << 20;           // bytes of runs held between commits, at most
-    std::size_t queue_capacity = 16;               // runs queued for the writer thread
+    double commit_interval = 2.0;         // seconds between commits, at most (0: each run; finite)
+    std::size_t carry_limit = 64u << 20;  // bytes of runs held between commits, at most
+    std::size_t queue_capacity = 16;      // runs queued for the writer thread
     std::function<void(std::uint64_t)> on_commit;  // rows safely in the file (writer thread)
   };
 

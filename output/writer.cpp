@@ -1,5 +1,7 @@
 #include "output/writer.hpp"
 
+#include "output/hdf5.hpp"
+
 namespace icsim {
 
 AsyncWriter::AsyncWriter(std::size_t capacity) {
@@ -17,6 +19,9 @@ AsyncWriter::~AsyncWriter() {
 }
 
 void AsyncWriter::run() {
+  // HDF5 keeps its error printing per thread: this thread's errors are exceptions too, not
+  // pages of HDF5-DIAG on stderr.
+  h5::quiet();
   for (;;) {
     std::function<void()> task;
     queue_.pop(task);

@@ -1,5 +1,6 @@
 // One writer thread that owns an output file, fed by a bounded queue: simulation threads hand
-// over finished data and go on; they wait only when the queue is full.
+// over finished data and go on; they wait only when the queue is full. HDF5's errors on that
+// thread are exceptions (h5::quiet), rethrown to the owner.
 #pragma once
 
 #include <tbb/concurrent_queue.h>

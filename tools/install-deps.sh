@@ -4,7 +4,7 @@
 set -euo pipefail
 default_packages=(build-essential cmake ninja-build pkg-config ccache
   libboost-graph-dev libtbb-dev libhdf5-dev zlib1g-dev hdf5-tools catch2 libcli11-dev libtomlplusplus-dev
-  clang-format-14 pybind11-dev python3-dev
+  clang-format-14 pybind11-dev python3-dev clang-14 libclang-rt-14-dev
   python3-h5py python3-pandas python3-xarray python3-h5netcdf python3-matplotlib python3-scipy
   python3-pytest jupyter-nbconvert python3-ipykernel python3-nbformat
   python3-sklearn python3-tqdm python3-pip python3-setuptools

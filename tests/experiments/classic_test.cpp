@@ -106,7 +106,8 @@ TEST_CASE("A graph the parameters cannot make is a one-line input error", "[clas
                             "--set", "network.size=2", "-o", temp("bad.h5").string()},
                            out, err);
   CHECK(code == 2);
-  CHECK(err.str() == "icsim: error: network.size: a lattice side must be in [3, 65535] (got 2)\n");
+  CHECK(err.str() ==
+        "icsim: error: --set: key 'network.size': a lattice side must be in [3, 65535] (got 2)\n");
   CHECK_FALSE(std::filesystem::exists(temp("bad.h5")));
 }
 

@@ -116,7 +116,7 @@ TEST_CASE("the --set option parses values as the parameter's type", "[scenario]"
   CHECK_THROWS_WITH(apply_setting(p, "run.years", "--set"), Catch::Contains("key=value"));
 }
 
-TEST_CASE("--set holds for the whole run: it replaces the timeline's entries for its key",
+TEST_CASE("a setting given with --set holds for the whole run, replacing the timeline's entries",
           "[scenario]") {
   Params p = load_scenario("england-2016").params;
   apply_setting(p, "policy.psf=3000", "--set");
@@ -138,4 +138,122 @@ TEST_CASE("a timeline cannot change what only the world's build reads", "[scenar
     CHECK_THROWS_WITH(load_scenario(path.string()), Catch::Contains("is fixed for a run"));
     std::filesystem::remove(path);
   }
+}
+
+// Issue 15, items 4, 5, 7, 10, 12 and 15.
+namespace {
+std::filesystem::path folder() {
+  const auto path = std::filesystem::temp_directory_path() / "icsim-scenario-bases";
+  std::filesystem::create_directories(path);
+  return path;
+}
+std::filesystem::path write_in_folder(const std::string& name, const std::string& text) {
+  const auto path = folder() / name;
+  std::ofstream(path) << text;
+  return path;
+}
+}  // namespace
+
+TEST_CASE("scenario bases that loop are refused in one line, naming the file and key",
+          "[scenario]") {
+  const auto a = write_in_folder("loop-a.toml", "base = \"loop-b.toml\"\n");
+  write_in_folder("loop-b.toml", "# the other half\nbase = \"loop-a.toml\"\n");
+  CHECK_THROWS_WITH(load_scenario(a.string()),
+                    Catch::Contains("loop-b.toml:2: key 'base': 'loop-a.toml': a base of itself"));
+  const auto self = write_in_folder("self.toml", "base = \"./self.toml\"\n");
+  CHECK_THROWS_WITH(load_scenario(self.string()), Catch::Contains("self.toml:1: key 'base'") &&
+                                                      Catch::Contains("a base of itself"));
+  // A long chain that does not loop is refused too, past 16 bases.
+  for (int i = 0; i < 20; ++i)
+    write_in_folder("chain-" + std::to_string(i) + ".toml",
+                    "base = \"chain-" + std::to_string(i + 1) + ".toml\"\n");
+  write_in_folder("chain-20.toml", "");
+  CHECK_THROWS_WITH(load_scenario((folder() / "chain-0.toml").string()),
+                    Catch::Contains("bases nested more than 16 deep"));
+  CHECK_NOTHROW(load_scenario((folder() / "chain-10.toml").string()));
+}
+
+TEST_CASE("a base that is empty, missing, a directory or a device is named with the key",
+          "[scenario]") {
+  const auto empty = write_in_folder("empty-base.toml", "\nbase = \"\"\n");
+  CHECK_THROWS_WITH(load_scenario(empty.string()),
+                    Catch::Equals(empty.string() + ":2: key 'base': empty; expected a shipped "
+                                                   "scenario name or a path"));
+  const auto missing = write_in_folder("missing-base.toml", "base = \"nowhere.toml\"\n");
+  CHECK_THROWS_WITH(load_scenario(missing.string()),
+                    Catch::StartsWith(missing.string() + ":1: key 'base': 'nowhere.toml': no such "
+                                                         "file, nor a shipped scenario"));
+  const auto device = write_in_folder("device-base.toml", "base = \"/dev/zero\"\n");
+  CHECK_THROWS_WITH(load_scenario(device.string()),
+                    Catch::Equals(device.string() +
+                                  ":1: key 'base': /dev/zero: a device, not a file icsim reads"));
+  const auto directory = write_in_folder("directory-base.toml", "base = \"/tmp\"\n");
+  CHECK_THROWS_WITH(load_scenario(directory.string()), Catch::Contains("a directory"));
+}
+
+TEST_CASE("a directory is not a scenario, and does not hide a shipped one", "[scenario]") {
+  CHECK_THROWS_WITH(load_scenario(folder().string()),
+                    Catch::Equals(folder().string() + ": a directory, not a file icsim reads"));
+  const auto cwd = std::filesystem::current_path();
+  std::filesystem::current_path(folder());
+  std::filesystem::create_directory("england-2020");
+  const Scenario s = load_scenario("england-2020");
+  std::filesystem::remove("england-2020");
+  std::filesystem::current_path(cwd);
+  CHECK(s.source == "england-2020 (shipped)");
+  CHECK(s.params.system_tied_share == 0.5);
+}
+
+TEST_CASE("a parameter set twice in one file is refused; a base's value is overridden",
+          "[scenario]") {
+  const auto twice =
+      write_in_folder("twice.toml", "\"policy.bailout\" = 1.0\n[policy]\nbailout = 2.0\n");
+  CHECK_THROWS_WITH(
+      load_scenario(twice.string()),
+      Catch::Equals(twice.string() + ":3: key 'policy.bailout' is set twice (also on line 1)"));
+  const auto over = write_in_folder("over.toml",
+                                    "base = \"england-2020\"\n[policy]\n"
+                                    "system_tied_share = 0.25\n");
+  CHECK(load_scenario(over.string()).params.system_tied_share == 0.25);
+}
+
+TEST_CASE("a scenario's files are found beside it: base and network.file", "[scenario]") {
+  const auto sub = folder() / "elsewhere";
+  std::filesystem::create_directories(sub);
+  std::ofstream(sub / "edges.csv") << "0,1\n1,2\n";
+  std::ofstream(sub / "base.toml") << "model = \"public_goods\"\n";
+  std::ofstream(sub / "graph.toml") << "base = \"base.toml\"\n[network]\nkind = \"edge_list\"\n"
+                                       "file = \"edges.csv\"\n";
+  const Scenario s = load_scenario((sub / "graph.toml").string());
+  CHECK(s.params.network_file == (sub / "edges.csv").string());
+  CHECK(s.params.model == Model::public_goods);
+  REQUIRE(s.files.size() == 2);
+  CHECK(s.files[0] == sub / "graph.toml");
+  CHECK(s.files[1] == sub / "base.toml");
+  const auto inputs = input_files(s);
+  CHECK(std::find(inputs.begin(), inputs.end(), sub / "edges.csv") != inputs.end());
+}
+
+TEST_CASE("keys nested deeper than the parser can take are refused before it sees them",
+          "[scenario]") {
+  // 20,000 levels crashed check_scenario's recursion; 200,000 crash toml++ itself.
+  for (const int depth : {33, 20'000, 200'000}) {
+    INFO(depth);
+    std::string key = "a";
+    for (int i = 1; i < depth; ++i) key += ".a";
+    const auto header = write_in_folder("deep-header.toml", "[" + key + "]\n");
+    CHECK_THROWS_WITH(load_scenario(header.string()),
+                      Catch::Contains("deep-header.toml:1: a key of more than 32 dotted parts"));
+    const auto dotted = write_in_folder("deep-key.toml", "\n" + key + " = 1\n");
+    CHECK_THROWS_WITH(load_scenario(dotted.string()), Catch::Contains("deep-key.toml:2:"));
+  }
+  const auto brackets =
+      write_in_folder("deep-array.toml", "x = " + std::string(40, '[') + std::string(40, ']'));
+  CHECK_THROWS_WITH(load_scenario(brackets.string()), Catch::Contains("nested more than 32 deep"));
+  // Dots inside strings and comments, numbers and dates are not key parts.
+  const auto fine = write_in_folder("fine.toml", "description = \"" + std::string(100, '.') +
+                                                     "\"  # " + std::string(100, '.') +
+                                                     "\n[behaviour.acute]\nrule = \"imitation\"\n"
+                                                     "[policy]\npsf = 1.5e3\n");
+  CHECK(load_scenario(fine.string()).params.psf == 1500.0);
 }

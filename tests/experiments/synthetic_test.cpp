@@ -66,7 +66,7 @@ TEST_CASE("synthetic: kinds come in the mix's proportions in every system", "[sy
 TEST_CASE("synthetic: a mix without weight is refused", "[synthetic]") {
   Params p = synthetic();
   p.synthetic_mix.fill(0.0);
-  CHECK_THROWS_AS(make_synthetic(p), std::invalid_argument);
+  CHECK_THROWS_AS(make_synthetic(p), ParamError);
 }
 
 TEST_CASE("synthetic: a population's size in memory grows linearly", "[synthetic]") {
@@ -84,4 +84,14 @@ TEST_CASE("synthetic: a world over a synthetic population runs", "[synthetic]") 
   double paid = 0;
   for (const double x : w.ledger.support_paid) paid += x;
   CHECK(std::isfinite(paid));
+}
+
+// Issue 15, item 17: the graph's size is checked before the organisations are allocated.
+TEST_CASE("synthetic: a graph too large to index is refused before anything is allocated",
+          "[synthetic]") {
+  // 400 M organisations' tables would need about 120 GB before the edges were counted.
+  CHECK_THROWS_WITH(make_synthetic(synthetic(
+                        {"population.organisations=400000000", "population.mean_degree=20"})),
+                    Catch::StartsWith("key 'population.mean_degree': 20.0 with 400000000 "
+                                      "organisations makes more edges than the graph indexes"));
 }

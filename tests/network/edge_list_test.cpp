@@ -59,6 +59,21 @@ TEST_CASE("Edge lists: files are read, and a missing one is named", "[edge_list]
   std::ofstream(path) << "source,target\n0,1\n1,2\n";
   CHECK(load_edge_list(path).nodes == 3);
   std::filesystem::remove(path);
-  CHECK_THROWS_WITH(load_edge_list(path),
-                    path.string() + ": cannot open: No such file or directory");
+  CHECK_THROWS_WITH(load_edge_list(path), path.string() + ": no such file");
+}
+
+// Issue 15, item 12: what is quoted from a file is shown, not sent to the terminal raw.
+TEST_CASE("Edge lists: bytes quoted in errors are escaped and cut short", "[edge_list]") {
+  CHECK(error_of(std::string("\x1b[2J\xff,\x01\n")) ==
+        "edges.csv:1: the header must be 'source,target', found '\\x1b[2J\\xff,\\x01'");
+  const std::string error = error_of(std::string(10000, 'x') + ",y\n");
+  CHECK(error.size() < 200);
+  CHECK(error.find("...") != std::string::npos);
+}
+
+TEST_CASE("Edge lists: a directory, a device or a FIFO is refused, not read", "[edge_list]") {
+  CHECK_THROWS_WITH(load_edge_list("/dev/zero"),
+                    Catch::Equals("/dev/zero: a device, not a file icsim reads"));
+  CHECK_THROWS_WITH(load_edge_list(std::filesystem::temp_directory_path()),
+                    Catch::Contains("a directory"));
 }

@@ -229,3 +229,20 @@ TEST_CASE("sweep recorder: a written run's series storage goes to the next run, 
   pool.give(huge);
   CHECK(std::get<std::vector<double>>(pool.take(std::vector<double>{}, 1)).capacity() < 1000);
 }
+
+// Issue 15, item 8: a commit interval that is not a number of seconds would never commit.
+TEST_CASE("sweep recorder: a commit interval that is NaN, infinite or negative is refused",
+          "[sweep_recorder]") {
+  const World base = make_world(load_scenario("england-2019").params);
+  const SweepSchema schema({});
+  const auto path = test::sweep_folder() / "interval.h5";
+  for (const double interval : {std::nan(""), HUGE_VAL, -1.0}) {
+    INFO(interval);
+    SweepRecorder::Options options;
+    options.commit_interval = interval;
+    CHECK_THROWS_AS(
+        SweepRecorder(path, info_for(find_param("policy.psf")), schema, base, options, false),
+        std::invalid_argument);
+  }
+  CHECK_FALSE(fs::exists(path));
+}

@@ -75,7 +75,7 @@ class Model {
   // A parameter changed from the next step on; errors name `origin`.
   void set(const std::string& assignment, const std::string& origin) {
     const std::unique_lock lock = claim();
-    const Setting setting = parse_setting(assignment, origin);
+    const ParsedSetting setting = parse_setting(assignment, origin);
     try {
       engine_->set(*setting.spec, setting.value);
     } catch (const ParamError& e) {
