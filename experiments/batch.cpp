@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <condition_variable>
+#include <exception>
 #include <iomanip>
 #include <mutex>
 #include <ostream>
@@ -239,11 +240,19 @@ void BatchRunner::run(const Next& next, const Simulate& simulate, const Receive&
   // shows it the order that TBB guarantees.
   std::mutex handover;
   SeriesPool* pool = &recorder_->series_pool();
+  // The recorder's first error (a full disk) stops the input and is rethrown once the runs in
+  // flight are drained: an exception out of a filter would leave them undestroyed in oneTBB.
+  std::exception_ptr record_error;
+  std::atomic<bool> recording_failed{false};
   const std::size_t tokens = 2 * static_cast<std::size_t>(tbb::this_task_arena::max_concurrency());
   tbb::parallel_pipeline(
       tokens,
       tbb::make_filter<void, std::uint64_t>(tbb::filter_mode::serial_in_order,
                                             [&](tbb::flow_control& control) -> std::uint64_t {
+                                              if (recording_failed.load()) {
+                                                control.stop();
+                                                return 0;
+                                              }
                                               if (options_.stop && options_.stop()) {
                                                 stopped_ = true;
                                                 control.stop();
@@ -267,11 +276,18 @@ void BatchRunner::run(const Next& next, const Simulate& simulate, const Receive&
           tbb::make_filter<std::shared_ptr<RunRow>, void>(
               tbb::filter_mode::serial_in_order, [&](std::shared_ptr<RunRow> row) {
                 { std::lock_guard receive_lock(handover); }
-                ++ran_;
-                if (!row->error.empty()) ++failed_;
-                if (receive) receive(*row);
-                recorder_->add(std::move(row));
+                if (record_error) return;
+                try {
+                  ++ran_;
+                  if (!row->error.empty()) ++failed_;
+                  if (receive) receive(*row);
+                  recorder_->add(std::move(row));
+                } catch (...) {
+                  record_error = std::current_exception();
+                  recording_failed.store(true);
+                }
               }));
+  if (record_error) std::rethrow_exception(record_error);  // the file keeps what it committed
 }
 
 void BatchRunner::finish() {
