@@ -15,12 +15,16 @@
 namespace icsim {
 
 // Behavioural outcomes a lever's own money does not move mechanically (national metrics, mean
-// over the run's years).
+// over the run's years); the lever table documents one of them for each lever, and every one of
+// them must move with some lever (a metric constant across the table says nothing).
 inline const std::vector<std::string>& lever_outcomes() {
   static const std::vector<std::string> names{
-      "systems_met",      "stake_above_floor",         "mean_effort",
-      "trusts_accepting", "collaborative_members",     "trusts_in_deficit_before_support",
-      "councils_pooling", "commissioners_overspending"};
+      "systems_met",           "stake_above_floor",
+      "mean_effort",           "trusts_accepting",
+      "collaborative_members", "trusts_in_deficit_before_support",
+      "councils_pooling",      "commissioners_overspending",
+      "integration_index",     "in_name_only",
+      "collaboratives",        "mean_trust"};
   return names;
 }
 

@@ -64,6 +64,14 @@ TEST_CASE("slow: levers: every policy lever moves its documented outcome", "[.][
     }
     range[names[m]] = {lo, hi};
   }
+  // Metrics that say something: every outcome moves, beyond two standard errors, with some lever.
+  for (std::size_t m = 0; m < names.size(); ++m) {
+    bool moved = false;
+    for (const auto& r : results)
+      moved = moved || std::abs(r.effect[m].mean) > 2 * r.effect[m].se + 1e-12;
+    INFO(names[m] << " moves with no lever of the table");
+    CHECK(moved);
+  }
   for (const auto& r : results) {
     const Lever& lever = *r.lever;
     const auto m = static_cast<std::size_t>(std::find(names.begin(), names.end(), lever.outcome) -
