@@ -72,19 +72,19 @@ double share_of(const World& w, In in, F f) {
 template <class In, class F>
 double count_of(const World& w, In in, F f) {
   std::size_t count = 0;
-  for (std::size_t i = 0; i < w.size(); ++i) count += in(i)&f(i);
+  for (std::size_t i = 0; i < w.size(); ++i) count += (in(i) && f(i)) ? 1 : 0;
   return double(count);
 }
 
 auto active_trusts(const World& w) {
-  return [&w](std::size_t i) { return is_trust(w.orgs.kind[i]) & (w.ledger.active[i] != 0); };
+  return [&w](std::size_t i) { return is_trust(w.orgs.kind[i]) && w.ledger.active[i] != 0; };
 }
 auto active_kind(const World& w, Kind k) {
-  return [&w, k](std::size_t i) { return (w.orgs.kind[i] == k) & (w.ledger.active[i] != 0); };
+  return [&w, k](std::size_t i) { return w.orgs.kind[i] == k && w.ledger.active[i] != 0; };
 }
 auto active_holders(const World& w) {
   return [&w](std::size_t i) {
-    return holds_control_total(w.orgs.kind[i]) & (w.ledger.active[i] != 0);
+    return holds_control_total(w.orgs.kind[i]) && w.ledger.active[i] != 0;
   };
 }
 double after_support(const World& w, std::size_t i) {
@@ -131,9 +131,11 @@ constexpr std::array<std::pair<std::string_view, Level>, 12> headlines{{
 }};
 
 void mark_headlines(std::vector<Metric>& m) {
-  for (const auto& [name, level] : headlines) {
-    const auto it = std::find_if(
-        m.begin(), m.end(), [&](const Metric& x) { return x.name == name && x.level == level; });
+  for (const auto& headline : headlines) {
+    const auto name = headline.first;
+    const auto it = std::find_if(m.begin(), m.end(), [&](const Metric& x) {
+      return x.name == name && x.level == headline.second;
+    });
     if (it == m.end())
       throw std::logic_error("metrics.cpp: headline metric '" + std::string(name) +
                              "' is not in the registry");
