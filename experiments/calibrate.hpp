@@ -11,6 +11,7 @@
 #include <functional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "experiments/abc.hpp"
@@ -47,6 +48,9 @@ struct CalibrationTarget {
 // A calibration, independent of the model behind it.
 struct CalibrationProblem {
   std::vector<CalibrationParameter> parameters;
+  // Parameters that take a free parameter's value in every run (kinds the targets cannot tell
+  // apart): (tied parameter, the free parameter it follows), in the tied parameters' name order.
+  std::vector<std::pair<std::string, std::string>> ties;
   std::vector<CalibrationTarget> targets;
   abc::Settings settings;
   // Provenance: the calibration file, its canonical form (what decides the results: a resume

@@ -32,8 +32,8 @@ using detail::listed;
 using detail::number_text;
 using Reader = detail::TomlReader;
 
-constexpr std::array<std::string_view, 9> top_level_keys{
-    "scenario", "description", "years", "seed", "set", "priors", "targets", "abc", "stop"};
+constexpr std::array<std::string_view, 10> top_level_keys{
+    "scenario", "description", "years", "seed", "set", "priors", "tie", "targets", "abc", "stop"};
 constexpr std::array<std::string_view, 16> target_keys{
     "name", "description", "metric",   "level", "statistic",   "kinds",    "below", "above",
     "year", "years",       "observed", "id",    "denominator", "as_share", "sd",    "sd_reason"};
@@ -377,6 +377,11 @@ std::string resolved_text(const Calibration& c) {
     priors.insert(q.prior.name, prior);
   }
   root.insert("priors", priors);
+  if (!p.ties.empty()) {
+    toml::table ties;
+    for (const auto& [tied, free] : p.ties) ties.insert(tied, free);
+    root.insert("tie", ties);
+  }
   toml::array targets;
   for (std::size_t i = 0; i < p.targets.size(); ++i) {
     const CalibrationTarget& t = p.targets[i];
@@ -505,6 +510,38 @@ Calibration parse_calibration(std::string_view text, const std::string& label,
       },
       is_prior_table);
 
+  // Ties: parameters that follow a free one (kinds the targets cannot tell apart).
+  if (const auto* tie = table.get("tie")) {
+    const auto& ties = table_of(r, *tie, "tie");
+    detail::each_parameter(
+        r, ties, "tie", "",
+        [&](const std::string& name, const ParamSpec& spec, const toml::node& n) {
+          const std::string key = "tie." + name;
+          once(key, n);
+          const std::string leader = r.text(n, key);
+          for (const auto& q : p.parameters)
+            if (q.prior.name == name)
+              r.fail(n, "key '" + key + "': " + name + " has a prior: it is free, not tied");
+          const auto free = std::find_if(p.parameters.begin(), p.parameters.end(),
+                                         [&](const auto& q) { return q.prior.name == leader; });
+          if (free == p.parameters.end())
+            r.fail(n, "key '" + key + "': '" + leader +
+                          "' is not a free parameter; a tied parameter follows one under [priors]");
+          if (spec.type != find_param(leader)->type)
+            r.fail(n, "key '" + key + "': " + name + " is " + spec.allowed() + ", " + leader +
+                          " is not: a tie joins parameters of one type");
+          if (free->prior.lower < spec.min || free->prior.upper > spec.max)
+            r.fail(n, "key '" + key + "': the prior of " + leader + " leaves " + name +
+                          "'s range in the registry, " + spec.allowed());
+          if (const auto* set = table.get("set");
+              set && set->as_table() &&
+              (set->as_table()->contains(name) || set->as_table()->at_path(name).node()))
+            r.fail(n, "key '" + key + "': also given a value under [set]");
+          p.ties.emplace_back(name, leader);
+          c.ties.emplace_back(&spec, std::size_t(free - p.parameters.begin()));
+        });
+  }
+
   // Targets.
   const toml::node* targets = table.get("targets");
   const auto* list = targets ? targets->as_array() : nullptr;
@@ -572,6 +609,7 @@ Calibration parse_calibration(std::string_view text, const std::string& label,
   std::ostringstream canonical;
   canonical << "icsim calibration schema 1\n";
   for (std::size_t i = 0; i < c.rules.size(); ++i) canonical << rule_text(c.rules[i], p.targets[i]);
+  for (const auto& [tied, free] : p.ties) canonical << "tie " << tied << " = " << free << "\n";
   canonical << "[base scenario]\n" << p.scenario_text;
   p.canonical = canonical.str();
   p.resolved = resolved_text(c);
@@ -592,6 +630,10 @@ Params IcsimModel::params(std::span<const double> theta, std::int64_t seed) cons
     set_for_run(p, spec,
                 spec.type == ParamType::integer ? Value{std::llround(theta[j])} : Value{theta[j]});
   }
+  for (const auto& [spec, free] : calibration_.ties)
+    set_for_run(
+        p, *spec,
+        spec->type == ParamType::integer ? Value{std::llround(theta[free])} : Value{theta[free]});
   find_param("run.seed")->set(p, Value{seed});
   return p;
 }

@@ -10,6 +10,7 @@
 #include <iosfwd>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "agents/metrics.hpp"
@@ -38,7 +39,9 @@ struct Calibration {
   Params base;  // the scenario, its [set] and years, with run.years cut at the last target year
   std::string scenario;                      // the shipped name or path the scenario came from
   std::vector<const ParamSpec*> parameters;  // in the problem's order
-  std::vector<TargetRule> rules;             // in the problem's order
+  // [tie]: each tied parameter and the index (in `parameters`) of the free one it follows.
+  std::vector<std::pair<const ParamSpec*, std::size_t>> ties;
+  std::vector<TargetRule> rules;  // in the problem's order
   // How a target taken from targets.csv turned the row's value into its observation.
   struct FromRow {
     double denominator = 0;  // observed = value / denominator, when given

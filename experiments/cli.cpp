@@ -254,6 +254,14 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       ->capture_default_str();
   levers->add_option("--years", levering.years, "planning years per run (default: the scenario's)");
   levers->add_option("--only", levering.only, "only these levers (registry names; repeatable)");
+  levers->add_option("--posterior", levering.posterior,
+                     "posterior file of icsim calibrate: each paired replication draws its "
+                     "parameters from it");
+  levers
+      ->add_option("--draws", levering.draws,
+                   "with --posterior: parameter sets drawn, one per paired replication "
+                   "(default: --replications)")
+      ->check(CLI::PositiveNumber);
   levers->add_option("--threads", common.threads, "worker threads (0: all cores)")
       ->check(CLI::NonNegativeNumber);
   CalibrateCommand calibrating;

@@ -12,6 +12,7 @@
 #include "agents/step.hpp"
 #include "experiments/population.hpp"
 #include "experiments/scenario.hpp"
+#include "experiments/sweep.hpp"
 
 namespace icsim {
 
@@ -252,7 +253,8 @@ std::vector<double> outcomes_of(const Params& p) {
 
 }  // namespace
 
-LeverResult measure_lever(const Lever& lever, const Params& base, int replications) {
+LeverResult measure_lever(const Lever& lever, const Params& base, int replications,
+                          const PosteriorDraws* posterior) {
   LeverResult result;
   result.lever = &lever;
   const std::size_t k = lever_outcomes().size();
@@ -261,9 +263,26 @@ LeverResult measure_lever(const Lever& lever, const Params& base, int replicatio
   Params ends[2] = {base, base};
   apply_setting(ends[0], lever.name + "=" + lever.low, "lever table");
   apply_setting(ends[1], lever.name + "=" + lever.high, "lever table");
+  // The posterior's parameters a draw sets: not the lever, nor what its own settings fix.
+  std::vector<std::size_t> drawn;
+  if (posterior)
+    for (std::size_t j = 0; j < posterior->parameters.size(); ++j) {
+      const std::string& name = posterior->parameters[j]->name;
+      const bool fixed =
+          name == lever.name ||
+          std::any_of(lever.settings.begin(), lever.settings.end(),
+                      [&](const std::string& s) { return s.substr(0, s.find('=')) == name; });
+      if (!fixed) drawn.push_back(j);
+    }
   tbb::parallel_for(std::size_t{0}, 2 * r, [&](std::size_t run) {
     Params p = ends[run % 2];
-    p.seed = base.seed + static_cast<std::int64_t>(run / 2);  // paired: one seed, both ends
+    const auto rep = static_cast<std::int64_t>(run / 2);
+    if (posterior) {  // paired: one draw, both ends
+      const std::size_t i =
+          posterior_draw(posterior->posterior, std::uint64_t(base.seed), std::uint64_t(rep));
+      for (const auto j : drawn) set_for_run(p, *posterior->parameters[j], posterior->value(i, j));
+    }
+    p.seed = base.seed + rep;  // paired: one seed, both ends
     runs[run] = outcomes_of(p);
   });
   result.low.assign(k, 0);
@@ -296,15 +315,27 @@ int command_levers(const LeversCommand& command, std::ostream& out, std::ostream
   const auto& names = lever_outcomes();
   std::optional<Scenario> scenario;
   if (!command.scenario.empty()) scenario = load_scenario(command.scenario);
-  if (command.replications < 2)
-    throw InputError("--replications: " + std::to_string(command.replications) +
+  if (command.draws > 0 && command.posterior.empty())
+    throw InputError("--draws: only with --posterior (a posterior file of icsim calibrate)");
+  const int replications = command.draws > 0
+                               ? static_cast<int>(std::min<std::uint64_t>(command.draws, 1'000'000))
+                               : command.replications;
+  if (replications < 2)
+    throw InputError(std::string(command.draws > 0 ? "--draws: " : "--replications: ") +
+                     std::to_string(replications) +
                      " is not allowed; expected a whole number of at least 2 (standard errors "
                      "need two)");
+  std::optional<PosteriorDraws> posterior;
+  if (!command.posterior.empty())
+    posterior = posterior_draws(command.posterior, std::uint64_t(replications), "--posterior");
   if (!command.quiet) {
     out << "# effect of each policy lever between the ends of its range, high minus low: mean "
            "(standard error) over "
-        << command.replications << " paired seeds, outcomes averaged over the run's years\n"
-        << "# " << (scenario ? "scenario " + scenario->source : "each lever on its live scenario")
+        << replications << " paired seeds, outcomes averaged over the run's years\n";
+    if (posterior)
+      out << "# each paired replication draws its parameters from the posterior "
+          << command.posterior << " (the same draw at both ends; not the lever itself)\n";
+    out << "# " << (scenario ? "scenario " + scenario->source : "each lever on its live scenario")
         << "; * marks the outcome the lever table expects it to move, with its sign; ok: the "
            "sign holds beyond two standard errors\n";
     out << std::left << std::setw(32) << "lever" << std::setw(22) << "low -> high";
@@ -323,7 +354,8 @@ int command_levers(const LeversCommand& command, std::ostream& out, std::ostream
       for (const auto& s : lever.settings) apply_setting(base, s, "lever table");
     }
     if (command.years > 0) base.years = command.years;
-    const LeverResult r = measure_lever(lever, base, command.replications);
+    const LeverResult r =
+        measure_lever(lever, base, replications, posterior ? &*posterior : nullptr);
     out << std::left << std::setw(32) << lever.name << std::setw(22)
         << (lever.low + " -> " + lever.high) << std::right;
     for (std::size_t m = 0; m < names.size(); ++m) {

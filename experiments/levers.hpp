@@ -51,10 +51,15 @@ struct LeverResult {
   bool live = true;               // the lever's own settings apply in this scenario
 };
 
+struct PosteriorDraws;
+
 // Runs the lever at both ends of its range, `replications` paired seeds each, on `base` (the
 // lever's own settings applied on top), and measures every outcome. Runs in parallel; the result
-// does not depend on the number of threads.
-LeverResult measure_lever(const Lever& lever, const Params& base, int replications);
+// does not depend on the number of threads. With `posterior`, replication r draws its parameters
+// from it (draw r of base.seed, the same particle at both ends: paired), except the lever itself
+// and the parameters its own settings name, which keep their values.
+LeverResult measure_lever(const Lever& lever, const Params& base, int replications,
+                          const PosteriorDraws* posterior = nullptr);
 LeverResult measure_lever(const Lever& lever, int replications);  // on its live scenario
 
 struct LeversCommand {
@@ -63,6 +68,8 @@ struct LeversCommand {
   std::int64_t years = 0;  // 0: the scenario's
   std::vector<std::string> only;
   bool quiet = false;
+  std::string posterior;    // a posterior file of icsim calibrate: each replication draws from it
+  std::uint64_t draws = 0;  // with posterior: the number of draws (paired replications)
 };
 int command_levers(const LeversCommand& command, std::ostream& out, std::ostream& err);
 

@@ -177,6 +177,16 @@ void write_file(const fs::path& target, const PosteriorWrite& w) {
               each<std::string>(d, [&](std::size_t j) { return p.parameters[j].description; }),
               "meaning of the parameter", "parameter");
   }
+  if (!p.ties.empty()) {
+    Group g(file, "tied",
+            "parameters that take a free parameter's value in every run, one row per tie");
+    g.label_scale("parameter",
+                  each<std::string>(p.ties.size(), [&](std::size_t j) { return p.ties[j].first; }),
+                  "registry name of the tied parameter");
+    g.strings("same_as",
+              each<std::string>(p.ties.size(), [&](std::size_t j) { return p.ties[j].second; }),
+              "the free parameter (see /priors) whose value it takes", "parameter");
+  }
   {
     Group g(file, "targets",
             "what the calibration fits, one row per target, and the posterior predictive fit");
@@ -359,6 +369,27 @@ Posterior read_posterior(const fs::path& path) {
         throw InputError(path.string() + ": posterior/" + p.parameters[j] + " has " +
                          std::to_string(column.size()) + " values, not " + std::to_string(n));
       for (std::size_t i = 0; i < n; ++i) p.particles[i * d + j] = column[i];
+    }
+    // Tied parameters (/tied) are drawn with the free parameter they follow.
+    if (h5::exists(file, "tied/parameter")) {
+      const auto tied = h5::read_strings(file, "tied/parameter");
+      const auto same_as = h5::read_strings(file, "tied/same_as");
+      std::vector<std::size_t> free(tied.size());
+      for (std::size_t t = 0; t < tied.size(); ++t) {
+        const auto at = std::find(p.parameters.begin(), p.parameters.end(), same_as.at(t));
+        if (at == p.parameters.end())
+          throw InputError(path.string() + ": tied/same_as names '" + same_as[t] +
+                           "', which is not a parameter of /priors");
+        free[t] = std::size_t(at - p.parameters.begin());
+      }
+      std::vector<double> all(n * (d + tied.size()));
+      for (std::size_t i = 0; i < n; ++i) {
+        for (std::size_t j = 0; j < d; ++j) all[i * (d + tied.size()) + j] = p.particles[i * d + j];
+        for (std::size_t t = 0; t < tied.size(); ++t)
+          all[i * (d + tied.size()) + d + t] = p.particles[i * d + free[t]];
+      }
+      p.particles = std::move(all);
+      p.parameters.insert(p.parameters.end(), tied.begin(), tied.end());
     }
     const double total = std::accumulate(p.weights.begin(), p.weights.end(), 0.0);
     if (n == 0 || !(total > 0))

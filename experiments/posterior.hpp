@@ -31,7 +31,7 @@ void write_posterior(const std::filesystem::path& path, const PosteriorWrite& wh
 // The final posterior of a complete calibration.
 struct Posterior {
   std::string source;                   // the file
-  std::vector<std::string> parameters;  // registry names
+  std::vector<std::string> parameters;  // registry names: the free ones, then the tied ones
   std::vector<double> particles;        // [particle][parameter]
   std::vector<double> weights;          // normalised
   std::string fingerprint;

@@ -54,21 +54,6 @@ bool is_axis_table(const toml::table& t) {
   return t.contains("values") || t.contains("min") || t.contains("max") || t.contains("levels");
 }
 
-PosteriorDraws posterior_draws(const fs::path& file, std::uint64_t draws,
-                               const std::string& origin) {
-  PosteriorDraws d;
-  d.posterior = read_posterior(file);
-  d.draws = draws;
-  for (const auto& name : d.posterior.parameters) {
-    const ParamSpec* spec = find_param(name);
-    if (!spec || (spec->type != ParamType::real && spec->type != ParamType::integer))
-      throw InputError(origin + ": " + file.string() + ": its parameter '" + name +
-                       "' is not a numeric parameter of icsim's registry");
-    d.parameters.push_back(spec);
-  }
-  return d;
-}
-
 // design = "posterior": the file (relative to the sweep file's folder) and the number of draws.
 void read_draws(const Reader& r, const toml::table& table, const fs::path& directory,
                 Sweep& sweep) {
@@ -248,6 +233,21 @@ std::shared_ptr<RunRow> simulate_run(const Sweep& sweep, const SweepSchema& sche
 }
 
 }  // namespace
+
+PosteriorDraws posterior_draws(const fs::path& file, std::uint64_t draws,
+                               const std::string& origin) {
+  PosteriorDraws d;
+  d.posterior = read_posterior(file);
+  d.draws = draws;
+  for (const auto& name : d.posterior.parameters) {
+    const ParamSpec* spec = find_param(name);
+    if (!spec || (spec->type != ParamType::real && spec->type != ParamType::integer))
+      throw InputError(origin + ": " + file.string() + ": its parameter '" + name +
+                       "' is not a numeric parameter of icsim's registry");
+    d.parameters.push_back(spec);
+  }
+  return d;
+}
 
 // --- the sweep -------------------------------------------------------------------------------
 
@@ -486,12 +486,8 @@ RunSpec run_spec(const Sweep& sweep, std::uint64_t run) {
     const Posterior& post = sweep.posterior->posterior;
     const std::size_t i = posterior_draw(post, sweep.seed, spec.point % draws);
     spec.particle = static_cast<std::int64_t>(i);
-    const auto& drawn = sweep.posterior->parameters;
-    for (std::size_t j = 0; j < drawn.size(); ++j) {
-      const double x = post.particles[i * drawn.size() + j];
-      spec.values.push_back(drawn[j]->type == ParamType::integer ? Value{std::llround(x)}
-                                                                 : Value{x});
-    }
+    for (std::size_t j = 0; j < sweep.posterior->parameters.size(); ++j)
+      spec.values.push_back(sweep.posterior->value(i, j));
   }
   return spec;
 }

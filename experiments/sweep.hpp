@@ -2,6 +2,7 @@
 // implies (design point x replication, each with its own seed), shards, and running them.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -41,7 +42,17 @@ struct PosteriorDraws {
   Posterior posterior;
   std::uint64_t draws = 0;
   std::vector<const ParamSpec*> parameters;  // the posterior's, in its order
+
+  // Parameter j of particle i, as the registry types it (integers rounded).
+  Value value(std::size_t i, std::size_t j) const {
+    const double x = posterior.particles[i * parameters.size() + j];
+    return parameters[j]->type == ParamType::integer ? Value{std::llround(x)} : Value{x};
+  }
 };
+// Reads a posterior to draw from; every parameter must be a numeric registry one. Errors are
+// InputError, prefixed with `origin` (the option or key that named the file).
+PosteriorDraws posterior_draws(const std::filesystem::path& file, std::uint64_t draws,
+                               const std::string& origin);
 
 struct Sweep {
   std::string source;    // the file's path

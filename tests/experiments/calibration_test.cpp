@@ -7,6 +7,7 @@
 #include "agents/step.hpp"
 #include "experiments/population.hpp"
 #include "experiments/posterior.hpp"
+#include "tests/experiments/posterior_support.hpp"
 #include "tests/experiments/sweep_support.hpp"
 #include "tests/support.hpp"
 
@@ -102,6 +103,42 @@ TEST_CASE("calibration files: priors, targets, their statistics and the ABC sett
             .problem.fingerprint() != p.fingerprint());
 }
 
+TEST_CASE("calibration files: a tied parameter follows its free one, in runs and in posteriors",
+          "[calibration]") {
+  const std::string tied =
+      std::string(recovery_file)
+          .replace(recovery_file.find("[[targets]]"), 0,
+                   "[tie]\n\"finance.margin_mean.mental_health\" = \"finance.margin_mean.acute\"\n"
+                   "\"shocks.common_volatility\" = \"shocks.volatility\"\n");
+  const Calibration c = parse_calibration(tied, "tied.toml");
+  REQUIRE(c.problem.ties.size() == 2);
+  CHECK(c.problem.ties[0] == std::pair<std::string, std::string>{
+                                 "finance.margin_mean.mental_health", "finance.margin_mean.acute"});
+  const IcsimModel model(c);
+  const Params p = model.params(std::vector<double>{-0.07, 0.021}, 3);
+  CHECK(p.margin_mean[static_cast<int>(Kind::mental_health)] == -0.07);
+  CHECK(p.margin_mean[static_cast<int>(Kind::acute)] == -0.07);
+  CHECK(p.common_volatility == 0.021);
+  CHECK(p.margin_mean[static_cast<int>(Kind::community)] ==
+        default_params().margin_mean[static_cast<int>(Kind::community)]);
+  // Ties decide the runs: they are in the fingerprint and in the resolved file.
+  CHECK(c.problem.fingerprint() !=
+        parse_calibration(recovery_file, "c.toml").problem.fingerprint());
+  const Calibration again = parse_calibration(c.problem.resolved, "resolved.toml");
+  CHECK(again.problem.ties == c.problem.ties);
+  CHECK(again.problem.fingerprint() == c.problem.fingerprint());
+  // A posterior draws the tied parameters with the free ones.
+  const auto file = test::sweep_folder() / "tied-posterior.h5";
+  test::write_test_posterior(file, {"finance.margin_mean.acute", "shocks.volatility"},
+                             {-0.07, 0.021, 0.01, 0.004}, {0.5, 0.5}, c.problem.ties);
+  const Posterior post = read_posterior(file);
+  REQUIRE(post.parameters == std::vector<std::string>{
+                                 "finance.margin_mean.acute", "shocks.volatility",
+                                 "finance.margin_mean.mental_health", "shocks.common_volatility"});
+  CHECK(post.particles ==
+        std::vector<double>{-0.07, 0.021, -0.07, 0.021, 0.01, 0.004, 0.01, 0.004});
+}
+
 TEST_CASE("calibration files: a target's statistic is computed from the run's world",
           "[calibration]") {
   const Calibration c = parse_calibration(recovery_file, "c.toml");
@@ -166,6 +203,18 @@ TEST_CASE("calibration files: a bad one gets one line naming the file and key, e
       {priors + "[set]\n\"shocks.volatility\" = 0.02\n" + target,
        {"key 'priors.shocks.volatility'", "also given a value under [set]"}},
       {priors + target + "[abc]\npopulation = 1\n", {"key 'abc.population'", "[2, 10000000]"}},
+      {priors + "[tie]\n\"shocks.common_volatility\" = \"shocks.tail_scale\"\n" + target,
+       {":4:", "key 'tie.shocks.common_volatility'",
+        "'shocks.tail_scale' is not a free parameter"}},
+      {priors + "[tie]\n\"shocks.volatility\" = \"shocks.volatility\"\n" + target,
+       {"key 'tie.shocks.volatility'", "has a prior: it is free, not tied"}},
+      {priors + "[tie]\n\"run.years\" = \"shocks.volatility\"\n" + target,
+       {"key 'tie.run.years'", "a tie joins parameters of one type"}},
+      {priors +
+           "[set]\n\"shocks.common_volatility\" = 0.01\n[tie]\n"
+           "\"shocks.common_volatility\" = \"shocks.volatility\"\n" +
+           target,
+       {"key 'tie.shocks.common_volatility'", "also given a value under [set]"}},
       {priors + "[[targets]]\nid = \"C01\"\nmetric = \"trusts_accepting\"\nas_share = true\n"
                 "sd = 0.05\n",
        {"key 'targets[1].id' (period 2016/17)", "outside the scenario's years"}},

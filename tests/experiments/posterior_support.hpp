@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "agents/parameters.hpp"
@@ -11,12 +12,14 @@
 
 namespace icsim::test {
 
-// `particles` is [particle][parameter]; every parameter a registry one, its prior its range.
-inline void write_test_posterior(const std::filesystem::path& path,
-                                 const std::vector<std::string>& parameters,
-                                 const std::vector<double>& particles,
-                                 const std::vector<double>& weights) {
+// `particles` is [particle][parameter]; every parameter a registry one, its prior its range;
+// `ties` (tied parameter, free parameter) as a calibration file's [tie] gives them.
+inline void write_test_posterior(
+    const std::filesystem::path& path, const std::vector<std::string>& parameters,
+    const std::vector<double>& particles, const std::vector<double>& weights,
+    const std::vector<std::pair<std::string, std::string>>& ties = {}) {
   CalibrationProblem p;
+  p.ties = ties;
   for (const auto& name : parameters) {
     const ParamSpec& spec = *find_param(name);
     CalibrationParameter q;
