@@ -87,7 +87,7 @@ TEST_CASE("the identities hold in a synthetic population", "[accounts]") {
                                "policy.ics_count=42", "run.years=4"}));
 }
 
-TEST_CASE("contract payments inside a system cancel in its surplus; across systems they do not",
+TEST_CASE("contract payments inside a system cancel in its surplus - across systems they do not",
           "[accounts]") {
   const World w = test::run(test::params({"run.years=1"}));
   double across = 0;

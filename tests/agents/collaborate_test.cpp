@@ -6,7 +6,7 @@
 
 using namespace icsim;
 
-TEST_CASE("savings grow with size and trust with diminishing returns; overhead is convex",
+TEST_CASE("savings grow with size and trust with diminishing returns - overhead is convex",
           "[collaborate]") {
   const Params p = test::params();
   const double cost = 100;
@@ -48,7 +48,7 @@ TEST_CASE("formal collaboratives share members' shocks and conserve them", "[col
   CHECK(spread("formal") < 0.9);
 }
 
-TEST_CASE("the integration index rises with trust and stays in [0, 1]", "[collaborate]") {
+TEST_CASE("the integration index rises with trust and stays in [0 - 1]", "[collaborate]") {
   const auto index = [](const char* trust) {
     const World w = test::run(test::params({std::string("trust.initial=") + trust, "run.years=1"}));
     for (const double x : w.system_ledger.integration_index) {

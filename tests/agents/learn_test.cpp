@@ -35,7 +35,7 @@ TEST_CASE("higher transition pressure lowers mean trust", "[learn]") {
   CHECK(rushed < calm - 0.05);
 }
 
-TEST_CASE("trust rises where partners pool and deliver, falls where one free-rides", "[learn]") {
+TEST_CASE("trust rises where partners pool and deliver - falls where one free-rides", "[learn]") {
   // Everyone pooling and delivering: trust can only rise.
   const Params pooled = test::params({"policy.system_tied_share=1", "behaviour.rule=threshold",
                                       "behaviour.threshold=0", "trust.freeride_gap=1",
@@ -56,19 +56,28 @@ TEST_CASE("systems count their years on target for earned autonomy", "[learn]") 
   CHECK(autonomous > 0);
 }
 
-// The tension the model exists to show: pooling spreads risk but shares the benefit of each
-// member's effort, so with little trust members free-ride; trust closes the gap.
-TEST_CASE("slow: with low trust full pooling lowers effort; with high trust the gap closes",
-          "[learn][tension]") {
-  const auto effort = [](const char* stake, const char* trust) {
-    return mean_effort(test::params({std::string("policy.system_tied_share=") + stake,
-                                     "policy.redistribution=equal",
-                                     std::string("trust.initial=") + trust, "run.years=5"}));
+// The tension the model exists to show: pooling support puts it on the system's result, which own
+// effort moves little, so members free-ride; the partners' gain term, trust weighted by
+// solidarity, restores the value of effort. At the default solidarity (1) it does not outweigh
+// the shared support at any trust (docs/model.md 7.3.4 gives the figures); at solidarity 2 high
+// trust turns the gap round.
+TEST_CASE(
+    "slow: with low trust full pooling lowers effort - trust weighted by solidarity closes the "
+    "gap",
+    "[learn][tension]") {
+  const auto effort = [](const char* stake, const char* trust, const char* solidarity) {
+    return mean_effort(
+        test::params({std::string("policy.system_tied_share=") + stake,
+                      "policy.redistribution=equal", std::string("trust.initial=") + trust,
+                      std::string("behaviour.solidarity=") + solidarity, "run.years=5"}));
   };
-  const double low_alone = effort("0", "0.05"), low_pooled = effort("1", "0.05");
-  const double high_alone = effort("0", "0.95"), high_pooled = effort("1", "0.95");
-  INFO("low trust: alone " << low_alone << ", pooled " << low_pooled);
-  INFO("high trust: alone " << high_alone << ", pooled " << high_pooled);
-  CHECK(low_pooled < low_alone - 0.05);
-  CHECK(high_alone - high_pooled < 0.75 * (low_alone - low_pooled));
+  const double low_alone = effort("0", "0.05", "1"), low_pooled = effort("1", "0.05", "1");
+  INFO("solidarity 1, low trust: alone " << low_alone << ", pooled " << low_pooled);
+  CHECK(low_pooled < low_alone - 0.01);
+  const double gap_low = effort("1", "0.05", "2") - effort("0", "0.05", "2");
+  const double gap_high = effort("1", "0.95", "2") - effort("0", "0.95", "2");
+  INFO("solidarity 2: pooled minus alone " << gap_low << " at low trust, " << gap_high
+                                           << " at high trust");
+  CHECK(gap_low < 0);
+  CHECK(gap_high > gap_low + 0.03);
 }

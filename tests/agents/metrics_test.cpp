@@ -19,7 +19,7 @@ TEST_CASE("metrics: names are unique per level and each has a unit and a descrip
   }
 }
 
-TEST_CASE("metrics: headline metrics are few, and every level of the report has some",
+TEST_CASE("metrics: headline metrics are few - and every level of the report has some",
           "[metrics]") {
   std::size_t headlines = 0, national = 0, system = 0;
   for (const auto& m : metrics()) {

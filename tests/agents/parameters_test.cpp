@@ -49,7 +49,7 @@ TEST_CASE("the policy levers the brief names are all in the registry", "[paramet
   }
 }
 
-TEST_CASE("values outside the range or of the wrong type are refused, naming key and range",
+TEST_CASE("values outside the range or of the wrong type are refused - naming key and range",
           "[parameters]") {
   Params p = default_params();
   CHECK_THROWS_WITH(set_param(p, "policy.system_tied_share", 1.5),
@@ -76,7 +76,7 @@ TEST_CASE("the resolved scenario reads back to the same parameters", "[parameter
   CHECK(back.rule_for(Kind::mental_health) == back.rule);
 }
 
-TEST_CASE("the resolved scenario keeps the timeline, which applies year by year", "[parameters]") {
+TEST_CASE("the resolved scenario keeps the timeline - which applies year by year", "[parameters]") {
   Params p = default_params();
   p.timeline.push_back({2020, {{find_param("policy.psf"), Value{500.0}}}});
   p.timeline.push_back({2022,

@@ -61,7 +61,8 @@ TEST_CASE("a commissioner's allocation covers its planned spending with its plan
   CHECK(commissioners == 191);  // 2019/20: the CCGs of April 2019
 }
 
-TEST_CASE("England's commissioners change over time: 191 CCGs, then 106, then 42 ICBs", "[plan]") {
+TEST_CASE("England's commissioners change over time: 191 CCGs - then 106 - then 42 ICBs",
+          "[plan]") {
   std::vector<int> active;
   test::run(test::params({"run.first_year=2019", "run.years=4"}), [&](const World& w) {
     int count = 0;

@@ -129,7 +129,7 @@ TEST_CASE("Initial cooperators are drawn with the given share", "[public_goods]"
   CHECK(PublicGoodsGame(g, {}, 1, 0.3).cooperator_fraction() == Approx(0.3).margin(0.02));
 }
 
-TEST_CASE("Below the extinction threshold cooperators die out; above it defectors do",
+TEST_CASE("Below the extinction threshold cooperators die out - above it defectors do",
           "[public_goods][validation]") {
   // Szolnoki, Perc & Szabo (2009), K = 0.5 on the square lattice: cooperators die out for
   // r / G < 0.75 (r < 3.74), defectors for r / G > 1.09 (r > 5.49). Far from both thresholds a
@@ -147,7 +147,7 @@ TEST_CASE("Below the extinction threshold cooperators die out; above it defector
   CHECK(high.cooperators() == high.size());
 }
 
-TEST_CASE("Monte Carlo steps follow the update rule as stated, on regular and other graphs",
+TEST_CASE("Monte Carlo steps follow the update rule as stated - on regular and other graphs",
           "[public_goods]") {
   // The rule written out plainly (payoffs by definition, afresh each update) with the draws
   // the header documents: update i of step t takes words 2i and 2i+1 of a SplitMix64 stream

@@ -40,7 +40,7 @@ TEST_CASE("money is conserved: every pound of the pot is paid or returned", "[se
   CHECK(years == 6);
 }
 
-TEST_CASE("need redistribution pays members that missed their own totals; pro rata does not",
+TEST_CASE("need redistribution pays members that missed their own totals - pro rata does not",
           "[settle]") {
   double missed_paid_need = 0, missed_paid_pro_rata = 0;
   for (const char* rule : {"need", "pro_rata"}) {

@@ -30,7 +30,7 @@ RelationshipGraph path(std::uint32_t nodes) {
 
 }  // namespace
 
-TEST_CASE("A node with all neighbours active activates, even at threshold 1", "[cascade]") {
+TEST_CASE("A node with all neighbours active activates - even at threshold 1", "[cascade]") {
   const RelationshipGraph g = star(4);
   ThresholdCascade all_leaves(g, 1.0);
   CHECK(all_leaves.activate(std::vector<std::uint32_t>{1, 2, 3, 4}) == 5);
@@ -82,7 +82,7 @@ TEST_CASE("Quiescent states stay quiescent and do not depend on seed order", "[c
   CHECK(std::equal(before.begin(), before.end(), backward.states().begin()));
 }
 
-TEST_CASE("At threshold 0 every node with neighbours is active; isolated ones only as seeds",
+TEST_CASE("At threshold 0 every node with neighbours is active - isolated ones only as seeds",
           "[cascade]") {
   EdgeList e;
   e.add(0, 1, EdgeKind::partnership, 0);
@@ -100,7 +100,7 @@ TEST_CASE("Seeds are distinct and reproducible", "[cascade]") {
   CHECK(draw_seeds(5, 9, 7, 3).size() == 5);
 }
 
-TEST_CASE("threaded: cascade window on Erdos-Renyi graphs, independent of thread count",
+TEST_CASE("threaded: cascade window on Erdos-Renyi graphs - independent of thread count",
           "[cascade][validation]") {
   // Watts (2002), threshold 0.18: global cascades from one seed are frequent at mean degree 4
   // and absent at 12, where nearly no node can be tipped by a single neighbour.

@@ -12,7 +12,7 @@
 
 using namespace icsim;
 
-TEST_CASE("abc: weighted covariance, Cholesky factor, ESS and quantiles", "[abc]") {
+TEST_CASE("abc: weighted covariance - Cholesky factor - ESS and quantiles", "[abc]") {
   // Points (0,0), (2,0), (0,4) with weights 1, 1, 2: mean (0.5, 2).
   const std::vector<double> points{0, 0, 2, 0, 0, 4};
   const std::vector<double> weights{1, 1, 2};
@@ -45,7 +45,7 @@ TEST_CASE("abc: weighted covariance, Cholesky factor, ESS and quantiles", "[abc]
   CHECK(abc::weighted_quantile(v, w, 0.05) == 1.0);
 }
 
-TEST_CASE("abc: distances are scaled by each target's uncertainty; a failed run is infinitely far",
+TEST_CASE("abc: distances are scaled by each target's uncertainty - a failed run is infinitely far",
           "[abc]") {
   const std::vector<double> observed{1.0, 10.0}, sd{0.5, 2.0};
   // Two replications: means (1.5, 12) -> z = (1, 1) -> distance 1.

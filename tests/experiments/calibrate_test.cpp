@@ -53,7 +53,7 @@ CalibrateResult calibrate_to(const fs::path& out, int threads, bool resume = fal
 
 }  // namespace
 
-TEST_CASE("calibrate: the posterior file holds every generation, the posterior and its fit",
+TEST_CASE("calibrate: the posterior file holds every generation - the posterior and its fit",
           "[calibrate]") {
   const auto out = test::sweep_folder() / "toy.h5";
   const CalibrateResult r = calibrate_to(out, 2);
@@ -123,7 +123,7 @@ TEST_CASE("calibrate: an existing output needs --resume or --overwrite", "[calib
 }
 
 TEST_CASE(
-    "slow: a calibration killed with SIGKILL during a generation, then resumed, gives the "
+    "slow: a calibration killed with SIGKILL during a generation - then resumed - gives the "
     "same posterior file",
     "[calibrate]") {
   // A small synthetic world, runs of 2 years; every run committed on its own, so that the kill

@@ -57,7 +57,7 @@ double weighted_mean(const std::vector<double>& x, const std::vector<double>& w)
 
 }  // namespace
 
-TEST_CASE("calibration files: priors, targets, their statistics and the ABC settings",
+TEST_CASE("calibration files: priors - targets - their statistics and the ABC settings",
           "[calibration]") {
   const Calibration c = parse_calibration(recovery_file, "c.toml");
   const auto& p = c.problem;
@@ -103,7 +103,7 @@ TEST_CASE("calibration files: priors, targets, their statistics and the ABC sett
             .problem.fingerprint() != p.fingerprint());
 }
 
-TEST_CASE("calibration files: a tied parameter follows its free one, in runs and in posteriors",
+TEST_CASE("calibration files: a tied parameter follows its free one - in runs and in posteriors",
           "[calibration]") {
   const std::string tied =
       std::string(recovery_file)
@@ -165,7 +165,7 @@ TEST_CASE("calibration files: a target's statistic is computed from the run's wo
   CHECK(out[1] == Approx((by_year[0] + by_year[1] + by_year[2]) / 3));
 }
 
-TEST_CASE("calibration files: a bad one gets one line naming the file and key, exit 2",
+TEST_CASE("calibration files: a bad one gets one line naming the file and key - exit 2",
           "[calibration]") {
   const std::string priors = "[priors]\n\"shocks.volatility\" = { uniform = [0.005, 0.05] }\n";
   const std::string target =

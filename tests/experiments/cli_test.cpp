@@ -48,7 +48,7 @@ TEST_CASE("icsim run writes the output and prints the yearly summary", "[cli]") 
   std::filesystem::remove(out);
 }
 
-TEST_CASE("bad input gets a one-line error naming the file and key, exit 2", "[cli]") {
+TEST_CASE("bad input gets a one-line error naming the file and key - exit 2", "[cli]") {
   const auto bad = temp("bad.toml");
   SECTION("unknown key") {
     std::ofstream(bad) << "[policy]\nredistributon = \"need\"\n";
@@ -99,7 +99,7 @@ TEST_CASE("a failed write keeps an existing output file intact", "[cli]") {
   std::filesystem::remove(out);
 }
 
-TEST_CASE("describe lists every parameter the model uses with unit and range; check validates",
+TEST_CASE("describe lists every parameter the model uses with unit and range - check validates",
           "[cli]") {
   const auto r = cli({"describe"});
   CHECK(r.code == 0);
@@ -168,7 +168,7 @@ TEST_CASE("a classic model refuses the health model's settings and describes its
   std::filesystem::remove(file);
 }
 
-TEST_CASE("model_uses: classic prefixes belong to the classic models, the rest to health",
+TEST_CASE("model_uses: classic prefixes belong to the classic models - the rest to health",
           "[cli]") {
   CHECK(model_uses(Model::health, "policy.system_tied_share"));
   CHECK(model_uses(Model::health, "finance.payment_mechanism"));  // a prefix still to come
@@ -186,7 +186,7 @@ TEST_CASE("model_uses: classic prefixes belong to the classic models, the rest t
 }
 
 // Issue 15, items 8 and 12: numbers on the command line are refused as typed.
-TEST_CASE("command-line numbers: refused as typed, within the stated range", "[cli]") {
+TEST_CASE("command-line numbers: refused as typed - within the stated range", "[cli]") {
   const auto huge = cli({"check", "england-2019", "--seed", "99999999999999999999"});
   CHECK(huge.code == 2);
   CHECK(huge.err ==
@@ -226,7 +226,7 @@ TEST_CASE("command-line numbers: refused as typed, within the stated range", "[c
 }
 
 // Issue 15, item 12: a world the parameters cannot make names where the parameter was set.
-TEST_CASE("a population mix without weight names the file and key, exit 2", "[cli]") {
+TEST_CASE("a population mix without weight names the file and key - exit 2", "[cli]") {
   const auto file = temp("no-mix.toml");
   std::ofstream out(file);
   out << "[population]\nsource = \"synthetic\"\norganisations = 100\n[population.mix]\n";

@@ -120,7 +120,7 @@ TEST_CASE("design: Saltelli's scheme has N(k+2) runs in SALib's order", "[design
   }
 }
 
-TEST_CASE("design: Morris has r(k+1) runs, moving one factor a time by p/(2(p-1))", "[design]") {
+TEST_CASE("design: Morris has r(k+1) runs - moving one factor a time by p/(2(p-1))", "[design]") {
   constexpr std::size_t k = 4;
   constexpr std::uint64_t r = 6, p = 4;
   DesignSpec d{DesignKind::morris, {}, k, r, p, 7};
@@ -147,7 +147,7 @@ TEST_CASE("design: Morris has r(k+1) runs, moving one factor a time by p/(2(p-1)
   }
 }
 
-TEST_CASE("design: a full factorial visits every combination once, the last axis fastest",
+TEST_CASE("design: a full factorial visits every combination once - the last axis fastest",
           "[design]") {
   DesignSpec d{DesignKind::full_factorial, {3, 2}, 2, 0, 4, 0};
   REQUIRE(point_count(d) == 6);
@@ -169,7 +169,7 @@ TEST_CASE("design: names", "[design]") {
   CHECK(allows_categorical(DesignKind::sobol));
 }
 
-TEST_CASE("design: seed blocks are a Saltelli base point, a Morris trajectory, else the design",
+TEST_CASE("design: seed blocks are a Saltelli base point - a Morris trajectory - else the design",
           "[design]") {
   DesignSpec d;
   d.dimensions = 3;

@@ -38,7 +38,7 @@ TEST_CASE("England's default population has the published counts", "[england]") 
   }
 }
 
-TEST_CASE("every commissioner of 2019, 2021 and 2022 is present, active in its years",
+TEST_CASE("every commissioner of 2019 - 2021 and 2022 is present - active in its years",
           "[england]") {
   const Structure s = load_england(test::params());
   // 191 CCGs of 2019, 27 new CCGs of 2021 (79 kept their code), 42 ICBs.

@@ -19,7 +19,7 @@ fs::path fresh(const std::string& name) {
 }
 }  // namespace
 
-TEST_CASE("an output that is a FIFO, a directory or a device is refused, left as it was",
+TEST_CASE("an output that is a FIFO - a directory or a device is refused - left as it was",
           "[files]") {
   const auto fifo = fresh("fifo.h5");
   REQUIRE(::mkfifo(fifo.c_str(), 0644) == 0);
@@ -75,7 +75,7 @@ TEST_CASE("an output that is a symbolic link is written through: the link stays"
   CHECK(refused.err.find("a symbolic link to nothing") != std::string::npos);
 }
 
-TEST_CASE("an output that is one of the command's inputs is refused, by any name", "[files]") {
+TEST_CASE("an output that is one of the command's inputs is refused - by any name", "[files]") {
   const auto scenario = test::write_file("own.toml", "[policy]\npsf = 1.0\n");
   const auto run =
       test::cli({"run", scenario.string(), "--years", "1", "-q", "-o", scenario.string()});

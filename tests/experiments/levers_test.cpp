@@ -15,7 +15,8 @@
 
 using namespace icsim;
 
-TEST_CASE("the lever table holds every policy lever once, live in a shipped scenario", "[levers]") {
+TEST_CASE("the lever table holds every policy lever once - live in a shipped scenario",
+          "[levers]") {
   std::set<std::string> in_table;
   const auto shipped = shipped_scenarios();
   for (const auto& lever : lever_table()) {

@@ -21,7 +21,7 @@ test::CliResult refused_run(std::vector<std::string> settings) {
 }
 }  // namespace
 
-TEST_CASE("sizes beyond the memory are refused up front, naming the key, exit 2", "[memory]") {
+TEST_CASE("sizes beyond the memory are refused up front - naming the key - exit 2", "[memory]") {
   struct Case {
     std::vector<std::string> settings;
     std::string key;
@@ -71,7 +71,7 @@ TEST_CASE("a sweep is refused when its largest runs cannot all be held", "[memor
 }
 
 TEST_CASE(
-    "memory: --max-memory takes sizes in bytes or K, M, G, T; the default is what is available",
+    "memory: --max-memory takes sizes in bytes or K - M - G - T - the default is what is available",
     "[memory]") {
   CHECK(parse_bytes("100") == 100u);
   CHECK(parse_bytes("8G") == 8ull << 30);
@@ -92,7 +92,7 @@ TEST_CASE(
   CHECK(r.err.find("more than the 1 KiB available (--max-memory)") != std::string::npos);
 }
 
-TEST_CASE("the estimate grows with organisations and edges, from bench item 3's figures",
+TEST_CASE("the estimate grows with organisations and edges - from bench item 3's figures",
           "[memory]") {
   Params p = test::params({"population.source=synthetic", "population.organisations=1000000",
                            "population.mean_degree=10"});

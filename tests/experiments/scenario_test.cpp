@@ -51,7 +51,7 @@ TEST_CASE("england-2016 changes its regime year by year as it happened", "[scena
   CHECK(y.payment == Payment::blended);
 }
 
-TEST_CASE("a scenario's timeline adds to its base's; bad entries name file, line and key",
+TEST_CASE("a scenario's timeline adds to its base's - bad entries name file - line and key",
           "[scenario]") {
   const auto path =
       write_temp("timeline.toml",
@@ -85,7 +85,8 @@ TEST_CASE("a scenario file builds on a base and tables name registry keys", "[sc
   CHECK(p.rule_for(Kind::acute) == Rule::imitation);
 }
 
-TEST_CASE("bad scenarios get one-line errors naming the file, the line and the key", "[scenario]") {
+TEST_CASE("bad scenarios get one-line errors naming the file - the line and the key",
+          "[scenario]") {
   const auto unknown = write_temp("unknown.toml", "[policy]\nsystem_tied_shar = 0.5\n");
   CHECK_THROWS_WITH(
       load_scenario(unknown.string()),
@@ -116,7 +117,7 @@ TEST_CASE("the --set option parses values as the parameter's type", "[scenario]"
   CHECK_THROWS_WITH(apply_setting(p, "run.years", "--set"), Catch::Contains("key=value"));
 }
 
-TEST_CASE("a setting given with --set holds for the whole run, replacing the timeline's entries",
+TEST_CASE("a setting given with --set holds for the whole run - replacing the timeline's entries",
           "[scenario]") {
   Params p = load_scenario("england-2016").params;
   apply_setting(p, "policy.psf=3000", "--set");
@@ -154,7 +155,7 @@ std::filesystem::path write_in_folder(const std::string& name, const std::string
 }
 }  // namespace
 
-TEST_CASE("scenario bases that loop are refused in one line, naming the file and key",
+TEST_CASE("scenario bases that loop are refused in one line - naming the file and key",
           "[scenario]") {
   const auto a = write_in_folder("loop-a.toml", "base = \"loop-b.toml\"\n");
   write_in_folder("loop-b.toml", "# the other half\nbase = \"loop-a.toml\"\n");
@@ -173,7 +174,7 @@ TEST_CASE("scenario bases that loop are refused in one line, naming the file and
   CHECK_NOTHROW(load_scenario((folder() / "chain-10.toml").string()));
 }
 
-TEST_CASE("a base that is empty, missing, a directory or a device is named with the key",
+TEST_CASE("a base that is empty - missing - a directory or a device is named with the key",
           "[scenario]") {
   const auto empty = write_in_folder("empty-base.toml", "\nbase = \"\"\n");
   CHECK_THROWS_WITH(load_scenario(empty.string()),
@@ -191,7 +192,7 @@ TEST_CASE("a base that is empty, missing, a directory or a device is named with 
   CHECK_THROWS_WITH(load_scenario(directory.string()), Catch::Contains("a directory"));
 }
 
-TEST_CASE("a directory is not a scenario, and does not hide a shipped one", "[scenario]") {
+TEST_CASE("a directory is not a scenario - and does not hide a shipped one", "[scenario]") {
   CHECK_THROWS_WITH(load_scenario(folder().string()),
                     Catch::Equals(folder().string() + ": a directory, not a file icsim reads"));
   const auto cwd = std::filesystem::current_path();
@@ -204,7 +205,7 @@ TEST_CASE("a directory is not a scenario, and does not hide a shipped one", "[sc
   CHECK(s.params.system_tied_share == 0.5);
 }
 
-TEST_CASE("a parameter set twice in one file is refused; a base's value is overridden",
+TEST_CASE("a parameter set twice in one file is refused - a base's value is overridden",
           "[scenario]") {
   const auto twice =
       write_in_folder("twice.toml", "\"policy.bailout\" = 1.0\n[policy]\nbailout = 2.0\n");

@@ -75,7 +75,7 @@ TEST_CASE("sweep files: the shipped examples are valid", "[sweep]") {
   CHECK(files >= 3);
 }
 
-TEST_CASE("sweep files: a malformed one gets a one-line error naming the file and key, exit 2",
+TEST_CASE("sweep files: a malformed one gets a one-line error naming the file and key - exit 2",
           "[sweep]") {
   const std::string head = "years = 2\n";
   const std::vector<std::pair<std::string, std::vector<std::string>>> cases{
@@ -130,7 +130,7 @@ TEST_CASE("sweep files: a malformed one gets a one-line error naming the file an
   }
 }
 
-TEST_CASE("sweep: sample prints the design as CSV, one row per run", "[sweep]") {
+TEST_CASE("sweep: sample prints the design as CSV - one row per run", "[sweep]") {
   const auto path = test::write_file("sample.toml", test::tiny_sweep());
   const auto r = test::cli({"sample", path.string()});
   REQUIRE(r.code == 0);
@@ -151,7 +151,7 @@ TEST_CASE("sweep: sample prints the design as CSV, one row per run", "[sweep]") 
   CHECK(shard.out.find("\n5,2,1,") != std::string::npos);
 }
 
-TEST_CASE("sweep: shards partition the runs; SLURM array variables pick the shard", "[sweep]") {
+TEST_CASE("sweep: shards partition the runs - SLURM array variables pick the shard", "[sweep]") {
   for (const std::uint64_t runs : {0, 1, 10, 11}) {
     std::multiset<std::uint64_t> all;
     for (std::uint64_t i = 1; i <= 3; ++i) {
@@ -190,7 +190,7 @@ TEST_CASE("sweep: shards partition the runs; SLURM array variables pick the shar
     CHECK_THROWS_AS(parse_shard(bad, "--shard"), InputError);
 }
 
-TEST_CASE("sweep: a run's seed comes from (sweep seed, point, replication) alone", "[sweep]") {
+TEST_CASE("sweep: a run's seed comes from (sweep seed - point - replication) alone", "[sweep]") {
   const Sweep s = parse_sweep(test::tiny_sweep(), "s.toml");
   std::set<std::int64_t> seeds;
   for (std::uint64_t run = 0; run < s.runs(); ++run) {
@@ -314,7 +314,7 @@ TEST_CASE("sweep: a failed run is marked failed with its message and the sweep g
   CHECK(h5::read_all<double>(file, "runs/policy.system_tied_share").size() == 6);
 }
 
-TEST_CASE("sweep: an existing output needs --resume or --overwrite; resume checks the sweep",
+TEST_CASE("sweep: an existing output needs --resume or --overwrite - resume checks the sweep",
           "[sweep]") {
   const auto path = test::write_file("resume.toml", test::tiny_sweep());
   const auto other = test::write_file("other.toml", test::tiny_sweep("[\"summary\"]", 4));
@@ -339,7 +339,8 @@ TEST_CASE("sweep: an existing output needs --resume or --overwrite; resume check
     CHECK_FALSE(fs::exists(out + suffix));
 }
 
-TEST_CASE("sweep: without a terminal, progress is a log line; --quiet prints nothing", "[sweep]") {
+TEST_CASE("sweep: without a terminal - progress is a log line - --quiet prints nothing",
+          "[sweep]") {
   const auto path = test::write_file("log.toml", test::tiny_sweep("[\"summary\"]"));
   const auto out = (test::sweep_folder() / "log.h5").string();
   const auto quiet = test::cli({"sweep", path.string(), "-o", out, "-q"});
@@ -350,7 +351,7 @@ TEST_CASE("sweep: without a terminal, progress is a log line; --quiet prints not
   CHECK(loud.out.find("wrote " + out + ": 6/6 runs") != std::string::npos);
 }
 
-TEST_CASE("slow: a sweep killed with SIGKILL midway, then resumed, equals the uninterrupted one",
+TEST_CASE("slow: a sweep killed with SIGKILL midway - then resumed - equals the uninterrupted one",
           "[sweep]") {
   // 40 runs of 2 years, committed every 50 ms (the timer's shortest tick), killed twice and
   // resumed each time.
@@ -394,7 +395,7 @@ TEST_CASE("slow: a sweep killed with SIGKILL midway, then resumed, equals the un
   CHECK_FALSE(fs::exists(out.string() + ".next"));
 }
 
-TEST_CASE("sweep: while another icsim writes the output, a second sweep stops at its lock",
+TEST_CASE("sweep: while another icsim writes the output - a second sweep stops at its lock",
           "[sweep]") {
   // Issue 15 item 6: the lock used to be taken after the (slow) world build, so a second sweep
   // checked the output before the first had made it and both exited 0. The lock now comes
@@ -533,7 +534,7 @@ TEST_CASE("sweep: design posterior crosses the listed axes with draws from a pos
   }
 }
 
-TEST_CASE("sweep: icsim run --posterior --draws writes an ensemble, a run per draw", "[sweep]") {
+TEST_CASE("sweep: icsim run --posterior --draws writes an ensemble - a run per draw", "[sweep]") {
   const auto posterior = test::sweep_folder() / "ensemble-posterior.h5";
   test::write_test_posterior(posterior, {"shocks.volatility"}, {0.008, 0.016}, {0.5, 0.5});
   const auto out = test::sweep_folder() / "ensemble.h5";
@@ -559,7 +560,7 @@ TEST_CASE("sweep: icsim run --posterior --draws writes an ensemble, a run per dr
   CHECK(wrong.err.find("not an icsim calibration file") != std::string::npos);
 }
 
-TEST_CASE("sweep: stop() ends it early with the finished runs saved, and resume completes it",
+TEST_CASE("sweep: stop() ends it early with the finished runs saved - and resume completes it",
           "[sweep]") {
   const Sweep s = parse_sweep(test::tiny_sweep(), "s.toml");
   const auto out = test::sweep_folder() / "stopped.h5";

@@ -16,7 +16,7 @@ Params synthetic(std::initializer_list<std::string> settings = {}) {
 }
 }  // namespace
 
-TEST_CASE("synthetic: the same finance seed gives the same population, another seed another",
+TEST_CASE("synthetic: the same finance seed gives the same population - another seed another",
           "[synthetic]") {
   const Structure a = make_synthetic(synthetic()), b = make_synthetic(synthetic());
   CHECK(a.orgs.kind == b.orgs.kind);
@@ -27,7 +27,7 @@ TEST_CASE("synthetic: the same finance seed gives the same population, another s
   CHECK(c.graph.edges().target != a.graph.edges().target);
 }
 
-TEST_CASE("synthetic: sizes, systems, places and mean degree follow the parameters",
+TEST_CASE("synthetic: sizes - systems - places and mean degree follow the parameters",
           "[synthetic]") {
   const Structure s = make_synthetic(synthetic());
   CHECK(s.orgs.size() == 20000);

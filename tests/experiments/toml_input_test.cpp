@@ -23,7 +23,7 @@ TEST_CASE("toml input: a sweep file's [set] and [axes] are bounded like a scenar
   }
 }
 
-TEST_CASE("toml input: a sweep file that is a directory, a device or too large is refused",
+TEST_CASE("toml input: a sweep file that is a directory - a device or too large is refused",
           "[toml_input]") {
   const auto directory = test::cli({"sample", test::sweep_folder().string()});
   CHECK(directory.code == 2);
@@ -36,7 +36,7 @@ TEST_CASE("toml input: a sweep file that is a directory, a device or too large i
         std::string::npos);
 }
 
-TEST_CASE("toml input: a sweep's scenario whose bases loop is refused, naming the file and key",
+TEST_CASE("toml input: a sweep's scenario whose bases loop is refused - naming the file and key",
           "[toml_input]") {
   test::write_file("sweep-loop-a.toml", "base = \"sweep-loop-b.toml\"\n");
   test::write_file("sweep-loop-b.toml", "base = \"sweep-loop-a.toml\"\n");
@@ -51,7 +51,7 @@ TEST_CASE("toml input: a sweep's scenario whose bases loop is refused, naming th
             ":2: key 'scenario': empty; expected a shipped scenario name or a path\n");
 }
 
-TEST_CASE("toml input: parse_toml counts dots in keys only, not in strings, comments or numbers",
+TEST_CASE("toml input: parse_toml counts dots in keys only - not in strings - comments or numbers",
           "[toml_input]") {
   const std::string many_dots(200, '.');
   CHECK_NOTHROW(parse_toml("a = \"" + many_dots + "\"\nb = '" + many_dots + "'\n# " + many_dots +

@@ -20,7 +20,7 @@ std::string error_of(const std::string& text) {
 }
 }  // namespace
 
-TEST_CASE("Edge lists: header, comments, blank lines, spaces and CRLF", "[edge_list]") {
+TEST_CASE("Edge lists: header - comments - blank lines - spaces and CRLF", "[edge_list]") {
   const EdgeListFile f =
       parse_edge_list("source,target\r\n# a comment\r\n0, 1\r\n\r\n 1 ,4\n4,0\n0,1", "edges.csv");
   CHECK(f.nodes == 5);  // largest id + 1; nodes 2 and 3 are isolated
@@ -54,7 +54,7 @@ TEST_CASE("Edge lists: a bad line is named by file and line", "[edge_list]") {
   CHECK(error_of("") == "edges.csv: no edges");
 }
 
-TEST_CASE("Edge lists: files are read, and a missing one is named", "[edge_list]") {
+TEST_CASE("Edge lists: files are read - and a missing one is named", "[edge_list]") {
   const auto path = std::filesystem::temp_directory_path() / "icsim_edge_list_test.csv";
   std::ofstream(path) << "source,target\n0,1\n1,2\n";
   CHECK(load_edge_list(path).nodes == 3);
@@ -71,7 +71,7 @@ TEST_CASE("Edge lists: bytes quoted in errors are escaped and cut short", "[edge
   CHECK(error.find("...") != std::string::npos);
 }
 
-TEST_CASE("Edge lists: a directory, a device or a FIFO is refused, not read", "[edge_list]") {
+TEST_CASE("Edge lists: a directory - a device or a FIFO is refused - not read", "[edge_list]") {
   CHECK_THROWS_WITH(load_edge_list("/dev/zero"),
                     Catch::Equals("/dev/zero: a device, not a file icsim reads"));
   CHECK_THROWS_WITH(load_edge_list(std::filesystem::temp_directory_path()),

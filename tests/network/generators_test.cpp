@@ -46,7 +46,7 @@ TEST_CASE("The lattice is periodic with four von Neumann neighbours", "[generato
   CHECK_THROWS_AS(make_lattice(2), GraphError);
 }
 
-TEST_CASE("Erdos-Renyi graphs have the mean degree asked for, reproducibly", "[generators]") {
+TEST_CASE("Erdos-Renyi graphs have the mean degree asked for - reproducibly", "[generators]") {
   const RelationshipGraph g = make_erdos_renyi(20000, 6, run_key(1, 0));
   check_simple(g);
   // Edges ~ Binomial(n(n-1)/2, p): mean 60000, standard deviation 245.
@@ -62,7 +62,7 @@ TEST_CASE("Erdos-Renyi graphs have the mean degree asked for, reproducibly", "[g
   CHECK(make_erdos_renyi(30, 29, 1).edge_count() == 435);  // p = 1: complete
 }
 
-TEST_CASE("Barabasi-Albert graphs grow m edges per node, with hubs", "[generators]") {
+TEST_CASE("Barabasi-Albert graphs grow m edges per node - with hubs", "[generators]") {
   const RelationshipGraph g = make_barabasi_albert(5000, 6, run_key(2, 0));  // m = 3
   check_simple(g);
   CHECK(g.edge_count() == 3 * 4 / 2 + (5000 - 4) * 3);

@@ -7,7 +7,7 @@
 
 using namespace icsim;
 
-TEST_CASE("graph: duplicate pairs merge, self edges drop, edges come in canonical order",
+TEST_CASE("graph: duplicate pairs merge - self edges drop - edges come in canonical order",
           "[graph]") {
   EdgeList in;
   in.add(3, 1, EdgeKind::referral, 1.0);
@@ -29,7 +29,7 @@ TEST_CASE("graph: duplicate pairs merge, self edges drop, edges come in canonica
   CHECK(g.degree(2) == 2);
 }
 
-TEST_CASE("graph: every arc's edge joins the arc's two ends, rows ascending", "[graph]") {
+TEST_CASE("graph: every arc's edge joins the arc's two ends - rows ascending", "[graph]") {
   EdgeList in;
   Random rng(7, 0, 0, Purpose::network);
   const std::uint32_t n = 300;

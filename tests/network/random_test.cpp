@@ -14,7 +14,7 @@ TEST_CASE("Philox4x32-10 matches the Random123 known-answer vectors", "[random]"
   CHECK(ones == std::array<std::uint32_t, 4>{0x408f276du, 0x41c83b0eu, 0xa20bc7c6u, 0x6d5451fdu});
 }
 
-TEST_CASE("draws depend only on (key, year, agent, purpose)", "[random]") {
+TEST_CASE("draws depend only on (key - year - agent - purpose)", "[random]") {
   Random a(run_key(7, 0), 3, 11, Purpose::shock), b(run_key(7, 0), 3, 11, Purpose::shock);
   for (int k = 0; k < 10; ++k) CHECK(a.next_u64() == b.next_u64());
   Random other_agent(run_key(7, 0), 3, 12, Purpose::shock);

@@ -82,7 +82,7 @@ TEST_CASE("chunk encoder: zlib and the unshuffle give back every byte", "[chunk_
   CHECK(std::memcmp(decoded.data(), second.data(), decoded.size()) == 0);
 }
 
-TEST_CASE("chunk encoder: planes deflate cannot shrink are stored, then tried again",
+TEST_CASE("chunk encoder: planes deflate cannot shrink are stored - then tried again",
           "[chunk_codec]") {
   h5::ChunkEncoder encoder;
   h5::PlaneChoice choice;

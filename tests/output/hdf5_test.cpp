@@ -48,7 +48,7 @@ std::vector<double> noise() {
 }
 }  // namespace
 
-TEST_CASE("hdf5: a run whose file cannot be written fails with an error, closed once", "[hdf5]") {
+TEST_CASE("hdf5: a run whose file cannot be written fails with an error - closed once", "[hdf5]") {
   // Before: the failed H5Fclose was followed by a second close of the same id (SIGSEGV).
   const auto path = temp("full.h5");
   fs::path temporary;
@@ -93,7 +93,7 @@ TEST_CASE("hdf5: a file that cannot even be created leaves no empty temporary", 
   CHECK_FALSE(fs::exists(path));
 }
 
-TEST_CASE("hdf5: a close whose writes fail says why in the system's words, and closes once",
+TEST_CASE("hdf5: a close whose writes fail says why in the system's words - and closes once",
           "[hdf5]") {
   const auto path = temp("close.h5");
   h5::quiet();
@@ -113,7 +113,7 @@ TEST_CASE("hdf5: a close whose writes fail says why in the system's words, and c
   fs::remove(path);
 }
 
-TEST_CASE("hdf5: datasets and attributes of an unexpected shape are refused, not overrun",
+TEST_CASE("hdf5: datasets and attributes of an unexpected shape are refused - not overrun",
           "[hdf5]") {
   const auto path = temp("shapes.h5");
   h5::quiet();

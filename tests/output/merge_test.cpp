@@ -26,7 +26,7 @@ fs::path run_shard(const Sweep& sweep, const std::string& name, Shard shard) {
 }
 }  // namespace
 
-TEST_CASE("merge: shards 1/3, 2/3 and 3/3 merged equal the unsharded sweep", "[merge]") {
+TEST_CASE("merge: shards 1/3 - 2/3 and 3/3 merged equal the unsharded sweep", "[merge]") {
   const Sweep s = parse_sweep(
       test::tiny_sweep(R"(["summary", "national", "system", "organisation"])", 4), "s.toml");
   const auto whole = run_shard(s, "whole.h5", {});
@@ -48,7 +48,7 @@ TEST_CASE("merge: shards 1/3, 2/3 and 3/3 merged equal the unsharded sweep", "[m
   CHECK(h5::string_attribute(file, "fingerprint") == s.fingerprint());
 }
 
-TEST_CASE("merge: refuses shards of another sweep, or the same runs twice, in one line",
+TEST_CASE("merge: refuses shards of another sweep - or the same runs twice - in one line",
           "[merge]") {
   const Sweep a = parse_sweep(test::tiny_sweep("[\"summary\"]", 3), "a.toml");
   const Sweep b = parse_sweep(test::tiny_sweep("[\"summary\"]", 4), "b.toml");
@@ -144,7 +144,7 @@ void check_refused(const test::CliResult& r, const std::string& out, const std::
 }
 }  // namespace
 
-TEST_CASE("merge: a shard whose system series are wider is refused, not read past a buffer",
+TEST_CASE("merge: a shard whose system series are wider is refused - not read past a buffer",
           "[merge]") {
   const auto [first, second] = two_shards();
   std::string path;
@@ -194,7 +194,7 @@ TEST_CASE("merge: a shard whose dataset has another type or too few rows is refu
                 "0 chunks stored of the 1 its extent needs");
 }
 
-TEST_CASE("merge: a group linked into itself is refused at once, not walked forever", "[merge]") {
+TEST_CASE("merge: a group linked into itself is refused at once - not walked forever", "[merge]") {
   const auto [first, second] = two_shards();
   const auto cycle = mutated(first, "cycle.h5", [](hid_t file) {
     REQUIRE(H5Lcreate_hard(file, "/summary", file, "/summary/loop", H5P_DEFAULT, H5P_DEFAULT) >= 0);

@@ -20,7 +20,7 @@ std::filesystem::path temp_file(const std::string& name) {
 }
 }  // namespace
 
-TEST_CASE("a run file has the layout of DESIGN.md section 5, readable with plain HDF5",
+TEST_CASE("a run file has the layout of DESIGN.md section 5 - readable with plain HDF5",
           "[output]") {
   const auto path = temp_file("layout.h5");
   const Params p = test::params({"run.years=3"});
@@ -109,7 +109,7 @@ TEST_CASE("a run that fails part-way leaves no file under the requested name", "
   CHECK_FALSE(std::filesystem::exists(temporary));
 }
 
-TEST_CASE("a recorder in memory gives the file as it stands, every year so far", "[output]") {
+TEST_CASE("a recorder in memory gives the file as it stands - every year so far", "[output]") {
   const Params p = test::params({"run.years=3"});
   World w = make_world(p);
   RunRecorder recorder(w, {to_toml(p), "test", "test", "run"});

@@ -87,7 +87,7 @@ TEST_CASE("sweep recorder: a second writer of the same file is refused", "[sweep
   first.finish();
 }
 
-TEST_CASE("sweep recorder: summaries come from the metric registry, named by statistic",
+TEST_CASE("sweep recorder: summaries come from the metric registry - named by statistic",
           "[sweep_recorder]") {
   const SweepSchema schema(SweepRecord{true, false, true, false});
   std::set<std::string> names;
@@ -122,7 +122,7 @@ Column tagged_series(const Column& like, std::int64_t run, std::size_t years, st
 }  // namespace
 
 TEST_CASE(
-    "sweep recorder: series rows survive commits in the middle of chunks, failed runs and "
+    "sweep recorder: series rows survive commits in the middle of chunks - failed runs and "
     "a resume",
     "[sweep_recorder]") {
   const World base = make_world(load_scenario("england-2020").params);
@@ -206,7 +206,7 @@ TEST_CASE(
   }
 }
 
-TEST_CASE("sweep recorder: a written run's series storage goes to the next run, empty",
+TEST_CASE("sweep recorder: a written run's series storage goes to the next run - empty",
           "[sweep_recorder]") {
   SeriesPool pool;
   std::array<std::vector<Column>, 3> series;
@@ -231,7 +231,7 @@ TEST_CASE("sweep recorder: a written run's series storage goes to the next run, 
 }
 
 // Issue 15, item 8: a commit interval that is not a number of seconds would never commit.
-TEST_CASE("sweep recorder: a commit interval that is NaN, infinite or negative is refused",
+TEST_CASE("sweep recorder: a commit interval that is NaN - infinite or negative is refused",
           "[sweep_recorder]") {
   const World base = make_world(load_scenario("england-2019").params);
   const SweepSchema schema({});

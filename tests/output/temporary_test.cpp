@@ -30,7 +30,7 @@ int in_child(const Body& body) {
 }
 }  // namespace
 
-TEST_CASE("temporary file: named beside the output, renamed over it, removed otherwise",
+TEST_CASE("temporary file: named beside the output - renamed over it - removed otherwise",
           "[temporary]") {
   const auto out = temp("out.h5");
   fs::path name;
@@ -57,7 +57,7 @@ TEST_CASE("temporary file: named beside the output, renamed over it, removed oth
   fs::remove(out);
 }
 
-TEST_CASE("temporary file: SIGTERM, SIGINT and SIGHUP remove it, then end the process",
+TEST_CASE("temporary file: SIGTERM - SIGINT and SIGHUP remove it - then end the process",
           "[temporary]") {
   for (const int signal_number : {SIGTERM, SIGINT, SIGHUP}) {
     INFO(signal_number);
