@@ -125,10 +125,16 @@ bool accepts(const World& w, std::size_t i) {
 }
 
 double partner_trust(const World& w, std::size_t i) {
+  // Partners: NHS bodies of the own system that exist this year (a CCG merged away is none).
+  const auto& o = w.orgs;
   double sum = 0;
   int count = 0;
-  for (const auto e : w.links.partner_edges(i)) {
-    sum += w.trust[e];
+  const Incidence at = w.graph.incidence(std::uint32_t(i));
+  for (std::size_t k = 0; k < at.neighbours.size(); ++k) {
+    const auto j = at.neighbours[k];
+    if (o.system[j] != o.system[i] || !holds_control_total(o.kind[j]) || !w.ledger.active[j])
+      continue;
+    sum += w.trust[at.edge(k)];
     ++count;
   }
   return count ? sum / count : w.params.initial_trust;
@@ -359,12 +365,10 @@ double payoff(const World& w, std::size_t i, double stake, double effort) {
   const double penalty = accepted && met && !system_met && effort < s.mean_effort[sys]
                              ? p.collaboration_penalty * a
                              : 0.0;
+  // At this year's pro rata cut of the claims (none where no PSF was left unearned).
   const double bonus =
       accepted && met && is_trust(w.orgs.kind[i])
-          ? p.psf_incentive * (l.surplus[i] + delta - l.control_total[i]) *
-                (l.bonus[i] > 0 && l.surplus[i] > l.control_total[i]
-                     ? l.bonus[i] / (p.psf_incentive * (l.surplus[i] - l.control_total[i]))
-                     : 1.0)
+          ? w.national.bonus_share * p.psf_incentive * (l.surplus[i] + delta - l.control_total[i])
           : 0.0;
   return (paid + bonus - penalty + p.cip_max * effort * cost -
           p.effort_cost * effort * effort * cost) /

@@ -172,7 +172,9 @@ void settle(World& w) {
     for (std::size_t i = 0; i < n; ++i)
       if (is_trust(o.kind[i]) && d.accepted[i] && l.met[i])
         claims += p.psf_incentive * (l.surplus[i] - l.control_total[i]);
-    const double share = claims > 0 ? std::min(1.0, unearned / claims) : 0.0;
+    // A trust that claimed nothing would have been paid at the full rate had it claimed a little.
+    const double share = claims > 0 ? std::min(1.0, unearned / claims) : 1.0;
+    nat.bonus_share = share;
     for (std::size_t i = 0; i < n; ++i)
       if (is_trust(o.kind[i]) && d.accepted[i] && l.met[i]) {
         l.bonus[i] = share * p.psf_incentive * (l.surplus[i] - l.control_total[i]);

@@ -125,8 +125,8 @@ World make_world(const Params& params, Structure structure, std::uint64_t run) {
   synthesise_margins(w.orgs, w.params);
   initialise_trust(w);
 
-  // Each organisation's candidate slots (in slot order) and partner edges (in neighbour order),
-  // counted first, then filled with slot_count as the cursor: no per-organisation lists.
+  // Each organisation's candidate slots (in slot order), counted first, then filled with
+  // slot_count as the cursor: no per-organisation lists.
   const auto& cand = w.collaboratives.candidates;
   w.collaborative_of_slot.resize(cand.items.size());
   auto& links = w.links;
@@ -137,33 +137,14 @@ World make_world(const Params& params, Structure structure, std::uint64_t run) {
       if (links.slot_count[cand.items[k]]++ == 255)
         throw std::runtime_error("world: an organisation is candidate in over 255 collaboratives");
     }
-  // Partners: NHS bodies of the same system that exist at some time together.
-  const auto is_partner = [&](std::uint32_t i, std::uint32_t j) {
-    const auto& o = w.orgs;
-    return o.system[j] == o.system[i] && holds_control_total(o.kind[j]) &&
-           o.active_from[i] < o.active_to[j] && o.active_from[j] < o.active_to[i];
-  };
-  const auto partners = [&](std::uint32_t i) {
-    std::uint32_t count = 0;
-    if (holds_control_total(w.orgs.kind[i]))
-      for (const auto j : w.graph.neighbours(i)) count += is_partner(i, j);
-    return count;
-  };
   links.offsets.assign(n + 1, 0);
   for (std::uint32_t i = 0; i < n; ++i)
-    links.offsets[i + 1] = links.offsets[i] + links.slot_count[i] + partners(i);
+    links.offsets[i + 1] = links.offsets[i] + links.slot_count[i];
   links.items.resize(links.offsets[n]);
   std::fill(links.slot_count.begin(), links.slot_count.end(), std::uint8_t{0});
   for (std::uint32_t k = 0; k < cand.items.size(); ++k) {
     const auto i = cand.items[k];
     links.items[links.offsets[i] + links.slot_count[i]++] = k;
-  }
-  for (std::uint32_t i = 0; i < n; ++i) {
-    if (!holds_control_total(w.orgs.kind[i])) continue;
-    std::uint32_t at_item = links.offsets[i] + links.slot_count[i];
-    const Incidence at = w.graph.incidence(i);
-    for (std::size_t k = 0; k < at.neighbours.size(); ++k)
-      if (is_partner(i, at.neighbours[k])) links.items[at_item++] = at.edge(k);
   }
 
   // The edges money flows along: contracts of kind contract between a commissioner and an

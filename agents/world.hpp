@@ -29,9 +29,7 @@ struct Groups {
   }
 };
 
-// Two short lists per organisation in one flat array: its candidate slots in collaboratives,
-// then the edges to its partners (organisations of its own system that hold control totals) in
-// neighbour order. One offset an organisation serves both.
+// Each organisation's candidate slots in collaboratives, in one flat array.
 struct OrgLinks {
   std::vector<std::uint32_t> offsets{0};
   std::vector<std::uint8_t> slot_count;
@@ -39,9 +37,6 @@ struct OrgLinks {
 
   std::span<const std::uint32_t> slots(std::size_t i) const {
     return {items.data() + offsets[i], slot_count[i]};
-  }
-  std::span<const std::uint32_t> partner_edges(std::size_t i) const {
-    return {items.data() + offsets[i] + slot_count[i], items.data() + offsets[i + 1]};
   }
 };
 
@@ -153,6 +148,7 @@ struct National {
   std::array<double, fund_count> pot{}, paid{}, weight{};
   double support_returned = 0, bonus_paid = 0, penalties = 0, bailout_paid = 0, writeoff = 0;
   double bailout_need = 0;  // at the plan: cumulative deficits beyond the bail-out threshold
+  double bonus_share = 0;   // at settlement: the share of bonus claims the unearned PSF paid
   double money_scale = 1;   // this year's money over 2019/20's
   std::int32_t calendar_year = 0;
 };

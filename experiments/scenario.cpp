@@ -180,8 +180,10 @@ class Loader {
             spec->unit == "path" && text && !text->empty() && !directory.empty() &&
             fs::path(*text).is_relative())
           value = (directory / *text).string();
+        // A value set here holds for the whole run, as a --set does: it replaces the timeline
+        // entries of the key its bases made (the file's own [[timeline]] is read after).
         try {
-          spec->set(scenario.params, validate(*spec, value));
+          set_for_run(scenario.params, *spec, validate(*spec, value));
         } catch (const ParamError& e) {
           throw InputError(where + ": " + e.what());
         }

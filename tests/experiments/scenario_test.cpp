@@ -130,6 +130,23 @@ TEST_CASE("a setting given with --set holds for the whole run - replacing the ti
   CHECK(y.frf == 1050.0);  // other keys keep their timeline
 }
 
+TEST_CASE("a value a scenario file sets holds over its base's timeline entries for the key",
+          "[scenario]") {
+  // england-2020's 2021 entry sets 42 ICSs; a scenario on it from 2022 with 30 keeps 30, and its
+  // own timeline entries still apply.
+  const auto path = write_temp("derived.toml",
+                               "base = \"england-2020\"\n[run]\nfirst_year = 2022\n"
+                               "[policy]\nics_count = 30\n[[timeline]]\nyear = 2024\n"
+                               "\"policy.ics_count\" = 35\n");
+  Params p = load_scenario(path.string()).params;
+  apply_timeline(p, 2022, true);
+  CHECK(p.ics_count == 30);
+  CHECK(p.writeoff_commissioners == 0.0);  // a key it did not set keeps the base's entry
+  apply_timeline(p, 2024, false);
+  CHECK(p.ics_count == 35);
+  std::filesystem::remove(path);
+}
+
 TEST_CASE("a timeline cannot change what only the world's build reads", "[scenario]") {
   for (const char* key : {"finance.margin_mean.acute", "trust.initial", "behaviour.risk_aversion",
                           "population.provider_cost_total"}) {
