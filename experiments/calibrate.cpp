@@ -239,6 +239,8 @@ CalibrateResult calibrate(const CalibrationProblem& problem, const CalibrationMo
           for (std::size_t j = 0; j < k; ++j)
             out[at * k + j] = row.summaries.empty() ? nan : row.summaries[j];
         });
+    // Asked to stop (options.stop): the batch is incomplete, so no generation may use it.
+    if (runner.stopped()) throw CalibrationStopped();
   };
 
   std::vector<abc::Generation> done;
@@ -275,7 +277,12 @@ CalibrateResult calibrate(const CalibrationProblem& problem, const CalibrationMo
     observed.push_back(t.observed);
     sd.push_back(t.sd);
   }
-  result.abc = abc::run(problem.settings, problem.priors(), observed, sd, evaluate, report);
+  try {
+    result.abc = abc::run(problem.settings, problem.priors(), observed, sd, evaluate, report);
+  } catch (const CalibrationStopped&) {
+    runner.finish();  // every finished run committed: --resume continues from them
+    throw;
+  }
   runner.note("stopped: " + result.abc.stopped);
   snapshot(&result.abc);
   runner.finish();

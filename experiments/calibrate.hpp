@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <functional>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -86,6 +87,12 @@ struct CalibrateResult {
   bool complete_before = false;  // --resume found a finished posterior: nothing was run
   std::uint64_t runs_resumed = 0, runs_now = 0;
   double seconds = 0;
+};
+
+// Thrown by calibrate() when options.stop asked it to stop: the runs that finished are committed
+// to the working file and the calibration can be resumed.
+struct CalibrationStopped : std::runtime_error {
+  CalibrationStopped() : std::runtime_error("calibration stopped; resume continues it") {}
 };
 
 // The working file of a calibration writing to `output`: OUT.attempts.h5.

@@ -436,3 +436,76 @@ def test_ctrl_c_stops_a_sweep_leaving_a_resumable_file(tmp_path):
     before = cut.results.loc[finished].select_dtypes("number")
     after = resumed.results.loc[finished].select_dtypes("number")
     assert np.array_equal(before.to_numpy(), after.to_numpy(), equal_nan=True)
+
+
+# Calibration ----------------------------------------------------------------------------------------
+from test_calibration import WORLD  # noqa: E402  (the small synthetic world the reader's tests use)
+
+CALIBRATION = """
+scenario = "world.toml"
+seed = 3
+[priors]
+"shocks.volatility" = { uniform = [0.002, 0.05] }
+[[targets]]
+metric = "trusts_in_deficit"
+years = [2019, 2020]
+observed = 0.5
+sd = 0.05
+[abc]
+population = 40
+replications = 2
+[stop]
+generations = 3
+"""
+
+
+def calibration_files(folder, generations=3):
+    (folder / "world.toml").write_text(WORLD)
+    (folder / "c.toml").write_text(CALIBRATION.replace("generations = 3",
+                                                       f"generations = {generations}"))
+    return folder / "c.toml"
+
+
+def posterior_datasets(path):
+    with h5py.File(path, "r") as f:
+        return {name: f[name][()] for name in ("posterior/shocks.volatility", "posterior/weight",
+                                                "generations/particles", "generations/tolerance")}
+
+
+def test_calibrate_in_process_is_the_clis_calibration(binary, tmp_path, monkeypatch):
+    spec = calibration_files(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    done = cli(binary, "calibrate", spec, "-o", tmp_path / "cli.h5", "-q", "--threads", 2)
+    assert done.returncode == 0, done.stderr
+    lines = []
+    cal = icsim.calibrate(spec, tmp_path / "model.h5", threads=1, progress=lines.append)
+    assert isinstance(cal, icsim.Calibration) and cal.complete
+    assert any(line.startswith("icsim calibration: generation 2:") for line in lines), lines
+    ours, theirs = posterior_datasets(tmp_path / "model.h5"), posterior_datasets(tmp_path / "cli.h5")
+    for name in ours:
+        assert np.array_equal(ours[name], theirs[name]), name
+    with pytest.raises(icsim.ScenarioError, match="already exists"):
+        icsim.calibrate(spec, tmp_path / "model.h5", progress=False)
+
+
+def test_ctrl_c_stops_a_calibration_and_resume_finishes_it(binary, tmp_path, monkeypatch):
+    spec = calibration_files(tmp_path, generations=8)  # far more runs than Ctrl-C takes to act
+    monkeypatch.chdir(tmp_path)
+    state = {"interrupted": False}
+
+    def progress(line):
+        if "generation 0:" in line and not state["interrupted"]:
+            state["interrupted"] = True
+            _thread.interrupt_main()
+
+    with pytest.raises(KeyboardInterrupt):
+        icsim.calibrate(spec, tmp_path / "cut.h5", threads=2, progress=progress)
+    assert state["interrupted"]
+    assert (tmp_path / "cut.attempts.h5").exists()  # the runs so far, for resume
+    resumed = icsim.calibrate(spec, tmp_path / "cut.h5", threads=2, progress=False, resume=True)
+    assert resumed.complete
+    done = cli(binary, "calibrate", spec, "-o", tmp_path / "cli.h5", "-q")
+    assert done.returncode == 0, done.stderr
+    ours, theirs = posterior_datasets(tmp_path / "cut.h5"), posterior_datasets(tmp_path / "cli.h5")
+    for name in ours:
+        assert np.array_equal(ours[name], theirs[name]), name

@@ -12,6 +12,7 @@ With the compiled module (icsim._core) built, the model runs in this process:
     m = icsim.Model("england-2020", seed=7)   # m.step(), m.run(10), m.state("stake_fraction")
     m.metrics("system"); m.save("run.h5")     # labelled as the files are; the CLI's file
     icsim.sweep("sweep.toml", threads=2)      # a sweep with a progress bar; Ctrl-C resumable
+    icsim.calibrate("cal.toml", "post.h5")    # a calibration; the opened posterior
 
 `python3 -m icsim report FILE.h5 -o report.html` writes a one-page report of a run or sweep.
 """
@@ -26,7 +27,7 @@ from ._loader import available as core_available
 from .binary import find_binary, run_sweep, sample_design, simulate, write_sweep_file
 from .errors import ScenarioError
 from .files import SUPPORTED_SCHEMA_VERSIONS, IcsimFileError, UnsupportedSchemaError, file_kind
-from .model import Model, sweep
+from .model import Model, calibrate, sweep
 from .run import Run
 from .sweep import Sweep
 
@@ -36,7 +37,7 @@ __all__ = [
     "open", "open_run", "open_sweep", "Run", "Sweep", "IcsimFileError", "UnsupportedSchemaError",
     "SUPPORTED_SCHEMA_VERSIONS", "find_binary", "simulate", "run_sweep", "sample_design",
     "write_sweep_file", "plots", "sensitivity", "Calibration", "open_calibration", "Model",
-    "sweep", "ScenarioError", "core_available",
+    "sweep", "calibrate", "ScenarioError", "core_available",
 ]
 
 

@@ -322,6 +322,46 @@ def sweep(spec, output: str | os.PathLike | None = None, *, threads: int | None 
     return Sweep(output)
 
 
+def calibrate(path, output: str | os.PathLike | None = None, *, threads: int | None = None,
+              progress=True, resume: bool = False, overwrite: bool = False):
+    """Runs a calibration in this process (as `icsim calibrate` does) and returns the opened
+    posterior (``icsim.Calibration``).
+
+    ``path``: a calibration file (docs/calibration.md). ``output`` defaults to its name with
+    .h5 in the working directory. ``progress``: True prints the calibration's progress lines
+    (generation, tolerance, acceptance rate, ESS), False prints nothing, a function is called
+    with each line. Ctrl-C stops it: runs under way finish and are committed to the working
+    file, and ``resume=True`` continues from them to the same posterior."""
+    from .calibration import Calibration
+    core = _loader.core()
+    path = Path(path)
+    output = Path(output) if output is not None else Path(path.stem + ".h5")
+    job = core.CalibrateJob(path, "", output, int(threads or 0), resume, overwrite,
+                            f"icsim.calibrate({os.fspath(path)!r}, {os.fspath(output)!r})")
+    show = progress if callable(progress) else (
+        (lambda line: print(line, file=sys.stderr, flush=True)) if progress else None)
+
+    def drain():
+        for line in job.lines():
+            if show is not None:
+                show(line)
+    try:
+        while not job.wait(0.2):
+            drain()
+        drain()
+        outcome = job.result()
+    except BaseException:
+        job.stop()
+        try:
+            job.result()  # the runs under way finish and are committed
+        finally:
+            drain()
+        raise
+    if outcome["stopped"]:
+        raise KeyboardInterrupt("calibration stopped; resume=True continues it")
+    return Calibration(output)
+
+
 class _Progress:
     """Runs saved against runs to do, shown by tqdm (a notebook widget where ipywidgets is
     installed), by a text line, or given to a function."""

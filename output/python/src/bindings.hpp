@@ -63,5 +63,6 @@ std::unique_ptr<Engine> make_classic_engine(const Params& params, const Provenan
 
 void bind_model(py::module_& module);
 void bind_sweep(py::module_& module);
+void bind_calibrate(py::module_& module);
 
 }  // namespace icsim::python

@@ -40,4 +40,5 @@ PYBIND11_MODULE(_core, module) {
   py::register_exception_translator(&translate);
   bind_model(module);
   bind_sweep(module);
+  bind_calibrate(module);
 }

@@ -5,21 +5,14 @@
 
 #include <pybind11/stl.h>
 #include <pybind11/stl/filesystem.h>
-#include <tbb/task_arena.h>
-
-#include <atomic>
-#include <chrono>
-#include <condition_variable>
-#include <exception>
-#include <mutex>
-#include <thread>
 
 #include "bindings.hpp"
+#include "job.hpp"
 
 namespace icsim::python {
 namespace {
 
-class SweepJob {
+class SweepJob : public Job {
  public:
   // `text` empty: read the sweep from `path`; else `text` is the sweep file's content and
   // `path` names it (relative scenario paths are taken from the working directory).
@@ -33,51 +26,31 @@ class SweepJob {
     options_.overwrite = overwrite;
     if (!shard.empty()) options_.shard = parse_shard(shard, "shard");
     options_.command_line = command_line;
-    options_.stop = [this] { return stopping_.load(); };
+    options_.stop = [this] { return stopping(); };
     options_.on_progress = [this](const SweepResult& r) {
       {
         std::lock_guard lock(mutex_);
         progress_ = r;
         ++updates_;
       }
-      done_.notify_all();
+      notify();
     };
-    thread_ = std::thread([this, threads] {
-      try {
-        tbb::task_arena arena(threads > 0 ? threads : tbb::task_arena::automatic);
-        const SweepResult result = arena.execute([this] { return run_sweep(sweep_, options_); });
-        std::lock_guard lock(mutex_);
-        progress_ = result;
-      } catch (...) {
-        std::lock_guard lock(mutex_);
-        error_ = std::current_exception();
-      }
-      {
-        std::lock_guard lock(mutex_);
-        finished_ = true;
-      }
-      done_.notify_all();
+    start(threads, [this] {
+      const SweepResult result = run_sweep(sweep_, options_);
+      std::lock_guard lock(mutex_);
+      progress_ = result;
     });
   }
-  ~SweepJob() {
-    stopping_ = true;
-    if (thread_.joinable()) thread_.join();
-  }
-  SweepJob(const SweepJob&) = delete;
-  SweepJob& operator=(const SweepJob&) = delete;
+  ~SweepJob() { join(); }
 
   // Waits up to `seconds` (GIL released) for the sweep to make progress or finish; whether it
   // has finished.
   bool wait(double seconds) {
-    py::gil_scoped_release released;
-    std::unique_lock lock(mutex_);
-    done_.wait_for(lock, std::chrono::duration<double>(seconds),
-                   [this] { return finished_ || updates_ != seen_; });
+    const bool ended = wait_for(seconds, [this] { return updates_ != seen_; });
+    std::lock_guard lock(mutex_);
     seen_ = updates_;
-    return finished_;
+    return ended;
   }
-  // No further run starts; those under way finish and are saved.
-  void stop() { stopping_ = true; }
 
   py::dict progress() {
     std::lock_guard lock(mutex_);
@@ -88,16 +61,12 @@ class SweepJob {
     d["failed"] = progress_.failed;
     d["stopped"] = progress_.stopped;
     d["seconds"] = progress_.seconds;
-    d["finished"] = finished_;
+    d["finished"] = finished();
     return d;
   }
   // The result once finished; rethrows what the sweep threw.
   py::dict result() {
-    {
-      py::gil_scoped_release released;
-      if (thread_.joinable()) thread_.join();
-    }
-    if (error_) std::rethrow_exception(error_);
+    finish();
     return progress();
   }
   std::uint64_t planned_runs() const { return sweep_.runs(); }
@@ -105,14 +74,8 @@ class SweepJob {
  private:
   Sweep sweep_;
   SweepOptions options_;
-  std::atomic<bool> stopping_{false};
-  std::mutex mutex_;
-  std::condition_variable done_;
   SweepResult progress_;
   std::uint64_t updates_ = 0, seen_ = 0;  // progress reports made, and seen by wait()
-  std::exception_ptr error_;
-  bool finished_ = false;
-  std::thread thread_;
 };
 
 }  // namespace
