@@ -287,6 +287,25 @@ def test_set_between_years_changes_the_years_after_only(tmp_path):
         assert handle.attrs["changes"] == changed.changes
 
 
+def test_set_between_years_is_the_same_change_in_a_timeline(tmp_path):
+    """set() before the third year gives the run of a scenario whose [[timeline]] makes the same
+    change in that year."""
+    scenario = tmp_path / "timeline.toml"
+    scenario.write_text(f'base = "{SCENARIO}"\n[[timeline]]\nyear = 2022\n'
+                        '"policy.system_tied_share" = 1.0\n"policy.bailout" = 800.0\n')
+    by_timeline = icsim.Model(scenario, seed=19, years=4, threads=1)
+    by_timeline.run()
+    by_set = icsim.Model(SCENARIO, seed=19, years=4, threads=1)
+    by_set.run(2)
+    by_set.set("policy.system_tied_share", 1.0)
+    by_set.set("policy.bailout", 800.0)
+    by_set.run(2)
+    plain = icsim.Model(SCENARIO, seed=19, years=4, threads=1)
+    plain.run()
+    xr.testing.assert_identical(_plain(by_timeline.metrics()), _plain(by_set.metrics()))
+    assert not _plain(plain.metrics()).identical(_plain(by_set.metrics()))  # the change acts
+
+
 def test_set_before_the_first_year_is_the_setting_from_the_start(tmp_path):
     """A change at the first year's start (as a timeline entry for the first year) gives the
     run whose scenario had the value all along."""
