@@ -111,9 +111,17 @@ InnerEdges update_trust(World& w) {
       if (d.member[a]) return true;
     return false;
   };
-  std::vector<std::uint8_t> joins(w.size());
+  // One byte per organisation for the edge loop: its part (bits 0-1), whether it takes part
+  // (bit 2) and whether it exists this year (bit 3).
+  constexpr std::uint8_t part_bits = 3, joins_bit = 4, active_bit = 8;
   detail::for_each_index(
-      w.size(), [&](std::size_t i) { joins[i] = takes_part(std::uint32_t(i)); }, 4096);
+      w.size(),
+      [&](std::size_t i) {
+        part[i] =
+            static_cast<std::uint8_t>(part[i] | (takes_part(std::uint32_t(i)) ? joins_bit : 0) |
+                                      (l.active[i] ? active_bit : 0));
+      },
+      4096);
 
   InnerEdges inner{std::vector<double>(ns), std::vector<double>(ns), std::vector<double>(ns),
                    std::vector<double>(ns)};
@@ -127,29 +135,30 @@ InnerEdges update_trust(World& w) {
         for (const auto i : w.systems.members[sys]) {
           const Incidence at = w.graph.incidence(i);
           const auto higher = at.higher();
-          const std::uint8_t part_i = parts[i];
-          const bool joins_i = joins[i];
+          const std::uint8_t code_i = parts[i], part_i = code_i & part_bits;
+          const std::int32_t system_i = system[i];
           for (std::size_t k = 0; k < higher.size(); ++k) {
             const auto j = higher[k];
             const std::size_t e = at.first_higher_edge + k;
-            const bool inside = system[j] == system[i];
+            const bool inside = system[j] == system_i;
+            const std::uint8_t code_j = parts[j], part_j = code_j & part_bits;
             double t = trust[e];
-            if (part_i == broke || parts[j] == broke) {
+            if (part_i == broke || part_j == broke) {
               t -= p.trust_loss * t;
-            } else if (part_i == kept && parts[j] == kept) {
+            } else if (part_i == kept && part_j == kept) {
               // A leader with time to broker helps trust grow inside the system.
               const double skill = inside ? leader[sys] : 0.5;
               t += p.trust_gain * (0.5 + 0.5 * skill) * (1.0 - t);
             }
             t = std::clamp(t * erosion, 0.0, 1.0);
             trust[e] = t;
-            if (!inside || !l.active[i] || !l.active[j]) continue;
+            if (!inside || !(code_i & code_j & active_bit)) continue;
             trust_sum += t;
             count += 1;
             flow += flows[e];
             // Integration index: flow between organisations that both take part in their
             // system's joint work, weighted by trust (the long-term plan's joined-up care).
-            if (joins_i && joins[j]) joined += flows[e] * t;
+            if (code_i & code_j & joins_bit) joined += flows[e] * t;
           }
         }
         inner.trust[sys] = trust_sum;

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <tbb/blocked_range.h>
+#include <tbb/global_control.h>
 #include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
 
 #include <atomic>
 #include <cstddef>
@@ -32,9 +34,23 @@ struct VisibleToSanitizer {
 };
 #endif
 
-// f(begin, end) over consecutive ranges covering [0, n), for loops that work in batches.
+// Whether a parallel loop could use more than this thread: not when the arena or the process
+// allows one thread (a 1-thread run, or each run of a sweep on 1 thread), where oneTBB's task
+// overhead would be paid for nothing.
+inline bool may_run_parallel() {
+  return tbb::this_task_arena::max_concurrency() > 1 &&
+         tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism) > 1;
+}
+
+// f(begin, end) over consecutive ranges covering [0, n), for loops that work in batches. One
+// range (f(0, n) on this thread) where the loop is a single grain or only one thread may run:
+// each index writes only its own slots, so the results are the same.
 template <class F>
 void for_each_range(std::size_t n, F&& f, std::size_t grain = 512) {
+  if (n <= grain || !may_run_parallel()) {
+    if (n > 0) f(std::size_t{0}, n);
+    return;
+  }
   VisibleToSanitizer order;
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, grain),
                     [&](const tbb::blocked_range<std::size_t>& r) {

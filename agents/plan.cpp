@@ -37,6 +37,29 @@ void hand_over(World& w, std::int64_t year) {
   }
 }
 
+// Each NHS body's edges to the partners it weighs in its decisions (rules.cpp, partner_trust):
+// NHS bodies of its own system that exist this year, in neighbour order.
+void build_partner_edges(World& w) {
+  const auto& o = w.orgs;
+  const auto& active = w.ledger.active;
+  Groups& partners = w.partner_edges;
+  partners.offsets.assign(1, 0);
+  partners.items.clear();
+  std::vector<std::uint32_t> mine;
+  for (std::uint32_t i = 0; i < w.size(); ++i) {
+    mine.clear();
+    if (holds_control_total(o.kind[i]) && active[i]) {
+      const Incidence at = w.graph.incidence(i);
+      for (std::size_t k = 0; k < at.neighbours.size(); ++k) {
+        const auto j = at.neighbours[k];
+        if (o.system[j] == o.system[i] && holds_control_total(o.kind[j]) && active[j])
+          mine.push_back(at.edge(k));
+      }
+    }
+    partners.add(mine);
+  }
+}
+
 }  // namespace
 
 void plan(World& w) {
@@ -89,6 +112,7 @@ void plan(World& w) {
       w.contract_weight[i] = weight;
       w.contract_concentration[i] = weight > 0 ? squares / (weight * weight) : 0.0;
     });
+    build_partner_edges(w);
   }
   // Commissioners: contracts at those prices plus their own care make their planned spending;
   // the allocation covers it with their planned margin (allocations per head differ by

@@ -125,19 +125,11 @@ bool accepts(const World& w, std::size_t i) {
 }
 
 double partner_trust(const World& w, std::size_t i) {
-  // Partners: NHS bodies of the own system that exist this year (a CCG merged away is none).
-  const auto& o = w.orgs;
+  const auto edges = w.partner_edges[i];
+  if (edges.empty()) return w.params.initial_trust;
   double sum = 0;
-  int count = 0;
-  const Incidence at = w.graph.incidence(std::uint32_t(i));
-  for (std::size_t k = 0; k < at.neighbours.size(); ++k) {
-    const auto j = at.neighbours[k];
-    if (o.system[j] != o.system[i] || !holds_control_total(o.kind[j]) || !w.ledger.active[j])
-      continue;
-    sum += w.trust[at.edge(k)];
-    ++count;
-  }
-  return count ? sum / count : w.params.initial_trust;
+  for (const auto e : edges) sum += w.trust[e];
+  return sum / double(edges.size());
 }
 
 // Expected utility (mean-variance) of support, the own balance (weighted by the break-even duty,

@@ -197,6 +197,9 @@ struct World {
   // The concentration of those weights, sum of squares over the square of the sum: how much of
   // a trust's contract income one commissioner's demand moves (agents/rules.cpp, outlook).
   std::vector<double> contract_concentration;
+  // Per organisation: its edges to partners, NHS bodies of its own system that exist this year,
+  // in neighbour order (agents/plan.cpp; rebuilt when organisations start or end).
+  Groups partner_edges;
   Ledger ledger;
   SystemLedger system_ledger;
   National national;
