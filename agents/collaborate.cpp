@@ -38,7 +38,7 @@ void collaborate(World& w) {
     if (kind == Kind::local_authority) return;
     const double cost = l.planned_cost[i];
     double saving = 0, m = 0;
-    for (const auto slot : w.links.slots(i)) {
+    for (const auto slot : w.candidate_slots[i]) {
       if (!d.member[slot]) continue;
       const auto c = w.collaborative_of_slot[slot];
       saving += collaborative_saving(p, members[c], state.trust[c], d.formal[c], cost);

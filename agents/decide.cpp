@@ -17,7 +17,7 @@ namespace {
 // logistic noise; the mandate keeps every acute trust in at least one.
 void choose_memberships(const DecideContext& ctx, std::size_t i, Random& rng, Decisions& out) {
   const World& w = ctx.world;
-  const auto slots = w.links.slots(i);
+  const auto slots = w.candidate_slots[i];
   if (slots.empty()) return;
   if (!w.ledger.active[i]) {
     for (const auto slot : slots) out.member[slot] = 0;

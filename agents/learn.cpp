@@ -107,7 +107,7 @@ InnerEdges update_trust(World& w) {
     if (kind == Kind::local_authority) return l.pooled[i] > 0;
     if (!d.accepted[i]) return false;
     if (d.stake[i] >= stake_floor(w, i) + p.pool_level) return true;
-    for (const auto a : w.links.slots(i))
+    for (const auto a : w.candidate_slots[i])
       if (d.member[a]) return true;
     return false;
   };

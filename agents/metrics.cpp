@@ -348,7 +348,7 @@ std::vector<Metric> build() {
        national([](const World& w) {
          double in = 0, candidates = 0;
          for (std::size_t i = 0; i < w.size(); ++i) {
-           const bool may = w.links.slot_count[i] > 0 && w.ledger.active[i];
+           const bool may = !w.candidate_slots[i].empty() && w.ledger.active[i];
            candidates += may;
            in += may && w.ledger.memberships[i] > 0;
          }

@@ -125,27 +125,22 @@ World make_world(const Params& params, Structure structure, std::uint64_t run) {
   synthesise_margins(w.orgs, w.params);
   initialise_trust(w);
 
-  // Each organisation's candidate slots (in slot order), counted first, then filled with
-  // slot_count as the cursor: no per-organisation lists.
+  // Each organisation's candidate slots (in slot order), counted first, then filled with a
+  // cursor per organisation: no per-organisation lists.
   const auto& cand = w.collaboratives.candidates;
   w.collaborative_of_slot.resize(cand.items.size());
-  auto& links = w.links;
-  links.slot_count.assign(n, 0);
+  auto& slots = w.candidate_slots;
+  std::vector<std::uint32_t> cursor(n, 0);
   for (std::uint32_t c = 0; c < w.collaboratives.size(); ++c)
     for (std::uint32_t k = cand.offsets[c]; k < cand.offsets[c + 1]; ++k) {
       w.collaborative_of_slot[k] = c;
-      if (links.slot_count[cand.items[k]]++ == 255)
-        throw std::runtime_error("world: an organisation is candidate in over 255 collaboratives");
+      ++cursor[cand.items[k]];
     }
-  links.offsets.assign(n + 1, 0);
-  for (std::uint32_t i = 0; i < n; ++i)
-    links.offsets[i + 1] = links.offsets[i] + links.slot_count[i];
-  links.items.resize(links.offsets[n]);
-  std::fill(links.slot_count.begin(), links.slot_count.end(), std::uint8_t{0});
-  for (std::uint32_t k = 0; k < cand.items.size(); ++k) {
-    const auto i = cand.items[k];
-    links.items[links.offsets[i] + links.slot_count[i]++] = k;
-  }
+  slots.offsets.assign(n + 1, 0);
+  for (std::uint32_t i = 0; i < n; ++i) slots.offsets[i + 1] = slots.offsets[i] + cursor[i];
+  slots.items.resize(slots.offsets[n]);
+  std::copy(slots.offsets.begin(), slots.offsets.end() - 1, cursor.begin());
+  for (std::uint32_t k = 0; k < cand.items.size(); ++k) slots.items[cursor[cand.items[k]]++] = k;
 
   // The edges money flows along: contracts of kind contract between a commissioner and an
   // organisation it pays, pooled budgets along partnerships between a council and a commissioner.
@@ -185,7 +180,7 @@ World make_world(const Params& params, Structure structure, std::uint64_t run) {
   // organisation listed twice answers by its last slot).
   const auto slot_in = [&](std::uint32_t i, std::uint32_t c) -> std::optional<std::uint32_t> {
     std::optional<std::uint32_t> last;
-    for (const auto k : links.slots(i))
+    for (const auto k : slots[i])
       if (w.collaborative_of_slot[k] == c) last = k;
     return last;
   };

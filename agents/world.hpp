@@ -29,17 +29,6 @@ struct Groups {
   }
 };
 
-// Each organisation's candidate slots in collaboratives, in one flat array.
-struct OrgLinks {
-  std::vector<std::uint32_t> offsets{0};
-  std::vector<std::uint8_t> slot_count;
-  std::vector<std::uint32_t> items;
-
-  std::span<const std::uint32_t> slots(std::size_t i) const {
-    return {items.data() + offsets[i], slot_count[i]};
-  }
-};
-
 // The edges money flows along, per organisation (built once in make_world): its contracts (a
 // commissioner's with the trusts and networks it pays, theirs with it), then its pooled-budget
 // partnerships (a council's with commissioners, theirs with it); each as (other end, edge).
@@ -181,7 +170,7 @@ struct World {
   RelationshipGraph graph;
   std::vector<double> trust;                         // per edge, 0-1
   std::vector<std::uint32_t> collaborative_of_slot;  // slot -> collaborative
-  OrgLinks links;                                    // organisation -> its slots, partners
+  Groups candidate_slots;                            // organisation -> its candidate slots
   MoneyLinks money;                                  // organisation -> its contracts, pools
   Groups collaborative_edges;                        // collaborative -> edges among candidates
   // Beside each of those edges, the slots of its two ends in that collaborative.
