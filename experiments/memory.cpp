@@ -17,7 +17,8 @@ namespace {
 // Bytes per element at the peak of building a world and simulating it. Update them here when
 // the model's memory changes (bench/README.md, item 3, measures the health model's).
 // - Health model: bench item 3 measured 296 bytes an organisation and 21.3 an edge (commit
-//   807e27a); the model's second version (issue 12) may raise them by up to half, so 450 and 32.
+//   807e27a); the model's second version (issue 12) measured 399 and 26.6 (commit 5455397),
+//   within the 450 and 32 used here.
 // - Classic models: peak RSS of `icsim run -q --set model=public_goods --set network.kind=lattice
 //   --set network.size=1000` (1 M nodes, 2 M edges: 85 MB over an empty run) and of threshold
 //   cascades and the public goods game on Erdos-Renyi graphs of 1 M nodes (5 M and 10 M edges:
