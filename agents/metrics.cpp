@@ -98,11 +98,11 @@ bool overspent(const World& w, std::size_t i) {
   return w.ledger.surplus[i] < w.ledger.control_total[i];
 }
 
-// A national share and count over a group: two metrics with one definition.
+// A national share and count over a group: two metrics with one definition. `in(w)` gives the
+// group's membership test, `test(w, i)` the property counted; both inline into the loops.
+template <class In, class Test>
 void share_and_count(std::vector<Metric>& m, const std::string& name, const std::string& group,
-                     const std::string& description,
-                     std::function<std::function<bool(std::size_t)>(const World&)> in,
-                     std::function<bool(const World&, std::size_t)> test) {
+                     const std::string& description, In in, Test test) {
   m.emplace_back(name, Level::national, "fraction", "share of " + group + " " + description,
                  [in, test](const World& w) -> Column {
                    return Doubles{share_of(w, in(w), [&](std::size_t i) { return test(w, i); })};
@@ -410,10 +410,7 @@ std::vector<Metric> build() {
                   [](const World& w, std::size_t i) { return w.ledger.support_paid[i] > 0; });
   share_and_count(
       m, "commissioners_overspending", "commissioners", "that spent more than their plan",
-      [](const World& w) {
-        return std::function<bool(std::size_t)>(active_kind(w, Kind::commissioner));
-      },
-      overspent);
+      [](const World& w) { return active_kind(w, Kind::commissioner); }, overspent);
   for (int k = 0; k <= static_cast<int>(Kind::ambulance); ++k) {
     const auto kind = static_cast<Kind>(k);
     const std::string name(kind_names[k]);
