@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 #include <numeric>
 
+#include "agents/rules.hpp"
 #include "support.hpp"
 
 using namespace icsim;
@@ -80,4 +81,80 @@ TEST_CASE(
                                            << " at high trust");
   CHECK(gap_low < 0);
   CHECK(gap_high > gap_low + 0.03);
+}
+
+TEST_CASE("the solidarity term weighs partners that exist this year only", "[learn][partners]") {
+  // 2019-2021 on england-2019: in 2021 the 191 CCGs of 2019 give way to 106.
+  const World w = test::run(test::params({"run.years=3"}));
+  REQUIRE(w.national.calendar_year == 2021);
+  const EdgeList edges = w.graph.edges();
+  const auto& o = w.orgs;
+  const auto& active = w.ledger.active;
+  std::size_t listed = 0, gone = 0;
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    double sum = 0;
+    for (const auto e : w.partner_edges[i]) {
+      const auto j = edges.source[e] == i ? edges.target[e] : edges.source[e];
+      REQUIRE((edges.source[e] == i || edges.target[e] == i));
+      CHECK(active[i]);
+      CHECK(active[j]);
+      CHECK(o.system[j] == o.system[i]);
+      CHECK(holds_control_total(o.kind[j]));
+      sum += w.trust[e];
+      ++listed;
+    }
+    if (!w.partner_edges[i].empty())
+      CHECK(partner_trust(w, i) == Approx(sum / double(w.partner_edges[i].size())));
+  }
+  // Edges to CCGs merged away in 2021 exist in the graph but are no partners' edges.
+  for (std::size_t e = 0; e < edges.size(); ++e) {
+    const auto a = edges.source[e], b = edges.target[e];
+    if (o.system[a] == o.system[b] && holds_control_total(o.kind[a]) &&
+        holds_control_total(o.kind[b]) && active[a] != active[b])
+      ++gone;
+  }
+  CHECK(listed > 0);
+  CHECK(gone > 0);
+}
+
+TEST_CASE("learning counts the PSF bonus as settlement paid it - none when no PSF was unearned",
+          "[learn][bonus]") {
+  // 2016/17: a bonus of 1 a pound for beating the control total, from unearned PSF.
+  const auto met_trusts = [](const World& w) {
+    std::vector<std::size_t> out;
+    for (std::size_t i = 0; i < w.size(); ++i)
+      if (is_trust(w.orgs.kind[i]) && w.current.accepted[i] && w.ledger.met[i] &&
+          w.ledger.surplus[i] > w.ledger.control_total[i])
+        out.push_back(i);
+    return out;
+  };
+  const auto without_bonus = [](const World& w) {
+    World copy = w;
+    copy.params.psf_incentive = 0;
+    return copy;
+  };
+  SECTION("with unearned PSF: the bonus paid, at the year's pro rata share") {
+    const World w = test::run(test::params({"run.years=1"}, "england-2016"));
+    REQUIRE(w.national.bonus_share > 0);
+    const World none = without_bonus(w);
+    const auto met = met_trusts(w);
+    REQUIRE(!met.empty());
+    for (const auto i : met) {
+      const double stake = w.current.stake[i], effort = w.current.effort[i];
+      const double bonus =
+          (payoff(w, i, stake, effort) - payoff(none, i, stake, effort)) * w.ledger.planned_cost[i];
+      CHECK(bonus == Approx(w.ledger.bonus[i]).margin(1e-9));
+    }
+  }
+  SECTION("with no PSF to be unearned: no bonus at all") {
+    const World w = test::run(test::params({"run.years=1", "policy.psf=0"}, "england-2016"));
+    REQUIRE(w.params.psf_incentive > 0);
+    CHECK(w.national.bonus_share == 0);
+    const World none = without_bonus(w);
+    const auto met = met_trusts(w);
+    REQUIRE(!met.empty());
+    for (const auto i : met)
+      CHECK(payoff(w, i, w.current.stake[i], w.current.effort[i]) ==
+            payoff(none, i, w.current.stake[i], w.current.effort[i]));
+  }
 }
