@@ -118,7 +118,9 @@ bool accepts(const World& w, std::size_t i) {
   if (!w.ledger.active[i] || !holds_control_total(k)) return false;
   if (k == Kind::commissioner) return true;  // a statutory duty, not an offer
   const Params& p = w.params;
-  const double p_meet = outlook(w, i).p_meet(1.0);
+  // The chance of meeting the total at the effort the trust made last year, the effort it can
+  // count on (not the most it could make).
+  const double p_meet = outlook(w, i).p_meet(w.previous.effort[i]);
   const double failure = p.failure_cost * w.ledger.planned_cost[i];
   return w.ledger.allocation[i] * p_meet + failure * (p.refusal_cost + debt_pressure(w, i)) >=
          failure * (1.0 - p_meet);
