@@ -95,19 +95,28 @@ Pool pool_of(const World& w, std::size_t council);
 double pool_transfer(const World& w, std::uint32_t council, std::uint32_t commissioner,
                      std::uint32_t e, const Pool& pool);
 
+// What a commissioner's plan keeps out of its planned surplus (GBP m): the risk reserve it must
+// hold back, and the pressure funding added to its allocation for demand above its activity
+// plan. Neither is planned to be spent, so both meet an overspend before it shows.
+inline double commissioner_buffer(const World& w, std::size_t i) {
+  // Both as shares of the allocation the plan was made on (without the pressure funding).
+  const double rate = w.national.pressure_rate;
+  return (w.params.commissioner_risk_reserve + rate) * w.ledger.planned_income[i] / (1.0 + rate);
+}
+
 // Planned surplus before support (GBP m): a trust's planned margin; a commissioner's planned
-// margin less the risk reserve it must hold back (which it then does not spend).
+// margin less its buffer (commissioner_buffer).
 inline double planned_surplus(const World& w, std::size_t i) {
   const auto& l = w.ledger;
   if (w.orgs.kind[i] == Kind::commissioner)
-    return l.planned_income[i] - l.contracts[i] - l.planned_cost[i] -
-           w.params.commissioner_risk_reserve * l.planned_income[i];
+    return l.planned_income[i] - l.contracts[i] - l.planned_cost[i] - commissioner_buffer(w, i);
   return l.planned_income[i] - l.planned_cost[i];
 }
 
 // Support funds: the pot, and who may receive it, by what weight. PSF (and STF before it): every
 // trust by cost; FRF: organisations planning a deficit, by its size (2019/20 and 2020/21
-// guidance); CSF: commissioners by allocation.
+// guidance); CSF: commissioners planning a deficit, by its size (2018/19 guidance: only CCGs set a
+// deficit control total are eligible, and the payment aims to bring each back to in-year balance).
 inline double fund_pot(const Params& p, Fund f) {
   return f == Fund::psf ? p.psf : f == Fund::frf ? p.frf : p.csf;
 }
@@ -121,7 +130,7 @@ inline double fund_weight(const World& w, Fund f, std::size_t i) {
     case Fund::frf:
       return holds_control_total(k) ? std::max(0.0, -planned_surplus(w, i)) : 0.0;
     case Fund::csf:
-      return k == Kind::commissioner ? l.planned_income[i] : 0.0;
+      return k == Kind::commissioner ? std::max(0.0, -planned_surplus(w, i)) : 0.0;
   }
   return 0.0;
 }

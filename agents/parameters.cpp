@@ -312,6 +312,11 @@ std::vector<ParamSpec> build_registry() {
                    "fraction of allocation", 0, 0, 0.1,
                    "allocation commissioners must hold back uncommitted (1% in 2016/17, 0.5% in "
                    "2017/18, released in 2018/19)"));
+  r.push_back(real("finance.commissioner_pressure_funding", &Params::commissioner_pressure_funding,
+                   "GBP m per year", 0, 0, huge,
+                   "allocation added to commissioners (by allocation) for pressures above their "
+                   "activity plans, kept out of their control totals as the reserve is (600m in "
+                   "2018/19 'to fund more realistic levels of emergency activity')"));
   r.push_back(integer("policy.ics_count", &Params::ics_count, "systems", 14, 0, 1e8,
                       "systems that are integrated care systems (0, 8, 14, 14, 18 from 2016/17 to "
                       "2020/21; 42 from 2021/22), designated in order of their partners' initial "
@@ -374,8 +379,9 @@ std::vector<ParamSpec> build_registry() {
                    "weight of the latest system outcome in beliefs"));
   r.push_back(real("behaviour.initial_belief", &Params::initial_belief, "probability", 0.5, 0, 1,
                    "initial belief that the system meets its total"));
-  r.push_back(real("behaviour.effort_cost", &Params::effort_cost, "fraction of cost", 0.08, 0, 1,
-                   "cost of cost-improvement effort at full effort (convex: times effort^2)"));
+  r.push_back(real("behaviour.effort_cost", &Params::effort_cost, "fraction of cost", 0.06, 0, 1,
+                   "cost of cost-improvement effort at full effort (convex: times effort^2); at "
+                   "0.06 an organisation with nothing at stake makes half the most it could"));
   r.push_back(real("behaviour.cip_max", &Params::cip_max, "fraction of cost", 0.06, 0, 0.5,
                    "cost improvement delivered at full effort"));
   r.push_back(real("behaviour.solidarity", &Params::solidarity, "weight", 1, 0, 10,

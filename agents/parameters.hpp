@@ -83,6 +83,7 @@ struct Params {
   double control_total_stretch = 0, deficit_recovery = 0, efficiency_requirement = 0;
   Payment payment{};
   double blended_variable_share = 0, commissioner_risk_reserve = 0;
+  double commissioner_pressure_funding = 0;
   std::int64_t ics_count = 0;
   bool statutory_collaboration = false;
   // behaviour

@@ -126,6 +126,18 @@ void plan(World& w) {
     l.contracts[i] = contracts;
     l.planned_income[i] = (contracts + l.planned_cost[i]) / (1.0 - o.margin[i]);
   });
+  // Pressure funding: added to every commissioner's allocation in proportion to it.
+  nat.pressure_rate = 0;
+  if (p.commissioner_pressure_funding > 0) {
+    double allocations = 0;
+    for (std::size_t i = 0; i < n; ++i)  // in organisation order: the same sum on any threads
+      if (o.kind[i] == Kind::commissioner && l.active[i]) allocations += l.planned_income[i];
+    if (allocations > 0) nat.pressure_rate = p.commissioner_pressure_funding / allocations;
+    detail::for_each_index(n, [&](std::size_t i) {
+      if (o.kind[i] == Kind::commissioner && l.active[i])
+        l.planned_income[i] *= 1.0 + nat.pressure_rate;
+    });
+  }
   // Control totals: the planned surplus before support, with the stretch the regulator asks of
   // everyone and a part of a planned deficit to close.
   detail::for_each_index(n, [&](std::size_t i) {

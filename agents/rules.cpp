@@ -56,6 +56,24 @@ double expected_cover(const World& w, std::size_t i, const Outlook& out) {
   return p.bailout_credibility * (writeoff * in_deficit + (1 - writeoff) * bailout * beyond);
 }
 
+// What a pound of own improvement is worth: it counts for the own balance, weighed by regulatory
+// pressure and by what write-offs or bail-outs would cover; under a statutory duty a share of it
+// counts for the system's balance instead, which no write-off of the own deficit covers.
+double balance_value(const World& w, std::size_t i, const Outlook& out) {
+  const Params& p = w.params;
+  const Kind kind = w.orgs.kind[i];
+  return (1 + debt_pressure(w, i)) *
+         (own_duty(p, kind) * (1 - expected_cover(w, i, out)) + system_duty(p, kind));
+}
+
+// The PSF bonus a trust expects for beating its control total at effort e (the incentive times
+// the expected excess over the total, by the normal outlook).
+double expected_bonus(const Params& p, const Outlook& out, double e) {
+  if (p.psf_incentive <= 0) return 0.0;
+  const double z = (out.margin0 + out.slope * e) / out.sigma;
+  return p.psf_incentive * out.sigma * (z * normal_cdf(z) + normal_pdf(z));
+}
+
 }  // namespace
 
 Outlook outlook(const World& w, std::size_t i) {
@@ -66,11 +84,10 @@ Outlook outlook(const World& w, std::size_t i) {
   const double levy_seen = -levy_paid(p, w, i) * (1.0 - p.savings_visibility * p.purchasing_return);
   const double carried = -p.persistence * l.shock[i] * cost;
   const double tail_mean = p.tail_probability * p.tail_scale * cost;
-  const double expected =
-      planned_surplus(w, i) +
-      (kind == Kind::commissioner ? p.commissioner_risk_reserve * l.planned_income[i] : 0.0) -
-      (is_trust(kind) ? p.efficiency_requirement * cost : 0.0) + l.collab_savings[i] -
-      l.overhead[i] + levy_seen + carried - tail_mean;
+  const double expected = planned_surplus(w, i) +
+                          (kind == Kind::commissioner ? commissioner_buffer(w, i) : 0.0) -
+                          (is_trust(kind) ? p.efficiency_requirement * cost : 0.0) +
+                          l.collab_savings[i] - l.overhead[i] + levy_seen + carried - tail_mean;
   double var = (p.volatility * p.volatility + p.common_volatility * p.common_volatility +
                 p.tail_probability * (2.0 - p.tail_probability) * p.tail_scale * p.tail_scale) *
                cost * cost;
@@ -118,12 +135,20 @@ bool accepts(const World& w, std::size_t i) {
   if (!w.ledger.active[i] || !holds_control_total(k)) return false;
   if (k == Kind::commissioner) return true;  // a statutory duty, not an offer
   const Params& p = w.params;
-  // The chance of meeting the total at the effort the trust made last year, the effort it can
-  // count on (not the most it could make).
-  const double p_meet = outlook(w, i).p_meet(w.previous.effort[i]);
-  const double failure = p.failure_cost * w.ledger.planned_cost[i];
-  return w.ledger.allocation[i] * p_meet + failure * (p.refusal_cost + debt_pressure(w, i)) >=
-         failure * (1.0 - p_meet);
+  const double cost = w.ledger.planned_cost[i];
+  const Outlook out = outlook(w, i);
+  const double value = balance_value(w, i, out);
+  const double failure = p.failure_cost * cost;
+  double accepted = -std::numeric_limits<double>::infinity(), refused = accepted;
+  for (int ei = 0; ei < effort_levels; ++ei) {
+    const double e = effort_level(ei);
+    const double own = value * p.cip_max * e * cost - p.effort_cost * e * e * cost;
+    const double pm = out.p_meet(e);
+    accepted = std::max(accepted, w.ledger.allocation[i] * pm - failure * (1 - pm) +
+                                      expected_bonus(p, out, e) + own);
+    refused = std::max(refused, own);
+  }
+  return accepted >= refused - failure * (p.refusal_cost + debt_pressure(w, i));
 }
 
 double partner_trust(const World& w, std::size_t i) {
@@ -151,11 +176,7 @@ Choice choose_expected_utility(const DecideContext& ctx, std::size_t i, Random& 
   const Kind kind = w.orgs.kind[i];
   const double weight = cost / std::max(w.system_ledger.cost[sys], 1e-12);
   const double pressure = debt_pressure(w, i);
-  // A pound of own improvement counts for the own balance, weighed by regulatory pressure and by
-  // what write-offs or bail-outs would cover; under a statutory duty a share of it counts for
-  // the system's balance instead, which no write-off of the own deficit covers.
-  const double value =
-      (1 + pressure) * (own_duty(p, kind) * (1 - expected_cover(w, i, out)) + system_duty(p, kind));
+  const double value = balance_value(w, i, out);
   // Missing an accepted total costs a trust regulatory intervention, a commissioner legal
   // directions: the same expected cost that acceptance weighed.
   const double failure = accepted ? p.failure_cost * cost : 0.0;
@@ -203,10 +224,7 @@ Choice choose_expected_utility(const DecideContext& ctx, std::size_t i, Random& 
     // its system's mean effort while the system missed.
     if (accepted && p.collaboration_penalty > 0 && e < ctx.system_effort[sys])
       own -= p.collaboration_penalty * a * (1 - belief) * pm;
-    if (accepted && is_trust(kind) && p.psf_incentive > 0) {
-      const double z = (out.margin0 + out.slope * e) / out.sigma;
-      own += p.psf_incentive * out.sigma * (z * normal_cdf(z) + normal_pdf(z));
-    }
+    if (accepted && is_trust(kind)) own += expected_bonus(p, out, e);
     // Redistribution by need covers a staked member's shortfall when its system meets: the worse
     // its own result, the more it is paid (expected shortfall, by the normal outlook).
     const double z = (out.margin0 + out.slope * e) / out.sigma;

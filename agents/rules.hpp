@@ -68,9 +68,12 @@ double stake_floor(const World& w, std::size_t i);
 double stake_top(const World& w, std::size_t i);
 // Regulatory pressure from a cumulative deficit: debt_pressure x deficit / own cost.
 double debt_pressure(const World& w, std::size_t i);
-// Whether a trust accepts its control total: the support on offer times its chance of meeting
-// the total at full effort, plus the cost of refusing under regulatory pressure, against the
-// expected cost of missing an accepted total. Commissioners' totals are statutory: always.
+// Whether a trust accepts its control total (a participation constraint): the best it expects
+// over the effort grid having accepted (the support on offer and the bonus as its chance of
+// meeting the total gives them, less the expected cost of missing it, plus the own balance's
+// gain from the effort less the effort's cost) against the best having refused (the own balance
+// alone, less the cost of refusing under regulatory pressure). Commissioners' totals are
+// statutory: always.
 bool accepts(const World& w, std::size_t i);
 // Mean trust on the edges of an organisation holding a control total to its partners (those in
 // its own system holding one too); the initial trust if it has none.

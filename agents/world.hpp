@@ -136,9 +136,10 @@ inline constexpr std::array<std::string_view, fund_count> fund_names{"psf", "frf
 struct National {
   std::array<double, fund_count> pot{}, paid{}, weight{};
   double support_returned = 0, bonus_paid = 0, penalties = 0, bailout_paid = 0, writeoff = 0;
-  double bailout_need = 0;  // at the plan: cumulative deficits beyond the bail-out threshold
-  double bonus_share = 0;   // at settlement: the share of bonus claims the unearned PSF paid
-  double money_scale = 1;   // this year's money over 2019/20's
+  double bailout_need = 0;   // at the plan: cumulative deficits beyond the bail-out threshold
+  double bonus_share = 0;    // at settlement: the share of bonus claims the unearned PSF paid
+  double money_scale = 1;    // this year's money over 2019/20's
+  double pressure_rate = 0;  // commissioners' pressure funding over their allocations without it
   std::int32_t calendar_year = 0;
 };
 

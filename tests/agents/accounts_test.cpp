@@ -78,8 +78,10 @@ TEST_CASE("money is counted once: the ledger identities hold every year of every
 TEST_CASE("the identities hold under every payment mechanism and with pooled budgets",
           "[accounts]") {
   const auto payment = GENERATE(as<std::string>{}, "tariff", "blended", "block");
-  check_scenario(test::params({"policy.payment=" + payment, "councils.max_pooled_share=1",
-                               "finance.commissioner_risk_reserve=0.01", "run.years=4"}));
+  check_scenario(
+      test::params({"policy.payment=" + payment, "councils.max_pooled_share=1",
+                    "finance.commissioner_risk_reserve=0.01",
+                    "finance.commissioner_pressure_funding=600", "policy.csf=400", "run.years=4"}));
 }
 
 TEST_CASE("the identities hold in a synthetic population", "[accounts]") {
@@ -99,4 +101,56 @@ TEST_CASE("contract payments inside a system cancel in its surplus - across syst
     });
   }
   CHECK(across > 0);  // trusts serve neighbouring systems' patients
+}
+
+// Issue 13, 2018/19 (NHS England's CSF guidance; HFMA, 2 February 2018): the CSF goes only to
+// commissioners set a deficit control total, sized by the deficit, paid on meeting the total.
+TEST_CASE("the CSF is offered only to commissioners planning a deficit - in proportion to it",
+          "[accounts][csf]") {
+  test::run(test::params({"policy.csf=400", "run.years=1"}), [&](const World& w) {
+    double offered = 0, deficits = 0;
+    std::size_t planning_deficit = 0;
+    for (std::size_t i = 0; i < w.size(); ++i) {
+      if (w.orgs.kind[i] != Kind::commissioner || !w.ledger.active[i]) continue;
+      const double deficit = std::max(0.0, -planned_surplus(w, i));
+      const double csf = fund_allocation(w, Fund::csf, i);
+      CHECK((csf > 0) == (deficit > 0));
+      planning_deficit += deficit > 0;
+      offered += csf;
+      deficits += deficit;
+    }
+    REQUIRE(planning_deficit > 0);
+    CHECK(offered == Approx(400));
+    for (std::size_t i = 0; i < w.size(); ++i)
+      if (w.orgs.kind[i] == Kind::commissioner && w.ledger.active[i])
+        CHECK(fund_allocation(w, Fund::csf, i) ==
+              Approx(400 * std::max(0.0, -planned_surplus(w, i)) / deficits).margin(1e-9));
+  });
+}
+
+// 2018/19: 600m added to CCG allocations "to fund more realistic levels of emergency activity"
+// (HFMA, 2 February 2018). It is kept out of control totals, so it meets demand above plan.
+TEST_CASE("pressure funding adds to allocations - not to control totals - and fewer overspend",
+          "[accounts][pressure]") {
+  const auto year = [](const char* funding) {
+    World out;
+    test::run(test::params(
+                  {std::string("finance.commissioner_pressure_funding=") + funding, "run.years=1"},
+                  "england-2016"),
+              [&](const World& w) { out = w; });
+    return out;
+  };
+  const World without = year("0"), with = year("1000");
+  double added = 0, overspent_without = 0, overspent_with = 0;
+  for (std::size_t i = 0; i < with.size(); ++i) {
+    if (with.orgs.kind[i] != Kind::commissioner || !with.ledger.active[i]) continue;
+    CHECK(with.ledger.control_total[i] ==
+          Approx(without.ledger.control_total[i]).epsilon(1e-12).margin(1e-9));
+    added += with.ledger.planned_income[i] - without.ledger.planned_income[i];
+    overspent_without += without.ledger.surplus[i] < without.ledger.control_total[i];
+    overspent_with += with.ledger.surplus[i] < with.ledger.control_total[i];
+  }
+  CHECK(added == Approx(1000));
+  INFO("commissioners overspending without " << overspent_without << ", with " << overspent_with);
+  CHECK(overspent_with < 0.8 * overspent_without);
 }

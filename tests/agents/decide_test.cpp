@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "agents/metrics.hpp"
+#include "agents/rules.hpp"
 #include "support.hpp"
 
 using namespace icsim;
@@ -99,4 +100,57 @@ TEST_CASE("threaded: the same seed gives identical output with 1 or 2 threads", 
 TEST_CASE("different seeds give different runs", "[decide]") {
   CHECK(everything(test::params({"run.years=2"})) !=
         everything(test::params({"run.years=2", "run.seed=2"})));
+}
+
+// Issue 13: acceptance is a participation constraint (docs/model.md 7.3.2). A trust weighs the
+// best it can do having accepted (support, less the failure cost, less the effort it takes)
+// against the best having refused, so the dearer the effort a total demands, the fewer accept;
+// before, it judged its chance at full effort and effort's cost never entered.
+TEST_CASE("acceptance: the dearer the effort a control total demands - the fewer trusts accept",
+          "[decide][accept]") {
+  const auto accepting = [](const char* effort_cost) {
+    double share = 0;
+    test::run(test::params({std::string("behaviour.effort_cost=") + effort_cost, "run.years=1"},
+                           "england-2016"),
+              [&](const World& w) {
+                double yes = 0, trusts = 0;
+                for (std::size_t i = 0; i < w.size(); ++i)
+                  if (is_trust(w.orgs.kind[i]) && w.ledger.active[i]) {
+                    trusts += 1;
+                    yes += w.current.accepted[i];
+                  }
+                share = yes / trusts;
+              });
+    return share;
+  };
+  const double cheap = accepting("0.03"), dear = accepting("0.12");
+  INFO("share accepting at an effort cost of 3% of cost " << cheap << ", at 12% " << dear);
+  CHECK(cheap > dear + 0.2);
+  CHECK(cheap > 0.9);
+}
+
+TEST_CASE("acceptance: a trust accepts iff the best it expects having accepted beats refusing",
+          "[decide][accept]") {
+  test::run(test::params({"run.years=2"}, "england-2016"), [&](const World& w) {
+    std::size_t checked = 0;
+    for (std::size_t i = 0; i < w.size() && checked < 20; ++i) {
+      if (!is_trust(w.orgs.kind[i]) || !w.ledger.active[i]) continue;
+      const double p_full = outlook(w, i).p_meet(1.0);
+      if (p_full < 0.1 || p_full > 0.99) continue;
+      // With no support on offer, no bonus and nothing lost by refusing, accepting only risks
+      // the failure cost: refused.
+      World none = w;
+      none.ledger.allocation[i] = 0;
+      none.params.psf_incentive = 0;
+      none.params.refusal_cost = 0;
+      none.params.debt_pressure = 0;
+      CHECK_FALSE(accepts(none, i));
+      // With support far above anything the effort could cost, accepted.
+      World rich = w;
+      rich.ledger.allocation[i] = 10 * w.ledger.planned_cost[i];
+      CHECK(accepts(rich, i));
+      ++checked;
+    }
+    CHECK(checked == 20);
+  });
 }

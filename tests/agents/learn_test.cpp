@@ -133,8 +133,14 @@ TEST_CASE("learning counts the PSF bonus as settlement paid it - none when no PS
     copy.params.psf_incentive = 0;
     return copy;
   };
+  // The world as learning saw it: at the end of the year, before its decisions become last year's.
+  const auto settled = [](const Params& p) {
+    World out;
+    test::run(p, [&](const World& w) { out = w; });
+    return out;
+  };
   SECTION("with unearned PSF: the bonus paid, at the year's pro rata share") {
-    const World w = test::run(test::params({"run.years=1"}, "england-2016"));
+    const World w = settled(test::params({"run.years=1"}, "england-2016"));
     REQUIRE(w.national.bonus_share > 0);
     const World none = without_bonus(w);
     const auto met = met_trusts(w);
@@ -147,7 +153,7 @@ TEST_CASE("learning counts the PSF bonus as settlement paid it - none when no PS
     }
   }
   SECTION("with no PSF to be unearned: no bonus at all") {
-    const World w = test::run(test::params({"run.years=1", "policy.psf=0"}, "england-2016"));
+    const World w = settled(test::params({"run.years=1", "policy.psf=0"}, "england-2016"));
     REQUIRE(w.params.psf_incentive > 0);
     CHECK(w.national.bonus_share == 0);
     const World none = without_bonus(w);
