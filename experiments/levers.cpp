@@ -343,6 +343,7 @@ int command_levers(const LeversCommand& command, std::ostream& out, std::ostream
     for (const auto& name : names) out << std::setw(20) << name.substr(0, 19);
     out << "\n" << std::right;
   }
+  std::vector<LeverResult> results;
   for (const auto& lever : lever_table()) {
     if (!command.only.empty() &&
         std::find(command.only.begin(), command.only.end(), lever.name) == command.only.end())
@@ -370,7 +371,28 @@ int command_levers(const LeversCommand& command, std::ostream& out, std::ostream
       out << std::left << std::setw(20) << cell.str() << std::right;
     }
     out << "\n" << std::flush;
+    results.push_back(r);
   }
+  if (results.empty() || command.quiet) return 0;
+  // The size bar of the levers test: each documented effect against its outcome's range over the
+  // levers measured (lowest to highest mean at either end).
+  out << "# range of each outcome over the levers measured (lowest to highest mean at either end):";
+  std::vector<std::pair<double, double>> range(names.size(), {INFINITY, -INFINITY});
+  for (std::size_t m = 0; m < names.size(); ++m) {
+    for (const auto& r : results)
+      range[m] = {std::min({range[m].first, r.low[m], r.high[m]}),
+                  std::max({range[m].second, r.high[m], r.low[m]})};
+    out << (m ? ", " : " ") << names[m] << " " << range[m].first << " to " << range[m].second;
+  }
+  out << "\n# documented effect as a share of its outcome's range (the levers test asks 2%):";
+  for (const auto& r : results) {
+    const auto m = static_cast<std::size_t>(
+        std::find(names.begin(), names.end(), r.lever->outcome) - names.begin());
+    const double width = range[m].second - range[m].first;
+    out << "\n#   " << r.lever->name << " on " << r.lever->outcome << ": " << std::setprecision(3)
+        << (width > 0 ? 100 * std::abs(r.effect[m].mean) / width : 0.0) << "%";
+  }
+  out << "\n" << std::flush;
   return 0;
 }
 
