@@ -59,9 +59,9 @@ TEST_CASE("systems count their years on target for earned autonomy", "[learn]") 
 
 // The tension the model exists to show: pooling support puts it on the system's result, which own
 // effort moves little, so members free-ride; the partners' gain term, trust weighted by
-// solidarity, restores the value of effort. At the default solidarity (1) it does not outweigh
-// the shared support at any trust (docs/model.md 7.3.4 gives the figures); at solidarity 2 high
-// trust turns the gap round.
+// solidarity, restores the value of effort. At low trust pooling lowers effort at any weight; at
+// high trust the partners' gain outweighs the shared support, from the default weight (1) on
+// (docs/model.md 7.3.4 gives the figures).
 TEST_CASE(
     "slow: with low trust full pooling lowers effort - trust weighted by solidarity closes the "
     "gap",
@@ -75,6 +75,9 @@ TEST_CASE(
   const double low_alone = effort("0", "0.05", "1"), low_pooled = effort("1", "0.05", "1");
   INFO("solidarity 1, low trust: alone " << low_alone << ", pooled " << low_pooled);
   CHECK(low_pooled < low_alone - 0.01);
+  const double gap_default_high = effort("1", "0.95", "1") - effort("0", "0.95", "1");
+  INFO("solidarity 1, high trust: pooled minus alone " << gap_default_high);
+  CHECK(gap_default_high > low_pooled - low_alone + 0.03);
   const double gap_low = effort("1", "0.05", "2") - effort("0", "0.05", "2");
   const double gap_high = effort("1", "0.95", "2") - effort("0", "0.95", "2");
   INFO("solidarity 2: pooled minus alone " << gap_low << " at low trust, " << gap_high
