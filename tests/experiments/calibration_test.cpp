@@ -350,3 +350,25 @@ generations = 9
   }
   for (const auto& f : r.abc.fit) CHECK(f.implausibility < 3);
 }
+
+// The shipped posterior is in the repository (it was once left out by *.h5 in .gitignore), was
+// made by the shipped calibration file as it stands, and a run draws from it.
+TEST_CASE("the shipped posterior belongs to the shipped calibration file - and runs draw from it",
+          "[calibration][shipped]") {
+  const std::filesystem::path dir =
+      std::filesystem::path(ICSIM_SOURCE_DIR) / "experiments" / "calibration";
+  const Calibration c = load_calibration(dir / "england-2016.toml");
+  const Posterior post = read_posterior(dir / "england-2016-posterior.h5");
+  CHECK(post.fingerprint == c.problem.fingerprint());
+  REQUIRE(post.parameters.size() >= c.problem.parameters.size());
+  for (std::size_t j = 0; j < c.problem.parameters.size(); ++j)
+    CHECK(post.parameters[j] == c.problem.parameters[j].prior.name);
+  CHECK(post.size() == 1000);
+  const auto out = test::sweep_folder() / "shipped-posterior-run.h5";
+  std::filesystem::remove(out);
+  const auto r =
+      test::cli({"run", "england-2016", "--posterior", (dir / "england-2016-posterior.h5").string(),
+                 "--draws", "2", "--years", "1", "-o", out.string(), "-q"});
+  INFO(r.err);
+  CHECK(r.code == 0);
+}
