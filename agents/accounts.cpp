@@ -95,15 +95,22 @@ OrganisationFlows operating_flows(const World& w, std::size_t i) {
 
 }  // namespace
 
+// Year-end measures: booked from the outside this year, repaid to it the next (accounts.hpp).
+OrganisationFlows with_year_end(const World& w, std::size_t i, OrganisationFlows f) {
+  f.outside_in += w.ledger.year_end[i];
+  f.outside_out += w.ledger.year_end_due[i];
+  return f;
+}
+
 OrganisationFlows organisation_flows(const World& w, std::size_t i) {
-  return operating_flows(w, i);
+  return with_year_end(w, i, operating_flows(w, i));
 }
 
 std::vector<OrganisationFlows> audit(const World& w) {
   std::vector<OrganisationFlows> flows(w.size());
   const auto& l = w.ledger;
   detail::for_each_index(w.size(), [&](std::size_t i) {
-    OrganisationFlows f = operating_flows(w, i);
+    OrganisationFlows f = with_year_end(w, i, operating_flows(w, i));
     f.support = l.support_paid[i] + l.bonus[i] - l.penalty[i] + l.bailout[i] + l.writeoff[i];
     f.merger = l.transfer[i];
     flows[i] = f;

@@ -382,6 +382,11 @@ std::vector<ParamSpec> build_registry() {
   r.push_back(real("behaviour.effort_cost", &Params::effort_cost, "fraction of cost", 0.06, 0, 1,
                    "cost of cost-improvement effort at full effort (convex: times effort^2); at "
                    "0.06 an organisation with nothing at stake makes half the most it could"));
+  r.push_back(real("behaviour.year_end_measures", &Params::year_end_measures, "fraction of cost", 0,
+                   0, 0.2,
+                   "non-recurrent measures an organisation holding a control total can book at "
+                   "year end to close a shortfall against it (asset sales, released provisions, "
+                   "accounting adjustments), repaid as a cost the next year; 0: none"));
   r.push_back(real("behaviour.cip_max", &Params::cip_max, "fraction of cost", 0.06, 0, 0.5,
                    "cost improvement delivered at full effort"));
   r.push_back(real("behaviour.solidarity", &Params::solidarity, "weight", 1, 0, 10,

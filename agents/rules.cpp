@@ -84,10 +84,10 @@ Outlook outlook(const World& w, std::size_t i) {
   const double levy_seen = -levy_paid(p, w, i) * (1.0 - p.savings_visibility * p.purchasing_return);
   const double carried = -p.persistence * l.shock[i] * cost;
   const double tail_mean = p.tail_probability * p.tail_scale * cost;
-  const double expected = planned_surplus(w, i) +
-                          (kind == Kind::commissioner ? commissioner_buffer(w, i) : 0.0) -
-                          (is_trust(kind) ? p.efficiency_requirement * cost : 0.0) +
-                          l.collab_savings[i] - l.overhead[i] + levy_seen + carried - tail_mean;
+  const double expected =
+      planned_surplus(w, i) + (kind == Kind::commissioner ? commissioner_buffer(w, i) : 0.0) -
+      (is_trust(kind) ? p.efficiency_requirement * cost : 0.0) + l.collab_savings[i] -
+      l.overhead[i] + levy_seen + carried - tail_mean - l.year_end_due[i];
   double var = (p.volatility * p.volatility + p.common_volatility * p.common_volatility +
                 p.tail_probability * (2.0 - p.tail_probability) * p.tail_scale * p.tail_scale) *
                cost * cost;
@@ -113,7 +113,8 @@ Outlook outlook(const World& w, std::size_t i) {
     var += sd2 * net * net * contracted * contracted * w.contract_concentration[i];
   }
   return {expected + demand - l.control_total[i], p.cip_max * cost,
-          std::max(std::sqrt(var), 1e-9 * (1.0 + cost))};
+          std::max(std::sqrt(var), 1e-9 * (1.0 + cost)),
+          holds_control_total(kind) ? p.year_end_measures * cost : 0.0};
 }
 
 double stake_floor(const World& w, std::size_t i) {

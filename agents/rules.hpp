@@ -57,7 +57,10 @@ inline double normal_cdf(double x) {
 // and last year's savings and shock.
 struct Outlook {
   double margin0, slope, sigma;
-  double p_meet(double effort) const { return normal_cdf((margin0 + slope * effort) / sigma); }
+  double landing = 0;  // the shortfall year-end measures could close (behaviour.year_end_measures)
+  double p_meet(double effort) const {
+    return normal_cdf((margin0 + landing + slope * effort) / sigma);
+  }
 };
 Outlook outlook(const World& w, std::size_t i);
 

@@ -97,7 +97,20 @@ void settle(World& w) {
     const OrganisationFlows f = organisation_flows(w, i);
     l.income[i] = f.centre_in + f.outside_in + f.internal_in + f.external_in;
     l.surplus[i] = f.surplus();
-    l.met[i] = holds_control_total(o.kind[i]) && l.active[i] && l.surplus[i] >= l.control_total[i];
+    // Year-end measures: an organisation that accepted its total and falls short of it by no
+    // more than it can book closes the shortfall (repaid next year: plan.cpp, accounts.cpp).
+    const double shortfall = l.control_total[i] - l.surplus[i];
+    const bool landed = p.year_end_measures > 0 && holds_control_total(o.kind[i]) && l.active[i] &&
+                        d.accepted[i] && shortfall > 0 &&
+                        shortfall <= p.year_end_measures * l.planned_cost[i];
+    if (landed) {
+      l.year_end[i] = shortfall;
+      l.surplus[i] += shortfall;
+      l.income[i] += shortfall;
+    }
+    // Landed: met, whatever the rounding of the sum.
+    l.met[i] = holds_control_total(o.kind[i]) && l.active[i] &&
+               (landed || l.surplus[i] >= l.control_total[i]);
   });
 
   // Support paid is summed in place: unstaked support first, then shares of the system pools.

@@ -118,6 +118,9 @@ struct Ledger {
   std::vector<double> support_paid, bonus, penalty, bailout, writeoff, transfer, balance;
   std::vector<double> utility;
   std::vector<double> shock;  // own cost shock this year, fraction of cost (before sharing)
+  // Year-end measures (behaviour.year_end_measures): booked this year to close a shortfall, and
+  // due this year for those booked last year.
+  std::vector<double> year_end, year_end_due;
   std::vector<std::uint8_t> met, memberships;
 };
 

@@ -78,10 +78,10 @@ TEST_CASE("money is counted once: the ledger identities hold every year of every
 TEST_CASE("the identities hold under every payment mechanism and with pooled budgets",
           "[accounts]") {
   const auto payment = GENERATE(as<std::string>{}, "tariff", "blended", "block");
-  check_scenario(
-      test::params({"policy.payment=" + payment, "councils.max_pooled_share=1",
-                    "finance.commissioner_risk_reserve=0.01",
-                    "finance.commissioner_pressure_funding=600", "policy.csf=400", "run.years=4"}));
+  check_scenario(test::params({"policy.payment=" + payment, "councils.max_pooled_share=1",
+                               "finance.commissioner_risk_reserve=0.01",
+                               "finance.commissioner_pressure_funding=600", "policy.csf=400",
+                               "behaviour.year_end_measures=0.02", "run.years=4"}));
 }
 
 TEST_CASE("the identities hold in a synthetic population", "[accounts]") {
@@ -153,4 +153,47 @@ TEST_CASE("pressure funding adds to allocations - not to control totals - and fe
   CHECK(added == Approx(1000));
   INFO("commissioners overspending without " << overspent_without << ", with " << overspent_with);
   CHECK(overspent_with < 0.8 * overspent_without);
+}
+
+// Year-end measures (behaviour.year_end_measures): a holder that accepted its total and falls
+// short by no more than the cap closes the shortfall exactly; what it books falls due next year.
+TEST_CASE("year-end measures close shortfalls up to the cap - and fall due the next year",
+          "[accounts][year_end]") {
+  std::vector<World> years;
+  test::run(test::params({"behaviour.year_end_measures=0.02", "run.years=2"}, "england-2016"),
+            [&](const World& w) { years.push_back(w); });
+  REQUIRE(years.size() == 2);
+  const World& first = years[0];
+  std::size_t booked = 0;
+  for (std::size_t i = 0; i < first.size(); ++i) {
+    const auto& l = first.ledger;
+    const double booked_i = l.year_end[i];
+    CHECK(booked_i >= 0);
+    CHECK(booked_i <= 0.02 * l.planned_cost[i] + 1e-9);
+    if (booked_i > 0) {
+      ++booked;
+      CHECK(first.current.accepted[i]);
+      CHECK(l.met[i]);
+      CHECK(l.surplus[i] == Approx(l.control_total[i]).epsilon(1e-12).margin(1e-9));
+    }
+    if (years[1].ledger.active[i]) CHECK(years[1].ledger.year_end_due[i] == booked_i);
+  }
+  CHECK(booked > 0);
+  // Fewer miss their totals than without the measures.
+  const auto missing = [](const char* cap) {
+    double share = 0;
+    test::run(test::params({std::string("behaviour.year_end_measures=") + cap, "run.years=1"},
+                           "england-2016"),
+              [&](const World& w) {
+                double missed = 0, holders = 0;
+                for (std::size_t i = 0; i < w.size(); ++i)
+                  if (is_trust(w.orgs.kind[i]) && w.ledger.active[i]) {
+                    holders += 1;
+                    missed += !w.ledger.met[i];
+                  }
+                share = missed / holders;
+              });
+    return share;
+  };
+  CHECK(missing("0.02") < missing("0") - 0.05);
 }
