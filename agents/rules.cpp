@@ -66,12 +66,30 @@ double balance_value(const World& w, std::size_t i, const Outlook& out) {
          (own_duty(p, kind) * (1 - expected_cover(w, i, out)) + system_duty(p, kind));
 }
 
-// The PSF bonus a trust expects for beating its control total at effort e (the incentive times
-// the expected excess over the total, by the normal outlook).
-double expected_bonus(const Params& p, const Outlook& out, double e) {
+// The normal outlook at each effort level, computed once per decision: the chance of meeting the
+// total (year-end measures counted), and the standardised margin without them with its normal
+// cdf and pdf, which the bonus and redistribution's cover need (only computed when asked for).
+struct Levels {
+  std::array<double, effort_levels> p{}, z{}, cdf{}, pdf{};
+};
+Levels levels(const Outlook& out, bool tails) {
+  Levels v;
+  for (int ei = 0; ei < effort_levels; ++ei) {
+    const double e = effort_level(ei);
+    v.p[ei] = out.p_meet(e);
+    if (!tails) continue;
+    v.z[ei] = (out.margin0 + out.slope * e) / out.sigma;
+    v.cdf[ei] = out.landing == 0 ? v.p[ei] : normal_cdf(v.z[ei]);
+    v.pdf[ei] = normal_pdf(v.z[ei]);
+  }
+  return v;
+}
+
+// The PSF bonus a trust expects for beating its control total at effort level ei (the
+// incentive times the expected excess over the total, by the normal outlook).
+double expected_bonus(const Params& p, const Outlook& out, const Levels& v, int ei) {
   if (p.psf_incentive <= 0) return 0.0;
-  const double z = (out.margin0 + out.slope * e) / out.sigma;
-  return p.psf_incentive * out.sigma * (z * normal_cdf(z) + normal_pdf(z));
+  return p.psf_incentive * out.sigma * (v.z[ei] * v.cdf[ei] + v.pdf[ei]);
 }
 
 }  // namespace
@@ -140,13 +158,14 @@ bool accepts(const World& w, std::size_t i) {
   const Outlook out = outlook(w, i);
   const double value = balance_value(w, i, out);
   const double failure = p.failure_cost * cost;
+  const Levels v = levels(out, p.psf_incentive > 0);
   double accepted = -std::numeric_limits<double>::infinity(), refused = accepted;
   for (int ei = 0; ei < effort_levels; ++ei) {
     const double e = effort_level(ei);
     const double own = value * p.cip_max * e * cost - p.effort_cost * e * e * cost;
-    const double pm = out.p_meet(e);
+    const double pm = v.p[ei];
     accepted = std::max(accepted, w.ledger.allocation[i] * pm - failure * (1 - pm) +
-                                      expected_bonus(p, out, e) + own);
+                                      expected_bonus(p, out, v, ei) + own);
     refused = std::max(refused, own);
   }
   return accepted >= refused - failure * (p.refusal_cost + debt_pressure(w, i));
@@ -181,10 +200,18 @@ Choice choose_expected_utility(const DecideContext& ctx, std::size_t i, Random& 
   // Missing an accepted total costs a trust regulatory intervention, a commissioner legal
   // directions: the same expected cost that acceptance weighed.
   const double failure = accepted ? p.failure_cost * cost : 0.0;
+  // What a staked pound is expected to bring back when the system meets its total: under
+  // pro rata only members that met their own totals share the pool; a leader shares part by
+  // need; need and equal rules pay members whatever their own result.
+  Redistribution rule = p.redistribution;
+  if (w.system_ledger.autonomous[sys]) rule = Redistribution::leader;
+  const double q = rule == Redistribution::leader ? leader_skill(w, sys) : 0.0;
+  const double need_share = rule == Redistribution::need ? 1.0 : q;
   // Chances of meeting the own total at each effort level; last year's effort is usually one
   // of them.
-  std::array<double, effort_levels> p_level{};
-  for (int ei = 0; ei < effort_levels; ++ei) p_level[ei] = out.p_meet(effort_level(ei));
+  const Levels v =
+      levels(out, (accepted && is_trust(kind) && p.psf_incentive > 0) || (a > 0 && need_share > 0));
+  const auto& p_level = v.p;
   const double last_effort = ctx.view.effort[i];
   const long last_level = std::lround(last_effort * (effort_levels - 1));
   const double p_prev =
@@ -196,13 +223,6 @@ Choice choose_expected_utility(const DecideContext& ctx, std::size_t i, Random& 
   const double care = p.solidarity * partner_trust(w, i) + system_duty(p, kind);
   const double rho = ctx.system_correlation;
   const double ra = w.orgs.risk_aversion[i] * (1 + pressure);
-  // What a staked pound is expected to bring back when the system meets its total: under
-  // pro rata only members that met their own totals share the pool; a leader shares part by
-  // need; need and equal rules pay members whatever their own result.
-  Redistribution rule = p.redistribution;
-  if (w.system_ledger.autonomous[sys]) rule = Redistribution::leader;
-  const double q = rule == Redistribution::leader ? leader_skill(w, sys) : 0.0;
-  const double need_share = rule == Redistribution::need ? 1.0 : q;
 
   std::array<double, stake_levels> own_weight{}, system_weight{}, cross_weight{};
   for (int si = 0; si < stake_levels; ++si) {
@@ -225,12 +245,13 @@ Choice choose_expected_utility(const DecideContext& ctx, std::size_t i, Random& 
     // its system's mean effort while the system missed.
     if (accepted && p.collaboration_penalty > 0 && e < ctx.system_effort[sys])
       own -= p.collaboration_penalty * a * (1 - belief) * pm;
-    if (accepted && is_trust(kind)) own += expected_bonus(p, out, e);
+    if (accepted && is_trust(kind)) own += expected_bonus(p, out, v, ei);
     // Redistribution by need covers a staked member's shortfall when its system meets: the worse
     // its own result, the more it is paid (expected shortfall, by the normal outlook).
-    const double z = (out.margin0 + out.slope * e) / out.sigma;
-    const double cover =
-        need_share * belief * out.sigma * (normal_pdf(z) - z * (1 - normal_cdf(z)));
+    // (Only a staked member's: zero when nothing is staked or nothing is shared by need.)
+    const double cover = a > 0 && need_share > 0 ? need_share * belief * out.sigma *
+                                                       (v.pdf[ei] - v.z[ei] * (1 - v.cdf[ei]))
+                                                 : 0.0;
     const double vo = pm * (1 - pm), vs = b * (1 - b), spread = std::sqrt(vo * vs);
     for (int si = 0; si < stake_levels; ++si) {
       const int action = si * effort_levels + ei;
