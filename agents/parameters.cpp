@@ -401,8 +401,8 @@ std::vector<ParamSpec> build_registry() {
   r.push_back(real("behaviour.debt_pressure", &Params::debt_pressure, "per share of cost", 2, 0,
                    100,
                    "weight of a cumulative deficit (as a share of cost) on the regulatory "
-                   "pressure an organisation is under: less free to refuse a control total, "
-                   "more averse to risk, more weight on its own balance"));
+                   "pressure an organisation is under: a dearer failure of (or refusal of) a "
+                   "control total, more averse to risk, more weight on its own balance"));
   r.push_back(real("behaviour.bailout_credibility", &Params::bailout_credibility, "probability",
                    0.5, 0, 1,
                    "how far organisations count on the write-offs and bail-outs policy has "

@@ -157,7 +157,7 @@ bool accepts(const World& w, std::size_t i) {
   const double cost = w.ledger.planned_cost[i];
   const Outlook out = outlook(w, i);
   const double value = balance_value(w, i, out);
-  const double failure = p.failure_cost * cost;
+  const double failure = p.failure_cost * cost * (1 + debt_pressure(w, i));
   const Levels v = levels(out, p.psf_incentive > 0);
   double accepted = -std::numeric_limits<double>::infinity(), refused = accepted;
   for (int ei = 0; ei < effort_levels; ++ei) {
@@ -168,7 +168,7 @@ bool accepts(const World& w, std::size_t i) {
                                       expected_bonus(p, out, v, ei) + own);
     refused = std::max(refused, own);
   }
-  return accepted >= refused - failure * (p.refusal_cost + debt_pressure(w, i));
+  return accepted >= refused - failure * p.refusal_cost;
 }
 
 double partner_trust(const World& w, std::size_t i) {
@@ -198,8 +198,8 @@ Choice choose_expected_utility(const DecideContext& ctx, std::size_t i, Random& 
   const double pressure = debt_pressure(w, i);
   const double value = balance_value(w, i, out);
   // Missing an accepted total costs a trust regulatory intervention, a commissioner legal
-  // directions: the same expected cost that acceptance weighed.
-  const double failure = accepted ? p.failure_cost * cost : 0.0;
+  // directions, the dearer the deeper its debt: the same expected cost that acceptance weighed.
+  const double failure = accepted ? p.failure_cost * cost * (1 + pressure) : 0.0;
   // What a staked pound is expected to bring back when the system meets its total: under
   // pro rata only members that met their own totals share the pool; a leader shares part by
   // need; need and equal rules pay members whatever their own result.

@@ -75,8 +75,8 @@ double debt_pressure(const World& w, std::size_t i);
 // over the effort grid having accepted (the support on offer and the bonus as its chance of
 // meeting the total gives them, less the expected cost of missing it, plus the own balance's
 // gain from the effort less the effort's cost) against the best having refused (the own balance
-// alone, less the cost of refusing under regulatory pressure). Commissioners' totals are
-// statutory: always.
+// alone, less the cost of refusing); regulatory pressure from a cumulative deficit scales the
+// cost of failing and of refusing alike. Commissioners' totals are statutory: always.
 bool accepts(const World& w, std::size_t i);
 // Mean trust on the edges of an organisation holding a control total to its partners (those in
 // its own system holding one too); the initial trust if it has none.

@@ -129,6 +129,38 @@ TEST_CASE("acceptance: the dearer the effort a control total demands - the fewer
   CHECK(cheap > 0.9);
 }
 
+// Regulatory pressure from a cumulative deficit scales the cost of failing an accepted total and
+// the cost of refusing alike (docs/model.md 7.3.2), so a deficit does not push a trust with less
+// than an even chance of meeting its total into accepting it: deep in deficit, failing would cost
+// it more than refusing, and fewer such trusts accept. (When the pressure fell on refusing only,
+// every one of them accepted, and acceptance rose year on year as deficits accumulated:
+// docs/calibration.md.)
+TEST_CASE("acceptance: a cumulative deficit makes a long-shot control total no easier to accept",
+          "[decide][accept]") {
+  std::size_t long_shots = 0, accepted_clear = 0, accepted_deep = 0, turned_to_accept = 0;
+  test::run(test::params({"run.years=2"}, "england-2016"), [&](const World& w) {
+    for (std::size_t i = 0; i < w.size(); ++i) {
+      if (!is_trust(w.orgs.kind[i]) || !w.ledger.active[i]) continue;
+      if (outlook(w, i).p_meet(1.0) >= 0.5) continue;
+      ++long_shots;
+      World clear = w, deep = w;
+      clear.ledger.balance[i] = 0;
+      // Ten years' cost in cumulative deficit: pressure 20 at the default debt_pressure of 2.
+      deep.ledger.balance[i] = -10 * w.ledger.planned_cost[i];
+      const bool yes_clear = accepts(clear, i), yes_deep = accepts(deep, i);
+      accepted_clear += yes_clear;
+      accepted_deep += yes_deep;
+      turned_to_accept += yes_deep && !yes_clear;
+    }
+  });
+  INFO(long_shots << " trusts with less than an even chance at full effort: " << accepted_clear
+                  << " accept free of debt, " << accepted_deep << " deep in deficit");
+  REQUIRE(long_shots >= 20);
+  REQUIRE(accepted_clear > 0);
+  CHECK(turned_to_accept == 0);
+  CHECK(accepted_deep < accepted_clear);
+}
+
 TEST_CASE("acceptance: a trust accepts iff the best it expects having accepted beats refusing",
           "[decide][accept]") {
   test::run(test::params({"run.years=2"}, "england-2016"), [&](const World& w) {
