@@ -108,8 +108,10 @@ DecideContext make_context(const World& w, const Decisions& view) {
 
 // Acceptance comes first, for every rule alike: a trust accepts its control total when the
 // support on offer and the cost of refusing outweigh the expected cost of missing it (rules.cpp).
-// An ICS accepts a system control total when enough of its NHS bodies, by cost, accepted theirs
-// (2018/19: 8 of 14 ICSs had at Q2); only then may its members stake above the floor.
+// An ICS accepts a system control total when enough of its NHS bodies, by cost, can commit to it:
+// those that accepted their own totals and expect to meet them at full effort (2018/19: 8 of 14
+// ICSs had accepted at Q2; Buckinghamshire could not after an unexpected CCG overspend); only then
+// may its members stake above the floor.
 void decide_acceptance(World& w) {
   const std::size_t n = w.size();
   detail::for_each_index(
@@ -122,7 +124,8 @@ void decide_acceptance(World& w) {
         for (const auto i : w.systems.members[sys]) {
           if (!holds_control_total(w.orgs.kind[i]) || !w.ledger.active[i]) continue;
           total += w.ledger.planned_cost[i];
-          accepted += w.current.accepted[i] ? w.ledger.planned_cost[i] : 0.0;
+          if (w.current.accepted[i] && outlook(w, i).p_meet(1.0) >= 0.5)
+            accepted += w.ledger.planned_cost[i];
         }
         s.accepted[sys] = s.ics[sys] && total > 0 && accepted >= w.params.acceptance_share * total;
       },

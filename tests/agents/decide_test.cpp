@@ -1,5 +1,6 @@
 #include <tbb/global_control.h>
 
+#include <array>
 #include <catch2/catch.hpp>
 
 #include "agents/metrics.hpp"
@@ -159,6 +160,35 @@ TEST_CASE("acceptance: a cumulative deficit makes a long-shot control total no e
   REQUIRE(accepted_clear > 0);
   CHECK(turned_to_accept == 0);
   CHECK(accepted_deep < accepted_clear);
+}
+
+// An ICS accepts a system control total when members holding enough of its cost accepted their
+// own totals and expect to meet them (docs/model.md 7.3.2). Commissioners' own totals are
+// statutory, so they always "accept"; one that expects to overspend cannot commit its system
+// (Buckinghamshire, 2018/19: no system total after an unexpected CCG overspend). Demand above
+// plan is expected overspend for commissioners and, under tariff, income for trusts: with a
+// large drift trusts accept as before or more, and fewer ICSs accept.
+TEST_CASE("an ICS whose commissioners expect to overspend does not accept a system control total",
+          "[decide][accept]") {
+  const auto count = [](const char* drift) {
+    std::array<double, 2> out{};  // ICS acceptances over the years, trusts' acceptances
+    test::run(test::params({"run.years=3", "policy.ics_count=42",
+                            std::string("shocks.demand_drift=") + drift},
+                           "england-2016"),
+              [&](const World& w) {
+                for (std::size_t sys = 0; sys < w.systems.size(); ++sys)
+                  out[0] += w.system_ledger.accepted[sys];
+                for (std::size_t i = 0; i < w.size(); ++i)
+                  out[1] += is_trust(w.orgs.kind[i]) && w.ledger.active[i] && w.current.accepted[i];
+              });
+    return out;
+  };
+  const auto planned = count("0"), overspending = count("0.05");
+  INFO("ICS acceptances " << planned[0] << " -> " << overspending[0] << "; trusts' " << planned[1]
+                          << " -> " << overspending[1]);
+  REQUIRE(planned[0] >= 20);
+  CHECK(overspending[1] >= planned[1]);
+  CHECK(overspending[0] < 0.25 * planned[0]);
 }
 
 TEST_CASE("acceptance: a trust accepts iff the best it expects having accepted beats refusing",
