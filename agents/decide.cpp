@@ -120,6 +120,8 @@ void decide_acceptance(World& w) {
   detail::for_each_index(
       w.systems.size(),
       [&](std::size_t sys) {
+        s.accepted[sys] = false;
+        if (!s.ics[sys]) return;  // only an ICS is offered a system total
         double accepted = 0, total = 0;
         for (const auto i : w.systems.members[sys]) {
           if (!holds_control_total(w.orgs.kind[i]) || !w.ledger.active[i]) continue;
@@ -127,7 +129,7 @@ void decide_acceptance(World& w) {
           if (w.current.accepted[i] && outlook(w, i).p_meet(1.0) >= 0.5)
             accepted += w.ledger.planned_cost[i];
         }
-        s.accepted[sys] = s.ics[sys] && total > 0 && accepted >= w.params.acceptance_share * total;
+        s.accepted[sys] = total > 0 && accepted >= w.params.acceptance_share * total;
       },
       4);
 }

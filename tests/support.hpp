@@ -32,4 +32,21 @@ inline World run(const Params& p) {
   return run(p, [](const World&) {});
 }
 
+// The share of the trusts active in the last year of a run of p for which holds(world, i) is true
+// at that year's end.
+template <class F>
+double trust_share(const Params& p, F holds) {
+  double share = 0;
+  run(p, [&](const World& w) {
+    double yes = 0, trusts = 0;
+    for (std::size_t i = 0; i < w.size(); ++i)
+      if (is_trust(w.orgs.kind[i]) && w.ledger.active[i]) {
+        trusts += 1;
+        yes += holds(w, i) ? 1.0 : 0.0;
+      }
+    share = yes / trusts;
+  });
+  return share;
+}
+
 }  // namespace icsim::test

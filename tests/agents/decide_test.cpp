@@ -110,19 +110,10 @@ TEST_CASE("different seeds give different runs", "[decide]") {
 TEST_CASE("acceptance: the dearer the effort a control total demands - the fewer trusts accept",
           "[decide][accept]") {
   const auto accepting = [](const char* effort_cost) {
-    double share = 0;
-    test::run(test::params({std::string("behaviour.effort_cost=") + effort_cost, "run.years=1"},
-                           "england-2016"),
-              [&](const World& w) {
-                double yes = 0, trusts = 0;
-                for (std::size_t i = 0; i < w.size(); ++i)
-                  if (is_trust(w.orgs.kind[i]) && w.ledger.active[i]) {
-                    trusts += 1;
-                    yes += w.current.accepted[i];
-                  }
-                share = yes / trusts;
-              });
-    return share;
+    return test::trust_share(
+        test::params({std::string("behaviour.effort_cost=") + effort_cost, "run.years=1"},
+                     "england-2016"),
+        [](const World& w, std::size_t i) { return w.current.accepted[i]; });
   };
   const double cheap = accepting("0.03"), dear = accepting("0.12");
   INFO("share accepting at an effort cost of 3% of cost " << cheap << ", at 12% " << dear);
