@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "agents/accounts.hpp"
 #include "agents/rules.hpp"
 
 namespace icsim {
@@ -90,6 +91,13 @@ auto active_holders(const World& w) {
 double after_support(const World& w, std::size_t i) {
   const auto& l = w.ledger;
   return l.surplus[i] + l.support_paid[i] + l.bonus[i] - l.penalty[i];
+}
+// A trust's plan after support: its control total and the support allocated to it if it
+// accepted the total; if it refused, its own planned surplus before support (refusing forgoes
+// the support: agents/settle.cpp).
+double planned_after(const World& w, std::size_t i) {
+  const auto& l = w.ledger;
+  return w.current.accepted[i] ? l.control_total[i] + l.allocation[i] : planned_surplus(w, i);
 }
 bool in_deficit_after(const World& w, std::size_t i) {
   return after_support(w, i) < 0;
@@ -384,11 +392,11 @@ std::vector<Metric> build() {
          return sum_over(w, active_trusts(w), [&](std::size_t i) { return w.ledger.surplus[i]; });
        })},
       {"provider_surplus_planned", nat, "GBP m",
-       "the provider sector's planned surplus: control totals plus the support allocated",
+       "the provider sector's planned surplus after support: a trust that accepted its control "
+       "total plans it plus the support allocated to it; one that refused plans its own surplus "
+       "before support, for which no support is on offer",
        national([](const World& w) {
-         return sum_over(w, active_trusts(w), [&](std::size_t i) {
-           return w.ledger.control_total[i] + w.ledger.allocation[i];
-         });
+         return sum_over(w, active_trusts(w), [&](std::size_t i) { return planned_after(w, i); });
        })},
       {"commissioner_surplus", nat, "GBP m",
        "commissioners' surplus (+) or deficit (-) after support", national([](const World& w) {
