@@ -169,6 +169,10 @@ std::vector<Metric> build() {
        column(&Ledger::planned_income)},
       {"planned_cost", org, "GBP m", "planned own cost, contracts aside",
        column(&Ledger::planned_cost)},
+      {"underlying", org, "fraction of base cost",
+       "trusts: the underlying position carried into next year's planned cost, from the "
+       "efficiency gaps of this year and those before (finance.underlying_carry)",
+       column(&Ledger::underlying)},
       {"contracts", org, "GBP m",
        "planned contract value (commissioners: paid; trusts and networks: received)",
        column(&Ledger::contracts)},

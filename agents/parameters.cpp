@@ -229,6 +229,11 @@ std::vector<ParamSpec> build_registry() {
   r.push_back(real("finance.growth", &Params::growth, "fraction per year", 0.035, -0.5, 0.5,
                    "nominal growth of allocations, contracts and costs per year (2019/20 money "
                    "is the base; 2016/17 to 2019/20 grew about 3.5% a year)"));
+  r.push_back(real("finance.underlying_carry", &Params::underlying_carry, "fraction", 0, 0, 1,
+                   "share of a trust's efficiency gap (the year's efficiency requirement less the "
+                   "improvement it delivered) that stays in its cost base, and so in its next "
+                   "plan: its underlying position (improvement beyond the requirement stays as "
+                   "recurrent savings); 0: every year starts from the planned margin"));
   r.push_back(real("finance.marginal_cost", &Params::marginal_cost, "fraction of price", 0.85, 0, 2,
                    "cost of extra (or saved) activity as a share of its contract price"));
   // policy: the incentive regime

@@ -68,7 +68,7 @@ struct Params {
   std::array<double, kind_count> specialised_share{};         // trusts only
   double other_income_share = 0, other_care_per_head = 0, pcn_income_per_patient = 0;
   double council_budget_per_resident = 0, council_cost_pressure = 0;
-  double growth = 0, marginal_cost = 0;
+  double growth = 0, marginal_cost = 0, underlying_carry = 0;
   // policy: the incentive regime
   double psf = 0, frf = 0, csf = 0, psf_incentive = 0;
   double system_tied_share = 0;

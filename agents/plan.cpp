@@ -76,8 +76,9 @@ void plan(World& w) {
 
   hand_over(w, year);
   // Own planned costs, and the income of those paid by others: a trust's planned income is its
-  // cost with its planned margin, of which shares come from specialised commissioning and from
-  // outside the NHS, and the rest from its commissioners' contracts.
+  // base cost with its planned margin, of which shares come from specialised commissioning and
+  // from outside the NHS, and the rest from its commissioners' contracts; its planned cost adds
+  // the underlying position it carries (settle.cpp), so its plan starts from it.
   std::atomic<bool> changed{false};
   detail::for_each_index(n, [&](std::size_t i) {
     const bool active = is_active(o, i, year);
@@ -87,10 +88,11 @@ void plan(World& w) {
     l.year_end_due[i] = active ? l.year_end[i] : 0.0;
     l.year_end[i] = 0;
     const Kind k = o.kind[i];
-    const double cost = active ? planned_cost(w, i) : 0.0;
+    const double base = active ? planned_cost(w, i) : 0.0;
+    const double cost = is_trust(k) ? base * (1.0 + l.underlying[i]) : base;
     l.planned_cost[i] = cost;
     if (is_trust(k)) {
-      l.planned_income[i] = cost * (1.0 + o.margin[i]);
+      l.planned_income[i] = base * (1.0 + o.margin[i]);
       l.contracts[i] = l.planned_income[i] * contracted_share(p, k);
     } else if (k == Kind::commissioner) {
       l.planned_income[i] = l.contracts[i] = 0;  // below, once providers' prices are known

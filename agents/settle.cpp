@@ -111,6 +111,12 @@ void settle(World& w) {
     // Landed: met, whatever the rounding of the sum.
     l.met[i] = holds_control_total(o.kind[i]) && l.active[i] &&
                (landed || l.surplus[i] >= l.control_total[i]);
+    // The underlying position: the share of the year's efficiency gap (the requirement less the
+    // improvement delivered) that stays in the trust's cost base next year.
+    if (p.underlying_carry > 0 && is_trust(o.kind[i]) && l.active[i])
+      l.underlying[i] += p.underlying_carry *
+                         (p.efficiency_requirement * l.planned_cost[i] - improvement(w, i)) /
+                         planned_cost(w, i);
   });
 
   // Support paid is summed in place: unstaked support first, then shares of the system pools.

@@ -121,6 +121,9 @@ struct Ledger {
   // Year-end measures (behaviour.year_end_measures): booked this year to close a shortfall, and
   // due this year for those booked last year.
   std::vector<double> year_end, year_end_due;
+  // Trusts: recurrent cost carried from past years' efficiency gaps (finance.underlying_carry),
+  // a fraction of the year's base cost; it is in this year's planned cost.
+  std::vector<double> underlying;
   std::vector<std::uint8_t> met, memberships;
 };
 
@@ -217,7 +220,8 @@ inline double levy_paid(const Params& p, const World& w, std::size_t i) {
   return is_trust(w.orgs.kind[i]) ? p.purchasing_levy * w.ledger.planned_income[i] : 0.0;
 }
 
-// This year's own planned cost of an organisation (GBP m): its base cost in this year's money.
+// An organisation's base cost in this year's money (GBP m): its planned cost, except that a
+// trust's plan adds its underlying position (Ledger::underlying; plan.cpp).
 inline double planned_cost(const World& w, std::size_t i) {
   return w.orgs.base_cost[i] * w.national.money_scale;
 }

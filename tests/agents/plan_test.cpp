@@ -141,3 +141,56 @@ TEST_CASE("an invisible purchasing levy makes control totals look harder to acce
   };
   CHECK(accepted("0") < accepted("1"));
 }
+
+// finance.underlying_carry (docs/model.md 7.2): the share of a trust's efficiency gap that stays
+// in its cost base, and so in its next plan and control total; its planned income does not move.
+TEST_CASE("a trust's unmet efficiency requirement stays in its next plan - as far as it carries",
+          "[plan][underlying]") {
+  // No improvement is possible, so each trust's gap is the whole requirement, 4% of its cost.
+  const auto second_year = [](const char* carry) {
+    std::vector<World> years;
+    test::run(test::params({"behaviour.cip_max=0", "policy.efficiency_requirement=0.04",
+                            std::string("finance.underlying_carry=") + carry, "run.years=2"},
+                           "england-2016"),
+              [&](const World& w) { years.push_back(w); });
+    return years.at(1);
+  };
+  const World none = second_year("0"), half = second_year("0.5");
+  std::size_t trusts = 0;
+  for (std::size_t i = 0; i < half.size(); ++i) {
+    if (!half.ledger.active[i]) continue;
+    INFO(half.orgs.code[i]);
+    const auto& l = half.ledger;
+    const double base = planned_cost(half, i);
+    CHECK(none.ledger.planned_cost[i] == Approx(base));
+    if (!is_trust(half.orgs.kind[i])) {
+      CHECK(l.planned_cost[i] == none.ledger.planned_cost[i]);
+      continue;
+    }
+    ++trusts;
+    CHECK(l.planned_cost[i] == Approx(base * (1 + 0.5 * 0.04)));
+    CHECK(l.planned_income[i] == Approx(none.ledger.planned_income[i]));
+    // The plan, and the control total made from it, start from the worse position.
+    CHECK(planned_surplus(half, i) == Approx(planned_surplus(none, i) - 0.02 * base));
+    CHECK(l.control_total[i] < none.ledger.control_total[i]);
+  }
+  CHECK(trusts > 200);
+}
+
+TEST_CASE("improvement beyond the requirement stays as recurrent savings", "[plan][underlying]") {
+  std::vector<World> years;
+  test::run(
+      test::params({"policy.efficiency_requirement=0", "finance.underlying_carry=1", "run.years=2"},
+                   "england-2016"),
+      [&](const World& w) { years.push_back(w); });
+  const World &first = years.at(0), &second = years.at(1);
+  std::size_t improved = 0;
+  for (std::size_t i = 0; i < second.size(); ++i) {
+    if (!is_trust(second.orgs.kind[i]) || !second.ledger.active[i]) continue;
+    const double delivered = improvement(first, i) / first.ledger.planned_cost[i];
+    INFO(second.orgs.code[i] << ": improvement " << delivered);
+    CHECK(second.ledger.planned_cost[i] == Approx(planned_cost(second, i) * (1 - delivered)));
+    improved += delivered > 0;
+  }
+  CHECK(improved > 100);
+}
