@@ -92,12 +92,12 @@ double after_support(const World& w, std::size_t i) {
   const auto& l = w.ledger;
   return l.surplus[i] + l.support_paid[i] + l.bonus[i] - l.penalty[i];
 }
-// A trust's plan after support: its control total and the support allocated to it if it
-// accepted the total; if it refused, its own planned surplus before support (refusing forgoes
-// the support: agents/settle.cpp).
+// A trust's plan after support, as NHS Improvement summed the sector's: the support allocated to
+// it, with its control total if it accepted the total, or its own planned surplus if it refused
+// (its support is then not paid: agents/settle.cpp).
 double planned_after(const World& w, std::size_t i) {
   const auto& l = w.ledger;
-  return w.current.accepted[i] ? l.control_total[i] + l.allocation[i] : planned_surplus(w, i);
+  return (w.current.accepted[i] ? l.control_total[i] : planned_surplus(w, i)) + l.allocation[i];
 }
 bool in_deficit_after(const World& w, std::size_t i) {
   return after_support(w, i) < 0;
@@ -396,9 +396,9 @@ std::vector<Metric> build() {
          return sum_over(w, active_trusts(w), [&](std::size_t i) { return w.ledger.surplus[i]; });
        })},
       {"provider_surplus_planned", nat, "GBP m",
-       "the provider sector's planned surplus after support: a trust that accepted its control "
-       "total plans it plus the support allocated to it; one that refused plans its own surplus "
-       "before support, for which no support is on offer",
+       "the provider sector's planned surplus after support: the support allocated to every trust, "
+       "plus the control totals of those that accepted them and the own planned surpluses of "
+       "those that refused",
        national([](const World& w) {
          return sum_over(w, active_trusts(w), [&](std::size_t i) { return planned_after(w, i); });
        })},
