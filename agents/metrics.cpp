@@ -402,6 +402,14 @@ std::vector<Metric> build() {
        national([](const World& w) {
          return sum_over(w, active_trusts(w), [&](std::size_t i) { return planned_after(w, i); });
        })},
+      {"provider_control_totals", nat, "GBP m",
+       "the provider sector's control totals plus the support allocated: its plan after support "
+       "if every trust accepted its total",
+       national([](const World& w) {
+         return sum_over(w, active_trusts(w), [&](std::size_t i) {
+           return w.ledger.control_total[i] + w.ledger.allocation[i];
+         });
+       })},
       {"commissioner_surplus", nat, "GBP m",
        "commissioners' surplus (+) or deficit (-) after support", national([](const World& w) {
          return sum_over(w, active_kind(w, Kind::commissioner),

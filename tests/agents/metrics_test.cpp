@@ -68,7 +68,9 @@ TEST_CASE("metrics: the sector's plan counts a trust that refused its total on i
   // 2016/17: STF on offer, and some trusts refuse (docs/calibration.md, P03: "after STF", every
   // trust's allocation included, the 23 that had not agreed totals on their own plans).
   const Metric* planned = find_metric("provider_surplus_planned", Level::national);
+  const Metric* totals = find_metric("provider_control_totals", Level::national);
   REQUIRE(planned);
+  REQUIRE(totals);
   std::size_t years_with_refusals = 0;
   test::run(test::params({"run.years=2"}, "england-2016"), [&](const World& w) {
     const auto& l = w.ledger;
@@ -84,6 +86,9 @@ TEST_CASE("metrics: the sector's plan counts a trust that refused its total on i
     }
     const double plan = std::get<std::vector<double>>(planned->compute(w)).at(0);
     CHECK(plan == Approx(accepted_plans + refused_plans).epsilon(1e-12));
+    // Had every trust accepted: every control total and all the support.
+    CHECK(std::get<std::vector<double>>(totals->compute(w)).at(0) ==
+          Approx(accepted_plans + refused_totals).epsilon(1e-12));
     if (refused_totals != refused_plans) {
       ++years_with_refusals;
       // The refusers' own plans are below the totals they refused (the stretch, and part of a
