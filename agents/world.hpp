@@ -122,7 +122,8 @@ struct Ledger {
   // due this year for those booked last year.
   std::vector<double> year_end, year_end_due;
   // Trusts: recurrent cost carried from past years' efficiency gaps (finance.underlying_carry),
-  // a fraction of the year's base cost; it is in this year's planned cost.
+  // a fraction of the base cost: plan() adds it to the year's planned cost, and settle() adds the
+  // year's gap, so from settlement on it holds next year's.
   std::vector<double> underlying;
   std::vector<std::uint8_t> met, memberships;
 };
