@@ -41,12 +41,19 @@ std::size_t pick(std::span<const double> cumulative, double u) {
 }
 
 // What one generation's proposals need from the generation before it: the particles in latent
-// space, their cumulative weights, and the kernel's Cholesky factor (of 2 x their covariance).
+// space, their cumulative weights, and each particle's Cholesky factor of its kernel covariance
+// with the log of that factor's determinant. Kernel::global: one covariance, twice the particles'
+// weighted covariance (Beaumont et al. 2009). Kernel::olcm: the optimal local covariance of
+// Filippi et al. 2013, for parent i the weighted sum over the particles that already meet the new
+// tolerance of (x_k - x_i)(x_k - x_i)^T, i.e. their covariance plus the outer product of their
+// mean's distance from x_i; with fewer than two of them it falls back to the global kernel.
 struct Kernel {
   std::size_t d = 0;
-  std::vector<double> latent, weights, cumulative, factor, lower, upper;
+  std::vector<double> latent, weights, cumulative, factors, log_det, lower, upper;
+  bool shared = true;  // one factor for every parent
 
-  Kernel(const Generation& g, const std::vector<Prior>& priors) : d(priors.size()) {
+  Kernel(const Generation& g, const std::vector<Prior>& priors, KernelKind kind, double tolerance)
+      : d(priors.size()) {
     const std::size_t n = g.weights.size();
     latent.resize(n * d);
     for (std::size_t i = 0; i < n; ++i)
@@ -55,14 +62,51 @@ struct Kernel {
     weights = g.weights;
     cumulative.resize(n);
     std::partial_sum(weights.begin(), weights.end(), cumulative.begin());
-    std::vector<double> mean, covariance;
-    weighted_covariance(latent, weights, d, mean, covariance);
-    for (auto& c : covariance) c *= 2;  // Beaumont et al. 2009; Filippi et al. 2013
-    factor = cholesky(covariance, d);
     for (const auto& p : priors) {
       lower.push_back(p.latent_lower());
       upper.push_back(p.latent_upper());
     }
+    std::vector<double> near, near_weights;
+    if (kind == KernelKind::olcm)
+      for (std::size_t i = 0; i < n; ++i)
+        if (g.distances[i] <= tolerance) {
+          near.insert(near.end(), latent.begin() + long(i * d), latent.begin() + long((i + 1) * d));
+          near_weights.push_back(weights[i]);
+        }
+    std::vector<double> mean, covariance;
+    if (near_weights.size() < 2) {
+      weighted_covariance(latent, weights, d, mean, covariance);
+      for (auto& c : covariance) c *= 2;
+      add_factor(covariance);
+      return;
+    }
+    shared = false;
+    weighted_covariance(near, near_weights, d, mean, covariance);
+    factors.resize(n * d * d);
+    log_det.resize(n);
+    tbb::parallel_for(std::size_t{0}, n, [&](std::size_t i) {
+      std::vector<double> local = covariance;
+      for (std::size_t j = 0; j < d; ++j)
+        for (std::size_t k = 0; k < d; ++k)
+          local[j * d + k] += (mean[j] - latent[i * d + j]) * (mean[k] - latent[i * d + k]);
+      const std::vector<double> l = cholesky(std::move(local), d);
+      std::copy(l.begin(), l.end(), factors.begin() + long(i * d * d));
+      log_det[i] = log_determinant(l);
+    });
+  }
+
+  const double* factor(std::size_t parent) const {
+    return factors.data() + (shared ? 0 : parent * d * d);
+  }
+
+  void add_factor(const std::vector<double>& covariance) {
+    factors = cholesky(covariance, d);
+    log_det.assign(1, log_determinant(factors));
+  }
+  double log_determinant(std::span<const double> l) const {  // of L, half that of L L^T
+    double sum = 0;
+    for (std::size_t j = 0; j < d; ++j) sum += std::log(l[j * d + j]);
+    return sum;
   }
 
   // A perturbed particle inside the prior's support (drawn again until it is).
@@ -70,11 +114,12 @@ struct Kernel {
     std::vector<double> x(d), z(d);
     for (int tries = 0; tries < 100000; ++tries) {
       const std::size_t parent = pick(cumulative, stream.uniform());
+      const double* l = factor(parent);
       for (auto& v : z) v = stream.normal();
       bool inside = true;
       for (std::size_t j = 0; j < d; ++j) {
         double shift = 0;
-        for (std::size_t k = 0; k <= j; ++k) shift += factor[j * d + k] * z[k];
+        for (std::size_t k = 0; k <= j; ++k) shift += l[j * d + k] * z[k];
         x[j] = latent[parent * d + j] + shift;
         inside = inside && x[j] >= lower[j] && x[j] <= upper[j];
       }
@@ -83,11 +128,12 @@ struct Kernel {
     throw std::runtime_error("the perturbation kernel found no proposal inside the priors");
   }
 
-  // log sum_j w_j K(x | x_j), up to a constant shared by every x.
+  // log sum_j w_j K_j(x | x_j), up to a constant shared by every x.
   double log_density(std::span<const double> x) const {
     const std::size_t n = weights.size();
     std::vector<double> terms(n), r(d);
     for (std::size_t i = 0; i < n; ++i) {
+      const double* factor = this->factor(i);
       double squared = 0;
       for (std::size_t j = 0; j < d; ++j) {  // r = L^-1 (x - x_i)
         double v = x[j] - latent[i * d + j];
@@ -95,7 +141,8 @@ struct Kernel {
         r[j] = v / factor[j * d + j];
         squared += r[j] * r[j];
       }
-      terms[i] = std::log(weights[i]) - 0.5 * squared;
+      // One kernel for all: its constant drops out (and the arithmetic stays what it was).
+      terms[i] = std::log(weights[i]) - (shared ? 0.0 : log_det[i]) - 0.5 * squared;
     }
     const double top = *std::max_element(terms.begin(), terms.end());
     double sum = 0;
@@ -266,7 +313,8 @@ Result run(const Settings& s, const std::vector<Prior>& priors, std::span<const 
       }
     }
     const std::optional<Kernel> kernel =
-        previous ? std::optional<Kernel>(std::in_place, *previous, priors) : std::nullopt;
+        previous ? std::optional<Kernel>(std::in_place, *previous, priors, s.kernel, tolerance)
+                 : std::nullopt;
     const std::uint64_t stage = stage_of(g, false);
 
     Generation gen;

@@ -2,8 +2,9 @@
 // Beaumont et al. 2009) with adaptive tolerances, for any model that maps parameters and a seed
 // to statistics. Generations of particles move from the prior towards the posterior: each
 // generation's tolerance is a quantile of the last generation's distances, proposals perturb
-// particles drawn by weight with a multivariate normal kernel of twice their weighted covariance
-// (Beaumont et al. 2009; Filippi et al. 2013), and importance weights correct for the proposal.
+// particles drawn by weight with a multivariate normal kernel (each parent's optimal local
+// covariance, Filippi et al. 2013, or twice the particles' weighted covariance, Beaumont et al.
+// 2009), and importance weights correct for the proposal.
 //
 // Reproducible by construction: proposals are made and accepted by attempt index, in fixed
 // batches, with randomness keyed by (seed, generation, attempt), so the result depends on
@@ -34,6 +35,15 @@ struct Prior {
   double sd() const;  // of the prior, in the parameter's own units
 };
 
+// The perturbation kernel: a normal around the parent with twice the particles' weighted
+// covariance (global; Beaumont et al. 2009), or each parent's optimal local covariance from the
+// particles that already meet the new tolerance (olcm; Filippi et al. 2013), which keeps the
+// acceptance rate up as the tolerance tightens.
+enum class KernelKind { global, olcm };
+inline const char* kernel_name(KernelKind k) {
+  return k == KernelKind::olcm ? "olcm" : "global";
+}
+
 struct Settings {
   std::uint64_t population = 1000;  // particles per generation
   std::uint64_t replications = 1;   // runs per particle; the distance uses their mean
@@ -43,6 +53,7 @@ struct Settings {
   double min_acceptance = 0.03;     // stop when a generation accepts fewer of its attempts
   std::uint64_t generations = 8;    // at most
   std::uint64_t seed = 1;
+  KernelKind kernel = KernelKind::global;
 
   std::uint64_t batch_size() const { return batch ? batch : population; }
 };

@@ -91,6 +91,10 @@ std::string CalibrationProblem::fingerprint() const {
   out << canonical << "\npopulation = " << settings.population
       << "\nreplications = " << settings.replications << "\nbatch = " << settings.batch_size()
       << "\nquantile = " << exact(settings.quantile) << "\nseed = " << settings.seed << "\n";
+  // The global kernel was the only one before olcm: its fingerprint is unchanged, so files
+  // written then still resume.
+  if (settings.kernel != abc::KernelKind::global)
+    out << "kernel = " << kernel_name(settings.kernel) << "\n";
   for (const auto& q : parameters)
     out << "prior " << q.prior.name << " " << (q.prior.log ? "log_uniform" : "uniform") << " "
         << exact(q.prior.lower) << " " << exact(q.prior.upper) << "\n";

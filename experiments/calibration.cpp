@@ -417,7 +417,8 @@ std::string resolved_text(const Calibration& c) {
               toml::table{{"population", static_cast<std::int64_t>(p.settings.population)},
                           {"replications", static_cast<std::int64_t>(p.settings.replications)},
                           {"batch", static_cast<std::int64_t>(p.settings.batch_size())},
-                          {"quantile", p.settings.quantile}});
+                          {"quantile", p.settings.quantile},
+                          {"kernel", kernel_name(p.settings.kernel)}});
   root.insert("stop",
               toml::table{{"tolerance", p.settings.min_tolerance},
                           {"acceptance_rate", p.settings.min_acceptance},
@@ -565,7 +566,8 @@ Calibration parse_calibration(std::string_view text, const std::string& label,
   if (const auto* node = table.get("abc")) {
     const auto& abc = table_of(r, *node, "abc");
     check_keys(r, abc, "abc.",
-               std::array<std::string_view, 4>{"population", "replications", "batch", "quantile"});
+               std::array<std::string_view, 5>{"population", "replications", "batch", "quantile",
+                                               "kernel"});
     if (const auto* n = abc.get("population"))
       p.settings.population =
           static_cast<std::uint64_t>(r.whole(*n, "abc.population", 2, 10'000'000));
@@ -578,6 +580,15 @@ Calibration parse_calibration(std::string_view text, const std::string& label,
       p.settings.quantile = r.number(*n, "abc.quantile");
       if (!(p.settings.quantile > 0 && p.settings.quantile < 1))
         r.fail(*n, "key 'abc.quantile': expected a number in (0, 1)");
+    }
+    if (const auto* n = abc.get("kernel")) {
+      const std::string name = r.text(*n, "abc.kernel");
+      if (name == "olcm")
+        p.settings.kernel = abc::KernelKind::olcm;
+      else if (name == "global")
+        p.settings.kernel = abc::KernelKind::global;
+      else
+        r.fail(*n, "key 'abc.kernel': unknown kernel '" + name + "' (allowed: olcm, global)");
     }
   }
   if (const auto* node = table.get("stop")) {

@@ -135,6 +135,7 @@ void write_file(const fs::path& target, const PosteriorWrite& w) {
   whole("replications", reps);
   whole("batch", p.settings.batch_size());
   real("quantile", p.settings.quantile);
+  text("kernel", abc::kernel_name(p.settings.kernel));
   real("min_tolerance", p.settings.min_tolerance);
   real("min_acceptance", p.settings.min_acceptance);
   whole("max_generations", p.settings.generations);

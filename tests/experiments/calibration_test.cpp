@@ -92,6 +92,16 @@ TEST_CASE("calibration files: priors - targets - their statistics and the ABC se
                             .replace(recovery_file.find("generations = 6"), 15, "generations = 9"),
                         "c.toml");
   CHECK(longer.problem.fingerprint() == p.fingerprint());
+  // The kernel: global by default, olcm when asked; it decides the proposals, so the fingerprint.
+  CHECK(p.settings.kernel == abc::KernelKind::global);
+  const Calibration local = parse_calibration(
+      std::string(recovery_file)
+          .replace(recovery_file.find("[abc]\n"), 6, "[abc]\nkernel = \"olcm\"\n"),
+      "c.toml");
+  CHECK(local.problem.settings.kernel == abc::KernelKind::olcm);
+  CHECK(local.problem.fingerprint() != p.fingerprint());
+  CHECK(parse_calibration(local.problem.resolved, "resolved.toml").problem.settings.kernel ==
+        abc::KernelKind::olcm);
   // The resolved file (kept in the posterior file) reads back as the same calibration.
   const Calibration again = parse_calibration(csv.problem.resolved, "resolved.toml");
   CHECK(again.problem.fingerprint() == csv.problem.fingerprint());
@@ -203,6 +213,8 @@ TEST_CASE("calibration files: a bad one gets one line naming the file and key - 
       {priors + "[set]\n\"shocks.volatility\" = 0.02\n" + target,
        {"key 'priors.shocks.volatility'", "also given a value under [set]"}},
       {priors + target + "[abc]\npopulation = 1\n", {"key 'abc.population'", "[2, 10000000]"}},
+      {priors + target + "[abc]\nkernel = \"local\"\n",
+       {"key 'abc.kernel'", "unknown kernel 'local' (allowed: olcm, global)"}},
       {priors + "[tie]\n\"shocks.common_volatility\" = \"shocks.tail_scale\"\n" + target,
        {":4:", "key 'tie.shocks.common_volatility'",
         "'shocks.tail_scale' is not a free parameter"}},
