@@ -107,7 +107,8 @@ DecideContext make_context(const World& w, const Decisions& view) {
 }
 
 // Acceptance comes first, for every rule alike: a trust accepts its control total when the
-// support on offer and the cost of refusing outweigh the expected cost of missing it (rules.cpp).
+// support on offer and the cost of refusing outweigh the expected cost of missing it, a logit
+// choice like the others (rules.cpp), drawn from its own stream (Purpose::accept).
 // An ICS accepts a system control total when enough of its NHS bodies, by cost, can commit to it:
 // those that accepted their own totals and expect to meet them at full effort (2018/19: 8 of 14
 // ICSs had accepted at Q2; Buckinghamshire could not after an unexpected CCG overspend); only then
@@ -115,7 +116,12 @@ DecideContext make_context(const World& w, const Decisions& view) {
 void decide_acceptance(World& w) {
   const std::size_t n = w.size();
   detail::for_each_index(
-      n, [&](std::size_t i) { w.current.accepted[i] = accepts(w, i); }, 64);
+      n,
+      [&](std::size_t i) {
+        Random rng(w.key, std::uint32_t(w.year), std::uint32_t(i), Purpose::accept);
+        w.current.accepted[i] = accepts(w, i, rng);
+      },
+      64);
   auto& s = w.system_ledger;
   detail::for_each_index(
       w.systems.size(),

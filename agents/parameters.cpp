@@ -359,7 +359,9 @@ std::vector<ParamSpec> build_registry() {
                    "share of the break-even duty's weight that moves to the system's balance "
                    "when collaboration is statutory"));
   r.push_back(real("behaviour.logit_noise", &Params::logit_noise, "fraction of allocation", 0.02,
-                   1e-6, 100, "expected_utility: logit choice noise"));
+                   1e-6, 100,
+                   "logit choice noise: expected_utility's actions and every rule's acceptance of "
+                   "a control total"));
   r.push_back(real("behaviour.risk_aversion", &Params::risk_aversion, "per allocation", 2, 0, 100,
                    "expected_utility: mean-variance risk aversion"));
   r.push_back(real("behaviour.imitation_noise", &Params::imitation_noise, "fraction of cost", 0.002,

@@ -149,10 +149,10 @@ double debt_pressure(const World& w, std::size_t i) {
   return w.params.debt_pressure * std::max(0.0, -w.ledger.balance[i]) / cost;
 }
 
-bool accepts(const World& w, std::size_t i) {
-  const Kind k = w.orgs.kind[i];
-  if (!w.ledger.active[i] || !holds_control_total(k)) return false;
-  if (k == Kind::commissioner) return true;  // a statutory duty, not an offer
+namespace {
+// The best a trust expects having refused (the cost of refusing included) and having accepted,
+// each over the effort grid: the two utilities of the acceptance choice (rules.hpp, accepts).
+std::array<double, 2> acceptance_utilities(const World& w, std::size_t i) {
   const Params& p = w.params;
   const double cost = w.ledger.planned_cost[i];
   const Outlook out = outlook(w, i);
@@ -168,7 +168,26 @@ bool accepts(const World& w, std::size_t i) {
                                       expected_bonus(p, out, v, ei) + own);
     refused = std::max(refused, own);
   }
-  return accepted >= refused - failure * p.refusal_cost;
+  return {refused - failure * p.refusal_cost, accepted};
+}
+}  // namespace
+
+bool accepts(const World& w, std::size_t i) {
+  const Kind k = w.orgs.kind[i];
+  if (!w.ledger.active[i] || !holds_control_total(k)) return false;
+  if (k == Kind::commissioner) return true;  // a statutory duty, not an offer
+  const auto u = acceptance_utilities(w, i);
+  return u[1] >= u[0];
+}
+
+bool accepts(const World& w, std::size_t i, Random& rng) {
+  const Kind k = w.orgs.kind[i];
+  if (!w.ledger.active[i] || !holds_control_total(k)) return false;
+  if (k == Kind::commissioner) return true;
+  // The temperature of the other expected-utility choices (choose_expected_utility).
+  const double temperature =
+      w.params.logit_noise * std::max(w.ledger.allocation[i], 0.01 * w.ledger.planned_cost[i]);
+  return logit_draw(acceptance_utilities(w, i), 2, temperature, rng) == 1;
 }
 
 double partner_trust(const World& w, std::size_t i) {

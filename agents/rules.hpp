@@ -76,8 +76,12 @@ double debt_pressure(const World& w, std::size_t i);
 // meeting the total gives them, less the expected cost of missing it, plus the own balance's
 // gain from the effort less the effort's cost) against the best having refused (the own balance
 // alone, less the cost of refusing); regulatory pressure from a cumulative deficit scales the
-// cost of failing and of refusing alike. Commissioners' totals are statutory: always.
+// cost of failing and of refusing alike. Commissioners' totals are statutory: always. This is
+// the choice without noise; the decision itself (the overload with a Random) is a logit choice
+// between the two at the temperature of the other choices, behaviour.logit_noise times the
+// support on offer (at least 1% of cost).
 bool accepts(const World& w, std::size_t i);
+bool accepts(const World& w, std::size_t i, Random& rng);
 // Mean trust on the edges of an organisation holding a control total to its partners (those in
 // its own system holding one too); the initial trust if it has none.
 double partner_trust(const World& w, std::size_t i);

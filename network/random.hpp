@@ -22,6 +22,7 @@ enum class Purpose : std::uint32_t {
   network = 9,
   game = 10,
   demand = 11,
+  accept = 12,
 };
 
 namespace detail {

@@ -207,3 +207,41 @@ TEST_CASE("acceptance: a trust accepts iff the best it expects having accepted b
     CHECK(checked == 20);
   });
 }
+
+// Acceptance is a logit choice between accepting and refusing, at the temperature of the other
+// expected-utility choices (docs/model.md 7.3.2): with almost no noise every draw is the
+// noise-free rule's answer; with noise, trusts that would accept sometimes refuse and trusts that
+// would refuse sometimes accept, each more often than not keeping to its preference.
+TEST_CASE("acceptance is a logit choice whose noise splits trusts near indifference",
+          "[decide][accept]") {
+  constexpr int draws = 100;
+  std::size_t prefer = 0, refuse = 0, quiet_differs = 0;
+  double accept_if_prefer = 0, accept_if_refuse = 0;
+  test::run(test::params({"run.years=2"}, "england-2016"), [&](const World& w) {
+    World quiet = w, noisy = w;
+    quiet.params.logit_noise = 1e-6;
+    noisy.params.logit_noise = 0.3;
+    for (std::size_t i = 0; i < w.size(); ++i) {
+      if (!is_trust(w.orgs.kind[i]) || !w.ledger.active[i]) continue;
+      const bool preference = accepts(w, i);
+      int accepted = 0;
+      for (int k = 0; k < draws; ++k) {
+        Random a(w.key, std::uint32_t(k), std::uint32_t(i), Purpose::accept), b = a;
+        quiet_differs += accepts(quiet, i, a) != preference;
+        accepted += accepts(noisy, i, b);
+      }
+      (preference ? accept_if_prefer : accept_if_refuse) += double(accepted) / draws;
+      ++(preference ? prefer : refuse);
+    }
+  });
+  accept_if_prefer /= double(prefer);
+  accept_if_refuse /= double(refuse);
+  INFO(prefer << " trust-years preferring to accept accept in " << accept_if_prefer << " of draws; "
+              << refuse << " preferring to refuse accept in " << accept_if_refuse);
+  REQUIRE(refuse >= 5);
+  CHECK(quiet_differs == 0);
+  CHECK(accept_if_prefer < 0.99);
+  CHECK(accept_if_prefer > 0.5);
+  CHECK(accept_if_refuse > 0.01);
+  CHECK(accept_if_refuse < 0.5);
+}
