@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 #include "agents/accounts.hpp"
 
@@ -170,20 +171,25 @@ std::array<double, 2> acceptance_utilities(const World& w, std::size_t i) {
   }
   return {refused - failure * p.refusal_cost, accepted};
 }
+
+// The answer where there is no choice: none for an organisation without a total this year, yes
+// for a commissioner (a statutory duty, not an offer); nullopt for a trust, which chooses.
+std::optional<bool> without_choice(const World& w, std::size_t i) {
+  const Kind k = w.orgs.kind[i];
+  if (!w.ledger.active[i] || !holds_control_total(k)) return false;
+  if (k == Kind::commissioner) return true;
+  return std::nullopt;
+}
 }  // namespace
 
 bool accepts(const World& w, std::size_t i) {
-  const Kind k = w.orgs.kind[i];
-  if (!w.ledger.active[i] || !holds_control_total(k)) return false;
-  if (k == Kind::commissioner) return true;  // a statutory duty, not an offer
+  if (const auto fixed = without_choice(w, i)) return *fixed;
   const auto u = acceptance_utilities(w, i);
   return u[1] >= u[0];
 }
 
 bool accepts(const World& w, std::size_t i, Random& rng) {
-  const Kind k = w.orgs.kind[i];
-  if (!w.ledger.active[i] || !holds_control_total(k)) return false;
-  if (k == Kind::commissioner) return true;
+  if (const auto fixed = without_choice(w, i)) return *fixed;
   // The temperature of the other expected-utility choices (choose_expected_utility).
   const double temperature =
       w.params.logit_noise * std::max(w.ledger.allocation[i], 0.01 * w.ledger.planned_cost[i]);
