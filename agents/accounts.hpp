@@ -29,12 +29,13 @@ inline double contracted_share(const Params& p, Kind k) {
   return std::max(0.0, 1.0 - p.specialised_share[static_cast<int>(k)] - p.other_income_share);
 }
 
-// Share of a demand shock's price the commissioner pays: all under tariff, none under a block
-// contract, the variable share under blended payment.
+// Share of a demand shock's price the commissioner pays: the marginal rate under tariff (all of
+// it unless a marginal rate applies), none under a block contract, the variable share under
+// blended payment.
 inline double variable_share(const Params& p) {
   switch (p.payment) {
     case Payment::tariff:
-      return 1.0;
+      return p.marginal_rate;
     case Payment::block:
       return 0.0;
     case Payment::blended:

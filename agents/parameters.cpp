@@ -313,6 +313,10 @@ std::vector<ParamSpec> build_registry() {
                      "shocks), block (trusts bear them) or blended (2019/20 urgent care)"));
   r.push_back(real("policy.blended_variable_share", &Params::blended_variable_share, "fraction",
                    0.5, 0, 1, "blended payment: share of a demand shock's price paid"));
+  r.push_back(real("policy.marginal_rate", &Params::marginal_rate, "fraction of price", 1.0, 0, 1,
+                   "tariff: share of the price paid for demand above plan (the marginal rate "
+                   "emergency tariff paid 70% for emergency admissions above a baseline until "
+                   "2018/19; blended payment replaced it in 2019/20); 1 pays it in full"));
   r.push_back(real("finance.commissioner_risk_reserve", &Params::commissioner_risk_reserve,
                    "fraction of allocation", 0, 0, 0.1,
                    "allocation commissioners must hold back uncommitted (1% in 2016/17, 0.5% in "

@@ -82,7 +82,7 @@ struct Params {
   double purchasing_levy = 0, purchasing_return = 0, savings_visibility = 0, leader_capacity = 0;
   double control_total_stretch = 0, deficit_recovery = 0, efficiency_requirement = 0;
   Payment payment{};
-  double blended_variable_share = 0, commissioner_risk_reserve = 0;
+  double blended_variable_share = 0, marginal_rate = 0, commissioner_risk_reserve = 0;
   double commissioner_pressure_funding = 0;
   std::int64_t ics_count = 0;
   bool statutory_collaboration = false;

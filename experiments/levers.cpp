@@ -217,6 +217,15 @@ const std::vector<Lever>& lever_table() {
        +1,
        "the more of a demand shock commissioners pay, the less risk a trust's total carries, "
        "and the more trusts accept"},
+      {"policy.marginal_rate",
+       "england-2016",
+       {},
+       "0.3",
+       "1",
+       "trusts_in_deficit_before_support",
+       -1,
+       "the more of the demand above plan commissioners pay for, the less trusts lose on the "
+       "activity, and the fewer end in deficit before support"},
       {"policy.ics_count",
        "england-2019",
        {},

@@ -189,3 +189,41 @@ TEST_CASE("year-end measures close shortfalls up to the cap - and fall due the n
   };
   CHECK(missing("0.02") < missing("0") - 0.05);
 }
+
+// The marginal rate emergency tariff (policy.marginal_rate; 70% until 2018/19: HFMA, 3 April 2017):
+// under tariff commissioners pay that share of the price of demand above plan. What they do not
+// pay, trusts lose, since the activity costs them the same; at the full rate nothing changes.
+TEST_CASE("the marginal rate pays part of demand above plan - trusts bear the rest",
+          "[accounts][marginal_rate]") {
+  const auto year = [](const char* rate) {
+    World out;
+    test::run(test::params({std::string("policy.marginal_rate=") + rate, "policy.payment=tariff",
+                            "shocks.demand_drift=0.03", "run.years=1"},
+                           "england-2016"),
+              [&](const World& w) { out = w; });
+    return out;
+  };
+  const World full = year("1"), marginal = year("0.7");
+  double above_plan_full = 0, above_plan_marginal = 0, cost_full = 0, cost_marginal = 0;
+  for (std::size_t i = 0; i < full.size(); ++i) {
+    if (full.orgs.kind[i] != Kind::commissioner || !full.ledger.active[i]) continue;
+    REQUIRE(full.ledger.demand[i] == marginal.ledger.demand[i]);  // the same shocks
+    for_each_contract(full, i, [&](std::uint32_t j, std::uint32_t e) {
+      if (!is_trust(full.orgs.kind[j])) return;
+      const auto c = std::uint32_t(i);
+      above_plan_full +=
+          contract_payment(full, j, c, e) - contract_rate(full, j) * full.graph.flows()[e];
+      above_plan_marginal += contract_payment(marginal, j, c, e) -
+                             contract_rate(marginal, j) * marginal.graph.flows()[e];
+      cost_full += activity_cost(full, j, c, e);
+      cost_marginal += activity_cost(marginal, j, c, e);
+    });
+  }
+  REQUIRE(above_plan_full > 0);  // demand drifted above plan
+  CHECK(above_plan_marginal == Approx(0.7 * above_plan_full).epsilon(1e-9));
+  // The activity costs trusts the same at either rate: at 0.7 of the price, below the marginal
+  // cost (0.85), each pound of it loses them money where at the full price it made some.
+  CHECK(cost_marginal == Approx(cost_full).epsilon(1e-9));
+  CHECK(above_plan_full > cost_full);
+  CHECK(above_plan_marginal < cost_marginal);
+}

@@ -157,13 +157,14 @@ TEST_CASE("acceptance: a cumulative deficit makes a long-shot control total no e
 // own totals and expect to meet them (docs/model.md 7.3.2). Commissioners' own totals are
 // statutory, so they always "accept"; one that expects to overspend cannot commit its system
 // (Buckinghamshire, 2018/19: no system total after an unexpected CCG overspend). Demand above
-// plan is expected overspend for commissioners and, under tariff, income for trusts: with a
-// large drift trusts accept as before or more, and fewer ICSs accept.
+// plan is expected overspend for commissioners and, under tariff paid in full, income for trusts
+// (the scenario's marginal rate, 70%, would make it a loss for them too): with a large drift trusts
+// accept as before or more, and fewer ICSs accept.
 TEST_CASE("an ICS whose commissioners expect to overspend does not accept a system control total",
           "[decide][accept]") {
   const auto count = [](const char* drift) {
     std::array<double, 2> out{};  // ICS acceptances over the years, trusts' acceptances
-    test::run(test::params({"run.years=3", "policy.ics_count=42",
+    test::run(test::params({"run.years=3", "policy.ics_count=42", "policy.marginal_rate=1",
                             std::string("shocks.demand_drift=") + drift},
                            "england-2016"),
               [&](const World& w) {
