@@ -99,3 +99,29 @@ TEST_CASE("metrics: the sector's plan counts a trust that refused its total on i
   });
   CHECK(years_with_refusals > 0);
 }
+
+TEST_CASE("metrics: the sector's cost improvement is its trusts' improvement over their cost",
+          "[metrics]") {
+  // NHS Improvement reports CIPs delivered as a share of the sector's cost (2018/19: 3.6%).
+  const Metric* share = find_metric("provider_improvement", Level::national);
+  REQUIRE(share);
+  const auto at = [&](const char* effort_cost) {
+    double out = 0;
+    test::run(test::params({std::string("behaviour.effort_cost=") + effort_cost, "run.years=1"},
+                           "england-2016"),
+              [&](const World& w) {
+                double improved = 0, cost = 0;
+                for (std::size_t i = 0; i < w.size(); ++i) {
+                  if (!is_trust(w.orgs.kind[i]) || !w.ledger.active[i]) continue;
+                  improved += w.params.cip_max * w.current.effort[i] * w.ledger.planned_cost[i];
+                  cost += w.ledger.planned_cost[i];
+                }
+                out = std::get<std::vector<double>>(share->compute(w)).at(0);
+                CHECK(out == Approx(improved / cost).epsilon(1e-12));
+                CHECK(out <= w.params.cip_max * (1 + 1e-12));
+              });
+    return out;
+  };
+  // Dearer effort, less of it.
+  CHECK(at("0.3") < at("0.02") - 0.005);
+}
