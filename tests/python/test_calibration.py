@@ -111,6 +111,9 @@ def test_fit_table_agrees_with_the_predictive_runs(cal):
         sd = cal.targets.loc[target, "sd"]
         assert row["implausibility"] == pytest.approx(
             abs(row["observed"] - mean) / np.sqrt(sd ** 2 + variance))
+        # The median's error in stated uncertainties, signed (issue 13: within 2 of them).
+        assert row["median_error_sd"] == pytest.approx(
+            (weighted_quantile(values, weights, 0.5) - row["observed"]) / sd)
     checks = cal.predictive_checks()
     assert ((checks["quantile_of_observed"] >= 0) & (checks["quantile_of_observed"] <= 1)).all()
     assert list(checks.index) == list(cal.fit.index)

@@ -5,7 +5,8 @@ runs, plots of marginals and pairs against the priors, predictive checks, and th
     cal = icsim.open_calibration("post.h5")
     cal.posterior            # one row a particle: its weight, distance and parameter values
     cal.summary()            # per parameter: prior and posterior mean, sd, 90% interval
-    cal.fit                  # per target: observed, predicted median and 90% interval, implausibility
+    cal.fit                  # per target: observed, predicted median and 90% interval,
+                             # implausibility, the median's error in stated uncertainties
     cal.plot_marginals()     # weighted posterior histograms over the prior densities
 """
 
@@ -167,11 +168,17 @@ class Calibration:
     @property
     def fit(self) -> pd.DataFrame:
         """The fit table: per target, observed, its sd, the posterior predictive median and 90%
-        interval, and the implausibility |observed - predicted mean| / sqrt(sd^2 + model
-        variance)."""
+        interval, the implausibility |observed - predicted mean| / sqrt(sd^2 + model variance),
+        and `median_error_sd`, (predicted median - observed) / sd: how many of its stated
+        uncertainties the median lies from the observation, and on which side."""
         columns = ["observed", "sd", "predicted_median", "predicted_low", "predicted_high",
                    "implausibility", "unit", "first_year", "last_year", "id"]
-        return self.targets[[c for c in columns if c in self.targets]].copy()
+        table = self.targets[[c for c in columns if c in self.targets]].copy()
+        if "predicted_median" in table:
+            position = list(table.columns).index("implausibility") + 1
+            table.insert(position, "median_error_sd",
+                         (table["predicted_median"] - table["observed"]) / table["sd"])
+        return table
 
     def metrics(self) -> pd.DataFrame:
         """What `python3 -m icsim info` prints: the fit table."""
