@@ -398,12 +398,12 @@ std::vector<Metric> build() {
       {"provider_improvement", nat, "fraction of cost",
        "the provider sector's cost improvement delivered, as a share of its planned cost",
        national([](const World& w) {
+         const auto trusts = active_trusts(w);
          const double cost =
-             sum_over(w, active_trusts(w), [&](std::size_t i) { return w.ledger.planned_cost[i]; });
-         return cost > 0 ? sum_over(w, active_trusts(w),
-                                    [&](std::size_t i) { return improvement(w, i); }) /
-                               cost
-                         : 0.0;
+             sum_over(w, trusts, [&](std::size_t i) { return w.ledger.planned_cost[i]; });
+         const double improved =
+             sum_over(w, trusts, [&](std::size_t i) { return improvement(w, i); });
+         return cost > 0 ? improved / cost : 0.0;
        })},
       {"provider_surplus_planned", nat, "GBP m",
        "the provider sector's planned surplus after support: the support allocated to every trust, "
