@@ -140,6 +140,26 @@ void decide_acceptance(World& w) {
       4);
 }
 
+// In-year improvements of control totals (policy.incentive_basis = "agreed"): each trust that
+// accepted its total agrees the improvement that is best at the effort it chose, and its total
+// (and its system's) rises by it (England 2018/19: 42 providers, 112m in all; C05).
+void agree_raises(World& w) {
+  auto& l = w.ledger;
+  std::fill(l.raise.begin(), l.raise.end(), 0.0);
+  if (w.params.incentive_basis != IncentiveBasis::agreed || w.params.psf_incentive <= 0) return;
+  detail::for_each_index(
+      w.size(),
+      [&](std::size_t i) {
+        l.raise[i] = agreed_raise(w, i, w.current.effort[i]);
+        l.control_total[i] += l.raise[i];
+      },
+      64);
+  auto& s = w.system_ledger;
+  for (std::size_t sys = 0; sys < w.systems.size(); ++sys)
+    for (const auto i : w.systems.members[sys])  // in organisation order: any thread count
+      if (holds_control_total(w.orgs.kind[i]) && l.active[i]) s.control_total[sys] += l.raise[i];
+}
+
 }  // namespace
 
 void decide(World& w) {
@@ -199,6 +219,7 @@ void decide(World& w) {
       break;
     }
   }
+  agree_raises(w);
 }
 
 }  // namespace icsim

@@ -173,6 +173,10 @@ std::vector<Metric> build() {
        "trusts: the underlying position carried into next year's planned cost, from the "
        "efficiency gaps of this year and those before (finance.underlying_carry)",
        column(&Ledger::underlying)},
+      {"raise", org, "GBP m",
+       "trusts: the improvement of the control total agreed in year for the PSF bonus "
+       "(policy.incentive_basis = agreed; included in control_total)",
+       column(&Ledger::raise)},
       {"contracts", org, "GBP m",
        "planned contract value (commissioners: paid; trusts and networks: received)",
        column(&Ledger::contracts)},
@@ -420,6 +424,12 @@ std::vector<Metric> build() {
            return w.ledger.control_total[i] + w.ledger.allocation[i];
          });
        })},
+      {"control_total_raises", nat, "GBP m",
+       "improvements of control totals agreed in year for the PSF bonus, summed over trusts "
+       "(policy.incentive_basis = agreed)",
+       national([](const World& w) {
+         return sum_over(w, active_trusts(w), [&](std::size_t i) { return w.ledger.raise[i]; });
+       })},
       {"commissioner_surplus", nat, "GBP m",
        "commissioners' surplus (+) or deficit (-) after support", national([](const World& w) {
          return sum_over(w, active_kind(w, Kind::commissioner),
@@ -434,6 +444,10 @@ std::vector<Metric> build() {
   share_and_count(m, "trusts_accepting", "trusts", "that accepted their control totals",
                   active_trusts,
                   [](const World& w, std::size_t i) { return w.current.accepted[i] != 0; });
+  share_and_count(m, "trusts_raising", "trusts",
+                  "that agreed in year to improve their control totals for the PSF bonus",
+                  active_trusts,
+                  [](const World& w, std::size_t i) { return w.ledger.raise[i] > 0; });
   share_and_count(m, "trusts_missing", "trusts", "that missed their control totals before support",
                   active_trusts, overspent);
   share_and_count(m, "trusts_paid_support", "trusts", "paid any support", active_trusts,

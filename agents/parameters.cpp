@@ -250,6 +250,12 @@ std::vector<ParamSpec> build_registry() {
   r.push_back(real("policy.psf_incentive", &Params::psf_incentive, "GBP per GBP", 0, 0, 10,
                    "bonus per pound by which a trust beats its control total, paid from unearned "
                    "PSF (1 in 2016/17 and 2017/18, 2 in 2018/19)"));
+  r.push_back(choice("policy.incentive_basis", &Params::incentive_basis, {"outturn", "agreed"},
+                     "outturn",
+                     "what the PSF bonus pays on: outturn, every pound by which a trust beats its "
+                     "control total; agreed, only the improvement of its total it agreed in year "
+                     "(England 2016/17-2018/19), the rest of the unearned PSF going to the trusts "
+                     "that met their totals by allocation"));
   r.push_back(real("policy.system_tied_share", &Params::system_tied_share, "fraction", 0, 0, 1,
                    "minimum stake of support tied to the system total (2019/20: 0; 2020/21: "
                    "0.5)"));

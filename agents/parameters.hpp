@@ -19,6 +19,9 @@ namespace icsim {
 enum class Activation : std::uint8_t { synchronous, random_sequential, staged };
 enum class Rule : std::uint8_t { expected_utility, imitation, learning, threshold, inherit };
 enum class Redistribution : std::uint8_t { pro_rata, need, equal, leader };
+// What the PSF bonus pays on: any over-delivery at year end, or only an improvement of the
+// control total agreed in year, the rest of the unearned fund going to every trust that met.
+enum class IncentiveBasis : std::uint8_t { outturn, agreed };
 enum class CollaborativeForm : std::uint8_t { formal, informal, choice };
 enum class PopulationSource : std::uint8_t { england, synthetic };
 enum class Model : std::uint8_t { health, public_goods, threshold_cascade };
@@ -71,6 +74,7 @@ struct Params {
   double growth = 0, marginal_cost = 0, underlying_carry = 0;
   // policy: the incentive regime
   double psf = 0, frf = 0, csf = 0, psf_incentive = 0;
+  IncentiveBasis incentive_basis{};
   double system_tied_share = 0;
   Redistribution redistribution{};
   double writeoff_commissioners = 0, writeoff_trusts = 0;

@@ -93,7 +93,54 @@ double expected_bonus(const Params& p, const Outlook& out, const Levels& v, int 
   return p.psf_incentive * out.sigma * (v.z[ei] * v.cdf[ei] + v.pdf[ei]);
 }
 
+// Improvements of its control total a trust may agree in year (policy.incentive_basis =
+// "agreed"), as fractions of its cost: none to 3%, the order of the 112m 42 providers agreed in
+// 2018/19 (C05) and of Surrey and Borders' 7m (HSJ, 2018).
+constexpr std::array<double, 7> raise_grid{0.0, 0.0025, 0.005, 0.01, 0.015, 0.02, 0.03};
+
+// What agreeing an improvement of its total is worth to a trust that accepted it, at effort e:
+// the best over the grid of the bonus on the improvement and the support, less the failure
+// cost, now riding on the raised total, against keeping the total as it is. An improvement is
+// agreed on the year's operations, not on year-end measures (NHS Improvement agreed them
+// against a plan to deliver them), so its chance leaves the measures out; keeping the total
+// counts them as the acceptance did. {value, raise}.
+std::pair<double, double> raise_value(const Params& p, const Outlook& out, double cost,
+                                      double allocation, double failure, double e) {
+  const double at_stake = allocation + failure;
+  const double keep = at_stake * out.p_meet(e);
+  std::pair<double, double> best{0.0, 0.0};
+  for (const double r : raise_grid) {
+    if (r == 0) continue;
+    const double raise = r * cost;
+    const double pr = normal_cdf((out.margin0 + out.slope * e - raise) / out.sigma);
+    const double gain = (at_stake + p.psf_incentive * raise) * pr - keep;
+    if (gain > best.first) best = {gain, raise};
+  }
+  return best;
+}
+
+// The incentive an accepting trust expects at effort level ei: the bonus on its over-delivery,
+// or the value of the best improvement of its total it could agree.
+double expected_incentive(const Params& p, const Outlook& out, const Levels& v, int ei,
+                          double cost, double allocation, double failure) {
+  if (p.psf_incentive <= 0) return 0.0;
+  if (p.incentive_basis == IncentiveBasis::agreed)  // paid from the PSF: none without one
+    return p.psf > 0 ? raise_value(p, out, cost, allocation, failure, effort_level(ei)).first : 0.0;
+  return expected_bonus(p, out, v, ei);
+}
+
 }  // namespace
+
+double agreed_raise(const World& w, std::size_t i, double effort) {
+  const Params& p = w.params;
+  const auto& l = w.ledger;
+  if (p.psf_incentive <= 0 || p.psf <= 0 || p.incentive_basis != IncentiveBasis::agreed ||
+      !is_trust(w.orgs.kind[i]) || !l.active[i] || !w.current.accepted[i])
+    return 0.0;
+  const double cost = l.planned_cost[i];
+  const double failure = p.failure_cost * cost * (1 + debt_pressure(w, i));
+  return raise_value(p, outlook(w, i), cost, l.allocation[i], failure, effort).second;
+}
 
 Outlook outlook(const World& w, std::size_t i) {
   const Params& p = w.params;
@@ -166,7 +213,9 @@ std::array<double, 2> acceptance_utilities(const World& w, std::size_t i) {
     const double own = value * p.cip_max * e * cost - p.effort_cost * e * e * cost;
     const double pm = v.p[ei];
     accepted = std::max(accepted, w.ledger.allocation[i] * pm - failure * (1 - pm) +
-                                      expected_bonus(p, out, v, ei) + own);
+                                      expected_incentive(p, out, v, ei, cost,
+                                                         w.ledger.allocation[i], failure) +
+                                      own);
     refused = std::max(refused, own);
   }
   return {refused - failure * p.refusal_cost, accepted};
@@ -270,7 +319,7 @@ Choice choose_expected_utility(const DecideContext& ctx, std::size_t i, Random& 
     // its system's mean effort while the system missed.
     if (accepted && p.collaboration_penalty > 0 && e < ctx.system_effort[sys])
       own -= p.collaboration_penalty * a * (1 - belief) * pm;
-    if (accepted && is_trust(kind)) own += expected_bonus(p, out, v, ei);
+    if (accepted && is_trust(kind)) own += expected_incentive(p, out, v, ei, cost, a, failure);
     // Redistribution by need covers a staked member's shortfall when its system meets: the worse
     // its own result, the more it is paid (expected shortfall, by the normal outlook).
     // (Only a staked member's: zero when nothing is staked or nothing is shared by need.)
@@ -426,9 +475,11 @@ double payoff(const World& w, std::size_t i, double stake, double effort) {
                              : 0.0;
   // At this year's pro rata cut of the claims (none where no PSF was left unearned).
   const double bonus =
-      accepted && met && is_trust(w.orgs.kind[i])
-          ? w.national.bonus_share * p.psf_incentive * (l.surplus[i] + delta - l.control_total[i])
-          : 0.0;
+      !accepted || !met || !is_trust(w.orgs.kind[i]) || p.psf_incentive <= 0 ? 0.0
+      : p.incentive_basis == IncentiveBasis::agreed
+          ? w.national.bonus_share * p.psf_incentive * l.raise[i] +
+                w.national.general_share * fund_allocation(w, Fund::psf, i)
+          : w.national.bonus_share * p.psf_incentive * (l.surplus[i] + delta - l.control_total[i]);
   return (paid + bonus - penalty + p.cip_max * effort * cost -
           p.effort_cost * effort * effort * cost) /
          cost;

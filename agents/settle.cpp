@@ -183,20 +183,36 @@ void settle(World& w) {
   }
 
   // 2016/17 to 2018/19: unearned sustainability funding went as a bonus to trusts that beat
-  // their control totals, so much per pound (F04: 1, then 2), as far as it lasted.
+  // their control totals, so much per pound (F04: 1, then 2), as far as it lasted. On the
+  // outturn basis every pound beyond the total claims it; on the agreed basis, as England ran it,
+  // only the improvement of its total a trust agreed in year, and what is left goes to every
+  // trust that met its total, by its PSF allocation ("any residual STF at the year end will be
+  // paid as a year-end revenue bonus to those providers that deliver or exceed" their totals:
+  // NHS Improvement to trusts, HSJ 2016).
   std::fill(l.bonus.begin(), l.bonus.end(), 0.0);
   const double unearned = nat.pot[int(Fund::psf)] - nat.paid[int(Fund::psf)];
   if (p.psf_incentive > 0 && unearned > 0) {
-    double claims = 0;
+    const bool agreed = p.incentive_basis == IncentiveBasis::agreed;
+    const auto claimant = [&](std::size_t i) {
+      return is_trust(o.kind[i]) && d.accepted[i] && l.met[i];
+    };
+    const auto claim = [&](std::size_t i) {
+      return p.psf_incentive * (agreed ? l.raise[i] : l.surplus[i] - l.control_total[i]);
+    };
+    double claims = 0, allocations = 0;
     for (std::size_t i = 0; i < n; ++i)
-      if (is_trust(o.kind[i]) && d.accepted[i] && l.met[i])
-        claims += p.psf_incentive * (l.surplus[i] - l.control_total[i]);
+      if (claimant(i)) {
+        claims += claim(i);
+        allocations += fund_allocation(w, Fund::psf, i);
+      }
     // A trust that claimed nothing would have been paid at the full rate had it claimed a little.
     const double share = claims > 0 ? std::min(1.0, unearned / claims) : 1.0;
     nat.bonus_share = share;
+    const double left = unearned - std::min(unearned, claims);
+    nat.general_share = agreed && allocations > 0 ? left / allocations : 0.0;
     for (std::size_t i = 0; i < n; ++i)
-      if (is_trust(o.kind[i]) && d.accepted[i] && l.met[i]) {
-        l.bonus[i] = share * p.psf_incentive * (l.surplus[i] - l.control_total[i]);
+      if (claimant(i)) {
+        l.bonus[i] = share * claim(i) + nat.general_share * fund_allocation(w, Fund::psf, i);
         nat.bonus_paid += l.bonus[i];
       }
     nat.support_returned -= nat.bonus_paid;

@@ -125,6 +125,9 @@ struct Ledger {
   // a fraction of the base cost: plan() adds it to the year's planned cost, and settle() adds the
   // year's gap, so from settlement on it holds next year's.
   std::vector<double> underlying;
+  // Trusts: the improvement of the control total agreed in year (policy.incentive_basis =
+  // "agreed"; decide() adds it to control_total), GBP m.
+  std::vector<double> raise;
   std::vector<std::uint8_t> met, memberships;
 };
 
@@ -145,6 +148,9 @@ struct National {
   double support_returned = 0, bonus_paid = 0, penalties = 0, bailout_paid = 0, writeoff = 0;
   double bailout_need = 0;   // at the plan: cumulative deficits beyond the bail-out threshold
   double bonus_share = 0;    // at settlement: the share of bonus claims the unearned PSF paid
+  // At settlement, where the bonus pays on agreed improvements: what was left of the unearned PSF
+  // per pound of PSF allocation, paid to the trusts that met their totals.
+  double general_share = 0;
   double money_scale = 1;    // this year's money over 2019/20's
   double pressure_rate = 0;  // commissioners' pressure funding over their allocations without it
   std::int32_t calendar_year = 0;

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 #include <numeric>
 
+#include "agents/accounts.hpp"
 #include "support.hpp"
 
 using namespace icsim;
@@ -138,4 +139,54 @@ TEST_CASE("a leader with more capacity shares more of the system's money by need
   };
   CHECK(paid_to_missed("0") == 0);
   CHECK(paid_to_missed("2") > paid_to_missed("0.5"));
+}
+
+// England's bonus (policy.incentive_basis = "agreed"): £1, then £2, for every agreed £1 by which a
+// trust improved its control total in year, as far as the unearned PSF lasted; the rest of the
+// unearned PSF to every trust that met its total, by its PSF allocation (HSJ 2016).
+TEST_CASE("agreed basis: the bonus pays agreed improvements, the rest of the unearned PSF goes "
+          "to the trusts that met by allocation",
+          "[settle][bonus]") {
+  const Params p = test::params({"run.years=3"}, "england-2016");
+  REQUIRE(p.incentive_basis == IncentiveBasis::agreed);
+  double raised = 0;
+  int years = 0;
+  test::run(p, [&](const World& w) {
+    ++years;
+    const auto& l = w.ledger;
+    const auto& nat = w.national;
+    INFO("year " << nat.calendar_year);
+    bool any_claimant = false;
+    for (std::size_t i = 0; i < w.size(); ++i) {
+      const bool claimant = is_trust(w.orgs.kind[i]) && w.current.accepted[i] && l.met[i];
+      any_claimant = any_claimant || claimant;
+      if (l.raise[i] > 0) CHECK(w.current.accepted[i]);
+      CHECK(l.raise[i] <= 0.03 * l.planned_cost[i] * (1 + 1e-12));
+      raised += l.raise[i];
+      const double expected = claimant ? nat.bonus_share * w.params.psf_incentive * l.raise[i] +
+                                             nat.general_share * fund_allocation(w, Fund::psf, i)
+                                       : 0.0;
+      CHECK(l.bonus[i] == Approx(expected).margin(1e-9));
+    }
+    // Nothing of the unearned PSF goes back to the centre while some trust met its total.
+    const double pot = nat.pot[int(Fund::psf)];
+    REQUIRE(any_claimant);
+    REQUIRE(pot > nat.paid[int(Fund::psf)]);
+    CHECK(nat.paid[int(Fund::psf)] + nat.bonus_paid == Approx(pot).epsilon(1e-12));
+  });
+  CHECK(years == 3);
+  CHECK(raised > 0);
+}
+
+TEST_CASE("agreed basis: money is conserved - every pound of the pot is paid or returned",
+          "[settle][bonus]") {
+  const auto rate = GENERATE(as<std::string>{}, "1", "2", "10");
+  const Params p = test::params({"policy.psf_incentive=" + rate, "run.years=3"}, "england-2016");
+  test::run(p, [&](const World& w) {
+    const auto& nat = w.national;
+    const double pot = sum({nat.pot.begin(), nat.pot.end()});
+    const double paid = sum({nat.paid.begin(), nat.paid.end()});
+    CHECK(paid + nat.bonus_paid + nat.support_returned == Approx(pot).epsilon(1e-12));
+    CHECK(sum(w.ledger.bonus) == Approx(nat.bonus_paid).epsilon(1e-12));
+  });
 }
