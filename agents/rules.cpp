@@ -94,9 +94,9 @@ double expected_bonus(const Params& p, const Outlook& out, const Levels& v, int 
 }
 
 // Improvements of its control total a trust may agree in year (policy.incentive_basis =
-// "agreed"), as fractions of its cost: none to 3%, the order of the 112m 42 providers agreed in
-// 2018/19 (C05) and of Surrey and Borders' 7m (HSJ, 2018).
-constexpr std::array<double, 7> raise_grid{0.0, 0.0025, 0.005, 0.01, 0.015, 0.02, 0.03};
+// "agreed"), as fractions of its cost, besides none: up to 3%, the order of the 112m 42
+// providers agreed in 2018/19 (C05) and of Surrey and Borders' 7m (HSJ, 2018).
+constexpr std::array<double, 6> raise_grid{0.0025, 0.005, 0.01, 0.015, 0.02, 0.03};
 
 // What agreeing an improvement of its total is worth to a trust that accepted it, at effort e:
 // the best over the grid of the bonus on the improvement and the support, less the failure
@@ -110,7 +110,6 @@ std::pair<double, double> raise_value(const Params& p, const Outlook& out, doubl
   const double keep = at_stake * out.p_meet(e);
   std::pair<double, double> best{0.0, 0.0};
   for (const double r : raise_grid) {
-    if (r == 0) continue;
     const double raise = r * cost;
     const double pr = normal_cdf((out.margin0 + out.slope * e - raise) / out.sigma);
     const double gain = (at_stake + p.psf_incentive * raise) * pr - keep;
@@ -121,8 +120,8 @@ std::pair<double, double> raise_value(const Params& p, const Outlook& out, doubl
 
 // The incentive an accepting trust expects at effort level ei: the bonus on its over-delivery,
 // or the value of the best improvement of its total it could agree.
-double expected_incentive(const Params& p, const Outlook& out, const Levels& v, int ei,
-                          double cost, double allocation, double failure) {
+double expected_incentive(const Params& p, const Outlook& out, const Levels& v, int ei, double cost,
+                          double allocation, double failure) {
   if (p.psf_incentive <= 0) return 0.0;
   if (p.incentive_basis == IncentiveBasis::agreed)  // paid from the PSF: none without one
     return p.psf > 0 ? raise_value(p, out, cost, allocation, failure, effort_level(ei)).first : 0.0;
@@ -212,10 +211,10 @@ std::array<double, 2> acceptance_utilities(const World& w, std::size_t i) {
     const double e = effort_level(ei);
     const double own = value * p.cip_max * e * cost - p.effort_cost * e * e * cost;
     const double pm = v.p[ei];
-    accepted = std::max(accepted, w.ledger.allocation[i] * pm - failure * (1 - pm) +
-                                      expected_incentive(p, out, v, ei, cost,
-                                                         w.ledger.allocation[i], failure) +
-                                      own);
+    accepted = std::max(
+        accepted, w.ledger.allocation[i] * pm - failure * (1 - pm) +
+                      expected_incentive(p, out, v, ei, cost, w.ledger.allocation[i], failure) +
+                      own);
     refused = std::max(refused, own);
   }
   return {refused - failure * p.refusal_cost, accepted};

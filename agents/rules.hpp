@@ -71,6 +71,12 @@ double stake_floor(const World& w, std::size_t i);
 double stake_top(const World& w, std::size_t i);
 // Regulatory pressure from a cumulative deficit: debt_pressure x deficit / own cost.
 double debt_pressure(const World& w, std::size_t i);
+// The improvement of its control total (GBP m) a trust that accepted it agrees in year, at the
+// effort it chose, where the PSF bonus pays on agreed improvements (policy.incentive_basis =
+// "agreed"; England 2016/17-2018/19, £1 then £2 a pound: HSJ 2016, 2018): the best of a grid of
+// none to 3% of cost, trading the bonus against the support and failure cost that ride on the
+// raised total. 0 otherwise.
+double agreed_raise(const World& w, std::size_t i, double effort);
 // Whether a trust accepts its control total (a participation constraint): the best it expects
 // over the effort grid having accepted (the support on offer and the bonus as its chance of
 // meeting the total gives them, less the expected cost of missing it, plus the own balance's
@@ -80,12 +86,6 @@ double debt_pressure(const World& w, std::size_t i);
 // the choice without noise; the decision itself (the overload with a Random) is a logit choice
 // between the two at the temperature of the other choices, behaviour.logit_noise times the
 // support on offer (at least 1% of cost).
-// The improvement of its control total (GBP m) a trust that accepted it agrees in year, at the
-// effort it chose, where the PSF bonus pays on agreed improvements (policy.incentive_basis =
-// "agreed"; England 2016/17-2018/19, £1 then £2 a pound: HSJ 2016, 2018): the best of a grid of
-// none to 3% of cost, trading the bonus against the support and failure cost that ride on the
-// raised total. 0 otherwise.
-double agreed_raise(const World& w, std::size_t i, double effort);
 bool accepts(const World& w, std::size_t i);
 bool accepts(const World& w, std::size_t i, Random& rng);
 // Mean trust on the edges of an organisation holding a control total to its partners (those in

@@ -29,7 +29,7 @@ void size_ledger(World& w) {
         &l.demand,         &l.income,       &l.surplus,      &l.collab_savings, &l.overhead,
         &l.cost_shock,     &l.pooled,       &l.support_paid, &l.bonus,          &l.penalty,
         &l.bailout,        &l.writeoff,     &l.transfer,     &l.balance,        &l.utility,
-        &l.shock,          &l.year_end,     &l.year_end_due, &l.underlying, &l.raise})
+        &l.shock,          &l.year_end,     &l.year_end_due, &l.underlying,     &l.raise})
     sized(*v, n);
   for (auto* v : {&l.active, &l.met, &l.memberships}) sized(*v, n);
   auto& s = w.system_ledger;

@@ -146,8 +146,8 @@ inline constexpr std::array<std::string_view, fund_count> fund_names{"psf", "frf
 struct National {
   std::array<double, fund_count> pot{}, paid{}, weight{};
   double support_returned = 0, bonus_paid = 0, penalties = 0, bailout_paid = 0, writeoff = 0;
-  double bailout_need = 0;   // at the plan: cumulative deficits beyond the bail-out threshold
-  double bonus_share = 0;    // at settlement: the share of bonus claims the unearned PSF paid
+  double bailout_need = 0;  // at the plan: cumulative deficits beyond the bail-out threshold
+  double bonus_share = 0;   // at settlement: the share of bonus claims the unearned PSF paid
   // At settlement, where the bonus pays on agreed improvements: what was left of the unearned PSF
   // per pound of PSF allocation, paid to the trusts that met their totals.
   double general_share = 0;

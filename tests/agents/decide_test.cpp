@@ -136,20 +136,21 @@ TEST_CASE("acceptance: a cumulative deficit makes a long-shot control total no e
   std::size_t long_shots = 0, accepted_clear = 0, accepted_deep = 0, turned_to_accept = 0;
   test::run(test::params({"run.years=2", "policy.incentive_basis=outturn"}, "england-2016"),
             [&](const World& w) {
-    for (std::size_t i = 0; i < w.size(); ++i) {
-      if (!is_trust(w.orgs.kind[i]) || !w.ledger.active[i]) continue;
-      if (outlook(w, i).p_meet(1.0) >= 0.5) continue;
-      ++long_shots;
-      World clear = w, deep = w;
-      clear.ledger.balance[i] = 0;
-      // Ten years' cost in cumulative deficit: pressure 20 at the default debt_pressure of 2.
-      deep.ledger.balance[i] = -10 * w.ledger.planned_cost[i];
-      const bool yes_clear = accepts(clear, i), yes_deep = accepts(deep, i);
-      accepted_clear += yes_clear;
-      accepted_deep += yes_deep;
-      turned_to_accept += yes_deep && !yes_clear;
-    }
-  });
+              for (std::size_t i = 0; i < w.size(); ++i) {
+                if (!is_trust(w.orgs.kind[i]) || !w.ledger.active[i]) continue;
+                if (outlook(w, i).p_meet(1.0) >= 0.5) continue;
+                ++long_shots;
+                World clear = w, deep = w;
+                clear.ledger.balance[i] = 0;
+                // Ten years' cost in cumulative deficit: pressure 20 at the default debt_pressure
+                // of 2.
+                deep.ledger.balance[i] = -10 * w.ledger.planned_cost[i];
+                const bool yes_clear = accepts(clear, i), yes_deep = accepts(deep, i);
+                accepted_clear += yes_clear;
+                accepted_deep += yes_deep;
+                turned_to_accept += yes_deep && !yes_clear;
+              }
+            });
   INFO(long_shots << " trusts with less than an even chance at full effort: " << accepted_clear
                   << " accept free of debt, " << accepted_deep << " deep in deficit");
   REQUIRE(long_shots >= 20);
@@ -310,8 +311,8 @@ TEST_CASE("agreed improvements: a dearer bonus draws more of them", "[decide][bo
     return std::pair{sum, count};
   };
   const auto one = raised("1"), two = raised("2");
-  INFO("GBP m raised at 1 a pound: " << one.first << " by " << one.second << " trusts; at 2: "
-                                     << two.first << " by " << two.second);
+  INFO("GBP m raised at 1 a pound: " << one.first << " by " << one.second
+                                     << " trusts; at 2: " << two.first << " by " << two.second);
   CHECK(two.first > one.first);
   CHECK(two.second > one.second);
 }

@@ -144,9 +144,10 @@ TEST_CASE("a leader with more capacity shares more of the system's money by need
 // England's bonus (policy.incentive_basis = "agreed"): £1, then £2, for every agreed £1 by which a
 // trust improved its control total in year, as far as the unearned PSF lasted; the rest of the
 // unearned PSF to every trust that met its total, by its PSF allocation (HSJ 2016).
-TEST_CASE("agreed basis: the bonus pays agreed improvements, the rest of the unearned PSF goes "
-          "to the trusts that met by allocation",
-          "[settle][bonus]") {
+TEST_CASE(
+    "agreed basis: the bonus pays agreed improvements, the rest of the unearned PSF goes "
+    "to the trusts that met by allocation",
+    "[settle][bonus]") {
   const Params p = test::params({"run.years=3"}, "england-2016");
   REQUIRE(p.incentive_basis == IncentiveBasis::agreed);
   double raised = 0;
