@@ -130,17 +130,6 @@ double expected_incentive(const Params& p, const Outlook& out, const Levels& v, 
 
 }  // namespace
 
-double agreed_raise(const World& w, std::size_t i, double effort) {
-  const Params& p = w.params;
-  const auto& l = w.ledger;
-  if (p.psf_incentive <= 0 || p.psf <= 0 || p.incentive_basis != IncentiveBasis::agreed ||
-      !is_trust(w.orgs.kind[i]) || !l.active[i] || !w.current.accepted[i])
-    return 0.0;
-  const double cost = l.planned_cost[i];
-  const double failure = p.failure_cost * cost * (1 + debt_pressure(w, i));
-  return raise_value(p, outlook(w, i), cost, l.allocation[i], failure, effort).second;
-}
-
 Outlook outlook(const World& w, std::size_t i) {
   const Params& p = w.params;
   const auto& l = w.ledger;
@@ -197,6 +186,25 @@ double debt_pressure(const World& w, std::size_t i) {
 }
 
 namespace {
+// Missing an accepted total costs a trust regulatory intervention, a commissioner legal
+// directions, the dearer the deeper its debt.
+double failure_cost(const World& w, std::size_t i) {
+  return w.params.failure_cost * w.ledger.planned_cost[i] * (1 + debt_pressure(w, i));
+}
+}  // namespace
+
+double agreed_raise(const World& w, std::size_t i, double effort) {
+  const Params& p = w.params;
+  const auto& l = w.ledger;
+  if (p.psf_incentive <= 0 || p.psf <= 0 || p.incentive_basis != IncentiveBasis::agreed ||
+      !is_trust(w.orgs.kind[i]) || !l.active[i] || !w.current.accepted[i])
+    return 0.0;
+  return raise_value(p, outlook(w, i), l.planned_cost[i], l.allocation[i], failure_cost(w, i),
+                     effort)
+      .second;
+}
+
+namespace {
 // The best a trust expects having refused (the cost of refusing included) and having accepted,
 // each over the effort grid: the two utilities of the acceptance choice (rules.hpp, accepts).
 std::array<double, 2> acceptance_utilities(const World& w, std::size_t i) {
@@ -204,7 +212,7 @@ std::array<double, 2> acceptance_utilities(const World& w, std::size_t i) {
   const double cost = w.ledger.planned_cost[i];
   const Outlook out = outlook(w, i);
   const double value = balance_value(w, i, out);
-  const double failure = p.failure_cost * cost * (1 + debt_pressure(w, i));
+  const double failure = failure_cost(w, i);
   const Levels v = levels(out, p.psf_incentive > 0);
   double accepted = -std::numeric_limits<double>::infinity(), refused = accepted;
   for (int ei = 0; ei < effort_levels; ++ei) {
@@ -270,9 +278,8 @@ Choice choose_expected_utility(const DecideContext& ctx, std::size_t i, Random& 
   const double weight = cost / std::max(w.system_ledger.cost[sys], 1e-12);
   const double pressure = debt_pressure(w, i);
   const double value = balance_value(w, i, out);
-  // Missing an accepted total costs a trust regulatory intervention, a commissioner legal
-  // directions, the dearer the deeper its debt: the same expected cost that acceptance weighed.
-  const double failure = accepted ? p.failure_cost * cost * (1 + pressure) : 0.0;
+  // The same expected cost of missing an accepted total that acceptance weighed.
+  const double failure = accepted ? failure_cost(w, i) : 0.0;
   // What a staked pound is expected to bring back when the system meets its total: under
   // pro rata only members that met their own totals share the pool; a leader shares part by
   // need; need and equal rules pay members whatever their own result.
