@@ -339,6 +339,15 @@ std::vector<ParamSpec> build_registry() {
   r.push_back(boolean("policy.statutory_collaboration", &Params::statutory_collaboration, false,
                       "the duty to collaborate is statutory (Health and Care Act 2022): part of "
                       "each organisation's break-even duty moves to its system"));
+  r.push_back(boolean("policy.commissioner_reset", &Params::commissioner_reset, false,
+                      "commissioners' control totals take last year's position into account: one "
+                      "that overspent its total is set a total its last outturn plus "
+                      "policy.commissioner_reset_improvement, where that is below the usual one "
+                      "(2018/19 planning guidance)"));
+  r.push_back(real("policy.commissioner_reset_improvement", &Params::commissioner_reset_improvement,
+                   "fraction of allocation", 0.01, 0, 0.1,
+                   "the in-year improvement asked of a commissioner that overspent last year "
+                   "when totals are reset (2018/19: at least 1% of allocation)"));
   // behaviour
   r.push_back(choice("behaviour.rule", &Params::rule, rule_names, "expected_utility",
                      "decision rule of every organisation"));

@@ -90,6 +90,8 @@ struct Params {
   double commissioner_pressure_funding = 0;
   std::int64_t ics_count = 0;
   bool statutory_collaboration = false;
+  bool commissioner_reset = false;
+  double commissioner_reset_improvement = 0;
   // behaviour
   Rule rule{};
   std::array<Rule, kind_count> kind_rule{Rule::inherit, Rule::inherit, Rule::inherit,

@@ -75,6 +75,16 @@ void plan(World& w) {
   nat.money_scale = std::pow(1.0 + p.growth, double(year - money_base_year));
 
   hand_over(w, year);
+  // Last year's position of each commissioner against its total, as a share of its income, for
+  // totals that take it into account (policy.commissioner_reset); read before the plan overwrites
+  // the ledger.
+  std::vector<double> last_gap;
+  if (p.commissioner_reset && w.year > 0) {
+    last_gap.assign(n, 0.0);
+    for (std::size_t i = 0; i < n; ++i)
+      if (o.kind[i] == Kind::commissioner && l.active[i] && l.planned_income[i] > 0)
+        last_gap[i] = (l.surplus[i] - l.control_total[i]) / l.planned_income[i];
+  }
   // Own planned costs, and the income of those paid by others: a trust's planned income is its
   // base cost with its planned margin, of which shares come from specialised commissioning and
   // from outside the NHS, and the rest from its commissioners' contracts; its planned cost adds
@@ -153,6 +163,12 @@ void plan(World& w) {
     const double planned = planned_surplus(w, i);
     l.control_total[i] = planned + p.control_total_stretch * l.planned_cost[i] +
                          p.deficit_recovery * std::max(0.0, -planned);
+    // 2018/19: "control totals will also take 2017/18 financial position into account with
+    // overspending CCGs expected to improve in-year financial performance by at least 1% of their
+    // overall allocations" (HFMA, "Funding boost in planning guidance", 2 February 2018).
+    if (!last_gap.empty() && last_gap[i] < 0)
+      l.control_total[i] +=
+          std::min(0.0, last_gap[i] + p.commissioner_reset_improvement) * l.planned_income[i];
   });
 
   // What the bail-out would have to cover, for organisations weighing how far it would cover them.

@@ -194,3 +194,43 @@ TEST_CASE("improvement beyond the requirement stays as recurrent savings", "[pla
   }
   CHECK(improved > 100);
 }
+
+// 2018/19 planning guidance (HFMA, 2 February 2018): CCGs' control totals "take 2017/18 financial
+// position into account with overspending CCGs expected to improve in-year financial performance by
+// at least 1% of their overall allocations". With policy.commissioner_reset the second year's
+// total of a commissioner that overspent the first is its last position (as a share of income)
+// plus the improvement, where that is below the usual total; every other total is unchanged.
+TEST_CASE("reset totals: a commissioner that overspent is set its last position plus 1%",
+          "[plan]") {
+  const auto second_year = [](const std::string& reset, std::vector<double>* gap) {
+    std::vector<double> totals;
+    test::run(test::params({"run.years=2", "policy.commissioner_reset=" + reset}),
+              [&](const World& w) {
+                const auto& l = w.ledger;
+                if (w.year == 0 && gap) {
+                  gap->assign(w.size(), 0.0);
+                  for (std::size_t i = 0; i < w.size(); ++i)
+                    if (w.orgs.kind[i] == Kind::commissioner && l.active[i])
+                      (*gap)[i] = (l.surplus[i] - l.control_total[i]) / l.planned_income[i];
+                }
+                if (w.year == 1) totals = l.control_total;
+              });
+    return totals;
+  };
+  std::vector<double> gap;
+  const auto usual = second_year("false", nullptr), reset = second_year("true", &gap);
+  // The first years are the same run: the incomes of the second are too (no total enters them).
+  const World w = test::run(test::params({"run.years=2"}));
+  int lowered = 0, kept = 0;
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    if (w.orgs.kind[i] != Kind::commissioner || !w.ledger.active[i]) {
+      CHECK(reset[i] == usual[i]);
+      continue;
+    }
+    const double shift = std::min(0.0, gap[i] + 0.01) * w.ledger.planned_income[i];
+    CHECK(reset[i] == Approx(usual[i] + shift).margin(1e-9));
+    (shift < 0 ? lowered : kept) += 1;
+  }
+  CHECK(lowered > 10);
+  CHECK(kept > 10);
+}
