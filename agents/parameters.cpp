@@ -341,9 +341,9 @@ std::vector<ParamSpec> build_registry() {
                       "each organisation's break-even duty moves to its system"));
   r.push_back(boolean("policy.commissioner_reset", &Params::commissioner_reset, false,
                       "commissioners' control totals take last year's position into account: one "
-                      "that overspent its total is set a total its last outturn plus "
-                      "policy.commissioner_reset_improvement, where that is below the usual one "
-                      "(2018/19 planning guidance)"));
+                      "that overspent its total has this year's lowered by that overspend (as a "
+                      "share of income) less policy.commissioner_reset_improvement, where that "
+                      "lowers it (2018/19 planning guidance)"));
   r.push_back(real("policy.commissioner_reset_improvement", &Params::commissioner_reset_improvement,
                    "fraction of allocation", 0.01, 0, 0.1,
                    "the in-year improvement asked of a commissioner that overspent last year "
