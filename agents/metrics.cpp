@@ -399,6 +399,22 @@ std::vector<Metric> build() {
        national([](const World& w) {
          return sum_over(w, active_trusts(w), [&](std::size_t i) { return w.ledger.surplus[i]; });
        })},
+      {"provider_surplus_underlying", nat, "GBP m",
+       "the provider sector's underlying surplus (+) or deficit (-): before support, without the "
+       "year's non-recurrent year-end measures and without last year's falling due (NHS "
+       "Improvement's underlying deficit, P10 of data/england/targets.csv)",
+       national([](const World& w) {
+         const auto& l = w.ledger;
+         return sum_over(w, active_trusts(w), [&](std::size_t i) {
+           return l.surplus[i] - l.year_end[i] + l.year_end_due[i];
+         });
+       })},
+      {"provider_year_end_measures", nat, "GBP m",
+       "non-recurrent year-end measures booked by trusts to meet their control totals "
+       "(behaviour.year_end_measures)",
+       national([](const World& w) {
+         return sum_over(w, active_trusts(w), [&](std::size_t i) { return w.ledger.year_end[i]; });
+       })},
       {"provider_improvement", nat, "fraction of cost",
        "the provider sector's cost improvement delivered, as a share of its planned cost",
        national([](const World& w) {

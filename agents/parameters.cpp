@@ -412,7 +412,12 @@ std::vector<ParamSpec> build_registry() {
                    0, 0.2,
                    "non-recurrent measures an organisation holding a control total can book at "
                    "year end to close a shortfall against it (asset sales, released provisions, "
-                   "accounting adjustments), repaid as a cost the next year; 0: none"));
+                   "accounting adjustments), repaid as a cost the next year in the share "
+                   "behaviour.year_end_repayment; 0: none"));
+  r.push_back(real("behaviour.year_end_repayment", &Params::year_end_repayment, "fraction", 1, 0, 1,
+                   "share of a year's year-end measures that falls due as a cost the next year "
+                   "(released provisions, deferred costs); the rest is one-off (asset sales, "
+                   "capital to revenue transfers) and leaves the underlying position as it was"));
   r.push_back(real("behaviour.cip_max", &Params::cip_max, "fraction of cost", 0.06, 0, 0.5,
                    "cost improvement delivered at full effort"));
   r.push_back(real("behaviour.solidarity", &Params::solidarity, "weight", 1, 0, 10,

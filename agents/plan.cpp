@@ -94,8 +94,9 @@ void plan(World& w) {
     const bool active = is_active(o, i, year);
     if (l.active[i] != active) changed.store(true, std::memory_order_relaxed);
     l.active[i] = active;
-    // Last year's year-end measures fall due (an organisation that ended takes them with it).
-    l.year_end_due[i] = active ? l.year_end[i] : 0.0;
+    // Last year's year-end measures fall due in the share behaviour.year_end_repayment (an
+    // organisation that ended takes them with it).
+    l.year_end_due[i] = active ? p.year_end_repayment * l.year_end[i] : 0.0;
     l.year_end[i] = 0;
     const Kind k = o.kind[i];
     const double base = active ? planned_cost(w, i) : 0.0;

@@ -78,11 +78,11 @@ TEST_CASE("money is counted once: the ledger identities hold every year of every
 TEST_CASE("the identities hold under every payment mechanism and with pooled budgets",
           "[accounts]") {
   const auto payment = GENERATE(as<std::string>{}, "tariff", "blended", "block");
-  check_scenario(test::params({"policy.payment=" + payment, "councils.max_pooled_share=1",
-                               "finance.commissioner_risk_reserve=0.01",
-                               "finance.commissioner_pressure_funding=600", "policy.csf=400",
-                               "behaviour.year_end_measures=0.02", "finance.underlying_carry=0.5",
-                               "run.years=4"}));
+  check_scenario(test::params(
+      {"policy.payment=" + payment, "councils.max_pooled_share=1",
+       "finance.commissioner_risk_reserve=0.01", "finance.commissioner_pressure_funding=600",
+       "policy.csf=400", "behaviour.year_end_measures=0.02", "behaviour.year_end_repayment=0.5",
+       "finance.underlying_carry=0.5", "run.years=4"}));
 }
 
 TEST_CASE("the identities hold in a synthetic population", "[accounts]") {
@@ -157,11 +157,16 @@ TEST_CASE("pressure funding adds to allocations - not to control totals - and fe
 }
 
 // Year-end measures (behaviour.year_end_measures): a holder that accepted its total and falls
-// short by no more than the cap closes the shortfall exactly; what it books falls due next year.
+// short by no more than the cap closes the shortfall exactly; what it books falls due next year,
+// in the share behaviour.year_end_repayment.
 TEST_CASE("year-end measures close shortfalls up to the cap - and fall due the next year",
           "[accounts][year_end]") {
+  const double repayment = GENERATE(1.0, 0.25, 0.0);
+  INFO("behaviour.year_end_repayment = " << repayment);
   std::vector<World> years;
-  test::run(test::params({"behaviour.year_end_measures=0.02", "run.years=2"}, "england-2016"),
+  test::run(test::params({"behaviour.year_end_measures=0.02", "run.years=2",
+                          "behaviour.year_end_repayment=" + std::to_string(repayment)},
+                         "england-2016"),
             [&](const World& w) { years.push_back(w); });
   REQUIRE(years.size() == 2);
   const World& first = years[0];
@@ -177,7 +182,8 @@ TEST_CASE("year-end measures close shortfalls up to the cap - and fall due the n
       CHECK(l.met[i]);
       CHECK(l.surplus[i] == Approx(l.control_total[i]).epsilon(1e-12).margin(1e-9));
     }
-    if (years[1].ledger.active[i]) CHECK(years[1].ledger.year_end_due[i] == booked_i);
+    if (years[1].ledger.active[i])
+      CHECK(years[1].ledger.year_end_due[i] == Approx(repayment * booked_i).margin(1e-12));
   }
   CHECK(booked > 0);
   // Fewer miss their totals than without the measures.
