@@ -100,6 +100,40 @@ TEST_CASE("metrics: the sector's plan counts a trust that refused its total on i
   CHECK(years_with_refusals > 0);
 }
 
+TEST_CASE("metrics: the underlying deficit leaves out year-end measures booked and falling due",
+          "[metrics][year_end]") {
+  // NHS Improvement's underlying deficit (P10) is the position before support without
+  // non-recurrent items: this year's measures are taken out, last year's falling due put back.
+  const Metric* underlying = find_metric("provider_surplus_underlying", Level::national);
+  const Metric* before = find_metric("provider_surplus_before_support", Level::national);
+  const Metric* measures = find_metric("provider_year_end_measures", Level::national);
+  REQUIRE(underlying);
+  REQUIRE(before);
+  REQUIRE(measures);
+  const auto value = [](const Metric* m, const World& w) {
+    return std::get<std::vector<double>>(m->compute(w)).at(0);
+  };
+  std::vector<double> booked, gap;
+  test::run(test::params({"behaviour.year_end_measures=0.03", "run.years=2"}, "england-2016"),
+            [&](const World& w) {
+              booked.push_back(value(measures, w));
+              gap.push_back(value(before, w) - value(underlying, w));
+            });
+  REQUIRE(booked.size() == 2);
+  CHECK(booked[0] > 0);
+  // The first year has nothing falling due: the gap is what was booked. The second repays the
+  // first year's measures (behaviour.year_end_repayment = 1), less what trusts that ended took.
+  CHECK(gap[0] == Approx(booked[0]).epsilon(1e-12));
+  CHECK(gap[1] < booked[1]);
+  CHECK(gap[1] == Approx(booked[1] - booked[0]).epsilon(0.05));
+  // Without measures the underlying position is the position before support.
+  test::run(test::params({"behaviour.year_end_measures=0", "run.years=1"}, "england-2016"),
+            [&](const World& w) {
+              CHECK(value(measures, w) == 0);
+              CHECK(value(underlying, w) == value(before, w));
+            });
+}
+
 TEST_CASE("metrics: the sector's cost improvement is its trusts' improvement over their cost",
           "[metrics]") {
   // NHS Improvement reports CIPs delivered as a share of the sector's cost (2018/19: 3.6%).
