@@ -418,6 +418,12 @@ std::vector<ParamSpec> build_registry() {
                    "share of a year's year-end measures that falls due as a cost the next year "
                    "(released provisions, deferred costs); the rest is one-off (asset sales, "
                    "capital to revenue transfers) and leaves the underlying position as it was"));
+  r.push_back(real("behaviour.initial_year_end", &Params::initial_year_end, "fraction of cost", 0,
+                   0, 0.2,
+                   "year-end measures booked the year before the run by each organisation holding "
+                   "a control total that plans a deficit, falling due in the first year in the "
+                   "share behaviour.year_end_repayment (the run's first year repays like any "
+                   "other); 0: the run starts with none"));
   r.push_back(real("behaviour.cip_max", &Params::cip_max, "fraction of cost", 0.06, 0, 0.5,
                    "cost improvement delivered at full effort"));
   r.push_back(real("behaviour.solidarity", &Params::solidarity, "weight", 1, 0, 10,

@@ -103,7 +103,7 @@ struct Params {
   double threshold = 0, threshold_effort_high = 0, threshold_effort_low = 0;
   double belief_weight = 0, initial_belief = 0;
   double effort_cost = 0, cip_max = 0, solidarity = 0, failure_cost = 0;
-  double year_end_measures = 0, year_end_repayment = 1;
+  double year_end_measures = 0, year_end_repayment = 1, initial_year_end = 0;
   double refusal_cost = 0, debt_pressure = 0, bailout_credibility = 0, statutory_duty_shift = 0;
   // councils
   double pooling_saving = 0, max_pooled_share = 0, council_pressure_weight = 0;

@@ -94,12 +94,15 @@ void plan(World& w) {
     const bool active = is_active(o, i, year);
     if (l.active[i] != active) changed.store(true, std::memory_order_relaxed);
     l.active[i] = active;
-    // Last year's year-end measures fall due in the share behaviour.year_end_repayment (an
-    // organisation that ended takes them with it).
-    l.year_end_due[i] = active ? p.year_end_repayment * l.year_end[i] : 0.0;
-    l.year_end[i] = 0;
     const Kind k = o.kind[i];
     const double base = active ? planned_cost(w, i) : 0.0;
+    // Last year's year-end measures fall due in the share behaviour.year_end_repayment (an
+    // organisation that ended takes them with it). Before the first year, those booked the year
+    // before the run by the holders of control totals that plan a deficit.
+    if (w.year == 0 && holds_control_total(k) && o.margin[i] < 0)
+      l.year_end[i] = p.initial_year_end * base;
+    l.year_end_due[i] = active ? p.year_end_repayment * l.year_end[i] : 0.0;
+    l.year_end[i] = 0;
     const double cost = is_trust(k) ? base * (1.0 + l.underlying[i]) : base;
     l.planned_cost[i] = cost;
     if (is_trust(k)) {

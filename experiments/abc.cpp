@@ -109,23 +109,29 @@ struct Kernel {
     return sum;
   }
 
-  // A perturbed particle inside the prior's support (drawn again until it is).
+  // A perturbed particle inside the prior's support (drawn again until it is). The chance that a
+  // draw lands inside falls geometrically with the number of parameters (each may leave its
+  // prior), so early generations of a calibration with some 25 free parameters need tens of
+  // thousands of draws per proposal: a draw stops at the first coordinate outside, and the limit
+  // only guards against a kernel that cannot land inside at all.
   std::vector<double> propose(Stream& stream) const {
+    constexpr long max_tries = 20'000'000;
     std::vector<double> x(d), z(d);
-    for (int tries = 0; tries < 100000; ++tries) {
+    for (long tries = 0; tries < max_tries; ++tries) {
       const std::size_t parent = pick(cumulative, stream.uniform());
       const double* l = factor(parent);
-      for (auto& v : z) v = stream.normal();
-      bool inside = true;
-      for (std::size_t j = 0; j < d; ++j) {
+      std::size_t j = 0;
+      for (; j < d; ++j) {
+        z[j] = stream.normal();  // drawn as needed: a draw outside stops at its coordinate
         double shift = 0;
         for (std::size_t k = 0; k <= j; ++k) shift += l[j * d + k] * z[k];
         x[j] = latent[parent * d + j] + shift;
-        inside = inside && x[j] >= lower[j] && x[j] <= upper[j];
+        if (x[j] < lower[j] || x[j] > upper[j]) break;
       }
-      if (inside) return x;
+      if (j == d) return x;
     }
-    throw std::runtime_error("the perturbation kernel found no proposal inside the priors");
+    throw std::runtime_error("the perturbation kernel found no proposal inside the priors in " +
+                             std::to_string(max_tries) + " draws");
   }
 
   // log sum_j w_j K_j(x | x_j), up to a constant shared by every x.

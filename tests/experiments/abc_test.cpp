@@ -194,6 +194,41 @@ TEST_CASE(
   CHECK(double(attempts[0]) < 0.8 * double(attempts[1]));
 }
 
+TEST_CASE("abc: forty-four free parameters - the kernel still finds proposals inside the priors",
+          "[abc]") {
+  // The first generation's particles fill the priors, and each parent's local covariance is as
+  // wide as they are, so a perturbation lands inside all of d priors with a chance that falls
+  // geometrically in d: about 1e-5 here, where a limit of 1e5 draws per proposal failed (the
+  // shipped calibration has 25 free parameters).
+  constexpr std::size_t d = 44;
+  const test::NormalMeanModel model;
+  std::vector<abc::Prior> priors;
+  for (std::size_t j = 0; j < d; ++j) priors.push_back({"mu" + std::to_string(j), false, 0, 1});
+  const std::vector<double> observed(d, 0.5), sd(d, 1.0);
+  abc::Settings s;
+  s.population = 40;
+  s.seed = 31;
+  s.generations = 2;
+  s.min_acceptance = 0;
+  const abc::Result r =
+      abc::run(s, priors, observed, sd,
+               [&model, &s](std::uint64_t stage, std::span<const abc::Attempt> attempts,
+                            std::span<double> out) {
+                 for (std::size_t a = 0; a < attempts.size(); ++a)
+                   for (std::size_t j = 0; j < d; ++j)
+                     model.simulate(std::span<const double>(attempts[a].theta).subspan(j, 1),
+                                    abc::run_seed(s.seed, stage, attempts[a].index, j),
+                                    out.subspan(a * d + j, 1));
+               });
+  REQUIRE(r.generations.size() == 2);
+  const abc::Generation& last = r.generations.back();
+  REQUIRE(last.particles.size() == s.population * d);
+  for (const double x : last.particles) {
+    CHECK(x >= 0);
+    CHECK(x <= 1);
+  }
+}
+
 TEST_CASE("threaded: ABC-SMC gives the same posterior with 1 and 2 threads and any batch size",
           "[abc]") {
   const test::NormalMeanModel model;
